@@ -1,0 +1,234 @@
+//! The `purchase-predict` command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::generate;
+use crate::pipeline::{self, RunConfig, RunReport};
+use crate::progress::{Bar, Lines, Progress};
+
+/// From a customer table to a model that predicts who will buy.
+#[derive(Debug, Parser)]
+#[command(name = "purchase-predict", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load → split → preprocess → train XGBoost → evaluate; write model.tar.gz,
+    /// metrics.json and the SageMaker-format train/validation/test CSVs.
+    Run(RunArgs),
+    /// Write the synthetic demo table (data/customers.csv).
+    Generate(GenerateArgs),
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Customer table, CSV (any of , ; tab |) or Parquet. Default: data/customers.csv.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Column to predict (yes/no, true/false, 1/0). Required with --data.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Columns to leave out, comma-separated (e.g. duration).
+    #[arg(long, value_delimiter = ',')]
+    pub drop: Vec<String>,
+    /// Column identifying a customer: kept out of the features.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Columns to treat as numeric, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub numeric: Vec<String>,
+    /// Columns to treat as categorical, comma-separated (e.g. integer codes).
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// CSV field separator (detected when absent).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// Output folder.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Seed of the split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of rows held out for testing.
+    #[arg(long, default_value_t = 0.3)]
+    pub test_share: f64,
+    /// Share of the training rows cut off for validation (0 = none).
+    #[arg(long, default_value_t = 0.2)]
+    pub validation_share: f64,
+    /// Decision threshold for the reported metrics.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Override a hyperparameter, SageMaker names: --hp eta=0.1 --hp num_round=200.
+    #[arg(long = "hp", value_name = "NAME=VALUE")]
+    pub hp: Vec<String>,
+    /// Threads for training (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Options of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Where to write.
+    #[arg(long, default_value = pipeline::DEMO_DATA)]
+    pub out: PathBuf,
+    /// Number of customers.
+    #[arg(long, default_value_t = generate::DEFAULT_ROWS)]
+    pub rows: usize,
+    /// Seed.
+    #[arg(long, default_value_t = generate::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+impl RunArgs {
+    /// Turn the options into a validated [`RunConfig`].
+    pub fn to_config(&self) -> Result<RunConfig> {
+        let mut config = match (&self.data, &self.target) {
+            (None, None) => RunConfig::demo(&self.out),
+            (None, Some(t)) => {
+                let mut c = RunConfig::demo(&self.out);
+                c.load.target = t.clone();
+                c
+            }
+            (Some(d), Some(t)) => RunConfig::new(d, t, &self.out),
+            (Some(_), None) => {
+                return Err(Error::InvalidSetting {
+                    name: "--target".into(),
+                    reason: "required with --data: name the column to predict".into(),
+                })
+            }
+        };
+        if self.id.is_some() {
+            config.load.id = self.id.clone();
+        }
+        config.load.drop = self.drop.clone();
+        config.load.numeric = self.numeric.clone();
+        config.load.categorical = self.categorical.clone();
+        if let Some(d) = self.delimiter {
+            if !d.is_ascii() {
+                return Err(Error::InvalidSetting {
+                    name: "--delimiter".into(),
+                    reason: format!("must be one ASCII character, got {d:?}"),
+                });
+            }
+            config.load.delimiter = Some(d as u8);
+        }
+        config.split.seed = self.seed;
+        config.split.test_share = self.test_share;
+        config.split.validation_share = self.validation_share;
+        config.threshold = self.threshold;
+        config.hyperparameters.set_all(&self.hp)?;
+        if let Some(n) = self.threads {
+            config.hyperparameters.set("nthread", &n.to_string())?;
+        }
+        config.check()?;
+        Ok(config)
+    }
+}
+
+/// Run the command line; the binary prints the error and exits 1 on `Err`.
+pub fn main_with(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => {
+            let config = args.to_config()?;
+            let mut progress: Box<dyn Progress> =
+                if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    Box::new(Bar::new())
+                } else {
+                    Box::new(Lines::every(Duration::from_secs(5)))
+                };
+            println!(
+                "purchase-predict run: {} (target `{}`)",
+                config.data.display(),
+                config.load.target
+            );
+            let report = pipeline::run(&config, progress.as_mut())?;
+            print!("{}", summary(&config, &report));
+            Ok(())
+        }
+        Command::Generate(args) => {
+            generate::write_customers(&args.out, args.rows, args.seed)?;
+            println!(
+                "wrote {} ({} customers, seed {})",
+                args.out.display(),
+                args.rows,
+                args.seed
+            );
+            Ok(())
+        }
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.4}"))
+}
+
+/// The short table `run` prints.
+pub fn summary(config: &RunConfig, r: &RunReport) -> String {
+    let m = &r.metrics;
+    let c = &m.confusion;
+    let mut s = String::new();
+    s += &format!(
+        "data: {} rows, {:.1} % buyers; {} input columns -> {} model features\n",
+        r.n_rows,
+        100.0 * r.positive_rate,
+        r.n_input_columns,
+        r.n_features
+    );
+    s += &format!(
+        "split (seed {}): train {} / validation {} / test {}\n",
+        config.split.seed, r.n_train, r.n_validation, r.n_test
+    );
+    s += &format!(
+        "trained {} rounds in {:.2} s ({} threads, tree_method {})\n\n",
+        r.rounds,
+        r.train_seconds,
+        config.hyperparameters.threads(),
+        config.hyperparameters.tree_method
+    );
+    s += &format!("test metrics (threshold {:.2})\n", m.threshold);
+    for (name, value) in [
+        ("accuracy", format!("{:.4}", m.accuracy)),
+        ("precision", format!("{:.4}", m.precision)),
+        ("recall", format!("{:.4}", m.recall)),
+        ("f1", format!("{:.4}", m.f1)),
+        ("roc_auc", opt(m.roc_auc)),
+        ("pr_auc", opt(m.pr_auc)),
+        ("log_loss", format!("{:.4}", m.log_loss)),
+    ] {
+        s += &format!("  {name:<10} {value}\n");
+    }
+    s += "\nconfusion matrix    predicted 0  predicted 1\n";
+    s += &format!("  actual 0 (no)     {:>11}  {:>11}\n", c.tn, c.fp);
+    s += &format!("  actual 1 (buy)    {:>11}  {:>11}\n", c.fn_, c.tp);
+    s += &format!(
+        "  right when predicting 0: {:.1} %, when predicting 1: {:.1} %\n",
+        100.0 * m.negative_predictive_value,
+        100.0 * m.precision
+    );
+    s += &format!(
+        "best F1 {:.4} at threshold {:.2}\n\n",
+        r.best_f1.f1, r.best_f1.threshold
+    );
+    let o = &r.outputs;
+    let mut files = vec![
+        o.model.display().to_string(),
+        o.metrics.display().to_string(),
+        o.train.display().to_string(),
+    ];
+    if let Some(v) = &o.validation {
+        files.push(v.display().to_string());
+    }
+    files.push(o.test.display().to_string());
+    s += &format!("wrote {}\n", files.join(", "));
+    s
+}

@@ -1,0 +1,154 @@
+//! The crate's one error type and its `Result` alias.
+//!
+//! Every variant names what a user needs to fix the problem: the file, the column, the row,
+//! the hyperparameter or the archive member.
+
+use std::path::PathBuf;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong between a customer table and a trained model.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input file does not exist.
+    #[error("file not found: {}", path.display())]
+    FileNotFound { path: PathBuf },
+
+    /// The input file has no data rows (zero bytes, or a header only).
+    #[error("empty file: {} ({detail})", path.display())]
+    EmptyFile { path: PathBuf, detail: String },
+
+    /// The header names a column more than once.
+    #[error("duplicate column names in {}: {}", path.display(), columns.join(", "))]
+    DuplicateColumns { path: PathBuf, columns: Vec<String> },
+
+    /// The target column is not in the table.
+    #[error("target column `{target}` not found in {}; columns are: {}", path.display(), available.join(", "))]
+    TargetNotFound {
+        path: PathBuf,
+        target: String,
+        available: Vec<String>,
+    },
+
+    /// A column named in an option (`--drop`, `--id`, `--numeric`, ...) is not in the table.
+    #[error("column `{column}` given to {option} not found; columns are: {}", available.join(", "))]
+    UnknownColumn {
+        option: String,
+        column: String,
+        available: Vec<String>,
+    },
+
+    /// The target column holds something other than yes/no, true/false or 1/0.
+    #[error("target column `{target}` has values that are not yes/no, true/false or 1/0: {} (first at row {first_row})", values.join(", "))]
+    BadTargetValues {
+        target: String,
+        values: Vec<String>,
+        /// 1-based data row (the header is not counted).
+        first_row: usize,
+    },
+
+    /// The target has only one class, so there is nothing to learn.
+    #[error("target column `{target}` has a single class ({class}) in all {rows} rows; a classifier needs both 0 and 1")]
+    SingleClass {
+        target: String,
+        class: u8,
+        rows: usize,
+    },
+
+    /// A value in a numeric column could not be parsed as a number.
+    #[error("column `{column}` is numeric but row {row} holds `{value}`{hint}")]
+    UnparseableNumeric {
+        column: String,
+        /// 1-based data row (the header is not counted).
+        row: usize,
+        value: String,
+        hint: String,
+    },
+
+    /// A column the fitted preprocessor needs is absent from the frame being transformed.
+    #[error("missing feature columns: {}", columns.join(", "))]
+    MissingColumns { columns: Vec<String> },
+
+    /// The data has too few rows of a class to make the requested split.
+    #[error("cannot split: {0}")]
+    Split(String),
+
+    /// A hyperparameter is unknown or outside its valid range.
+    #[error("invalid hyperparameter `{name}` = `{value}`: {reason}")]
+    InvalidHyperparameter {
+        name: String,
+        value: String,
+        reason: String,
+    },
+
+    /// A setting other than a hyperparameter is invalid.
+    #[error("invalid setting `{name}`: {reason}")]
+    InvalidSetting { name: String, reason: String },
+
+    /// A metric is undefined for this input (for example ROC AUC with one class).
+    #[error("{metric} is undefined: {reason}")]
+    UndefinedMetric { metric: String, reason: String },
+
+    /// Shapes that must agree do not.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+
+    /// libxgboost reported an error.
+    #[error("xgboost: {0}")]
+    XGBoost(String),
+
+    /// A model archive is unreadable, truncated, or a member fails its checksum.
+    #[error("corrupt model artifact {}: {reason}", path.display())]
+    CorruptArtifact { path: PathBuf, reason: String },
+
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// polars failed while reading or shaping data.
+    #[error("{context}: {source}")]
+    Polars {
+        context: String,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+
+    /// JSON (de)serialisation failed.
+    #[error("{context}: {source}")]
+    Json {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// Wrap an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Wrap a polars error with what was being done.
+    pub fn polars(context: impl Into<String>, source: polars::error::PolarsError) -> Self {
+        Error::Polars {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Wrap a JSON error with what was being (de)serialised.
+    pub fn json(context: impl Into<String>, source: serde_json::Error) -> Self {
+        Error::Json {
+            context: context.into(),
+            source,
+        }
+    }
+}

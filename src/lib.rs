@@ -1,0 +1,35 @@
+//! purchase-predict: from a customer table to a model that predicts who will buy.
+//!
+//! The modules follow the pipeline, in order:
+//!
+//! | stage | module |
+//! |---|---|
+//! | make the shipped demo table | [`generate`] |
+//! | load and validate a table | [`data`] |
+//! | stratified train/validation/test split | [`split`] |
+//! | impute, scale, one-hot encode; SageMaker CSV | [`prep`] |
+//! | train XGBoost (hyperparameters with SageMaker's names) | [`train`] |
+//! | confusion matrix, AUCs, threshold sweep | [`metrics`] |
+//! | `model.tar.gz` as SageMaker lays it out | [`artifact`] |
+//! | all of the above in one call | [`pipeline`] |
+//!
+//! with [`xgboost`] (the libxgboost binding), [`files`] (atomic writes, checksums),
+//! [`progress`] (progress reporting) and [`error`] beside them.
+
+pub mod artifact;
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod files;
+pub mod generate;
+pub mod metrics;
+pub mod pipeline;
+pub mod prep;
+pub mod progress;
+pub mod random;
+pub mod split;
+pub mod train;
+pub mod xgboost;
+
+pub use error::{Error, Result};
+pub use polars;

@@ -1,0 +1,400 @@
+//! Stage 5: how good is the model? Confusion matrix, accuracy, precision, recall, F1,
+//! ROC AUC, PR AUC (average precision), log loss, and a threshold sweep.
+//!
+//! Conventions, so that nothing is ever NaN in silence:
+//! - a sample is predicted a buyer when its score is `>= threshold`;
+//! - precision, recall, F1 and the negative predictive value are 0 when their denominator
+//!   is 0 (no predicted or no actual positives / negatives), as scikit-learn's
+//!   `zero_division=0`;
+//! - ROC AUC and average precision need both classes: the standalone functions return
+//!   [`Error::UndefinedMetric`], and [`Metrics`] holds `None` (JSON `null`);
+//! - scores must be finite and within [0, 1]; labels 0 or 1; lengths must agree and be > 0.
+//!
+//! ```
+//! use purchase_predict::metrics::{evaluate, roc_auc};
+//! let y = [0u8, 0, 1, 1];
+//! let p = [0.1f32, 0.4, 0.35, 0.8];
+//! assert_eq!(roc_auc(&y, &p)?, 0.75);
+//! let m = evaluate(&y, &p, 0.5)?;
+//! assert_eq!((m.confusion.tp, m.confusion.fp), (1, 0));
+//! # Ok::<(), purchase_predict::Error>(())
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Counts of a binary confusion matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Confusion {
+    /// Actual 0, predicted 0.
+    pub tn: u64,
+    /// Actual 0, predicted 1.
+    pub fp: u64,
+    /// Actual 1, predicted 0.
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    /// Actual 1, predicted 1.
+    pub tp: u64,
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+impl Confusion {
+    /// Total count.
+    pub fn total(&self) -> u64 {
+        self.tn + self.fp + self.fn_ + self.tp
+    }
+    /// (TP + TN) / all.
+    pub fn accuracy(&self) -> f64 {
+        ratio(self.tp + self.tn, self.total())
+    }
+    /// TP / (TP + FP): of the customers predicted to buy, the share who did.
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+    /// TP / (TP + FN): of the buyers, the share the model found.
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+    /// Harmonic mean of precision and recall.
+    pub fn f1(&self) -> f64 {
+        ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+    }
+    /// TN / (TN + FN): of the customers predicted not to buy, the share who did not.
+    pub fn negative_predictive_value(&self) -> f64 {
+        ratio(self.tn, self.tn + self.fn_)
+    }
+}
+
+/// Every metric at one threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub accuracy: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// `None` when the labels hold one class only.
+    pub roc_auc: Option<f64>,
+    /// Average precision; `None` when there is no positive label.
+    pub pr_auc: Option<f64>,
+    pub log_loss: f64,
+    pub threshold: f64,
+    pub confusion: Confusion,
+    /// The tutorial's second column rate: of predicted non-buyers, the share right.
+    pub negative_predictive_value: f64,
+    /// Share of actual buyers.
+    pub base_rate: f64,
+}
+
+/// Metrics at one point of a threshold sweep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdPoint {
+    pub threshold: f64,
+    pub accuracy: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub confusion: Confusion,
+}
+
+fn validate(labels: &[u8], scores: &[f32]) -> Result<()> {
+    if labels.len() != scores.len() {
+        return Err(Error::Shape(format!(
+            "{} labels but {} scores",
+            labels.len(),
+            scores.len()
+        )));
+    }
+    if labels.is_empty() {
+        return Err(Error::Shape("no samples to evaluate".into()));
+    }
+    if let Some(i) = labels.iter().position(|&l| l > 1) {
+        return Err(Error::Shape(format!(
+            "label {} at position {i} is not 0 or 1",
+            labels[i]
+        )));
+    }
+    if let Some(i) = scores
+        .iter()
+        .position(|s| !s.is_finite() || *s < 0.0 || *s > 1.0)
+    {
+        return Err(Error::Shape(format!(
+            "score {} at position {i} is not a probability in [0, 1]",
+            scores[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Confusion matrix at `threshold` (score `>=` threshold means predicted 1).
+pub fn confusion(labels: &[u8], scores: &[f32], threshold: f64) -> Result<Confusion> {
+    validate(labels, scores)?;
+    Ok(confusion_unchecked(labels, scores, threshold))
+}
+
+fn confusion_unchecked(labels: &[u8], scores: &[f32], threshold: f64) -> Confusion {
+    // Compare at the scores' own precision: a score printed as 0.42 is predicted 1 at the
+    // threshold 0.42 (in f64, 0.42f32 is 0.41999998...).
+    let t = threshold as f32;
+    let mut c = Confusion::default();
+    for (&y, &s) in labels.iter().zip(scores) {
+        match (y == 1, s >= t) {
+            (false, false) => c.tn += 1,
+            (false, true) => c.fp += 1,
+            (true, false) => c.fn_ += 1,
+            (true, true) => c.tp += 1,
+        }
+    }
+    c
+}
+
+fn class_counts(labels: &[u8]) -> (usize, usize) {
+    let pos = labels.iter().filter(|&&l| l == 1).count();
+    (pos, labels.len() - pos)
+}
+
+/// Area under the ROC curve: the probability that a random buyer scores above a random
+/// non-buyer, ties counting one half (Mann-Whitney with average ranks).
+pub fn roc_auc(labels: &[u8], scores: &[f32]) -> Result<f64> {
+    validate(labels, scores)?;
+    let (pos, neg) = class_counts(labels);
+    if pos == 0 || neg == 0 {
+        return Err(Error::UndefinedMetric {
+            metric: "ROC AUC".into(),
+            reason: format!("the labels hold one class only ({pos} positives, {neg} negatives)"),
+        });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let mut rank_sum_pos = 0.0f64;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+            j += 1;
+        }
+        // ranks i+1 ..= j+1 share their average
+        let avg_rank = (i + j + 2) as f64 / 2.0;
+        let pos_in_group = order[i..=j].iter().filter(|&&k| labels[k] == 1).count();
+        rank_sum_pos += avg_rank * pos_in_group as f64;
+        i = j + 1;
+    }
+    let (p, n) = (pos as f64, neg as f64);
+    Ok((rank_sum_pos - p * (p + 1.0) / 2.0) / (p * n))
+}
+
+/// Average precision, the area under the precision-recall curve as scikit-learn defines it:
+/// the sum over distinct score thresholds of (recall step) × precision.
+pub fn average_precision(labels: &[u8], scores: &[f32]) -> Result<f64> {
+    validate(labels, scores)?;
+    let (pos, _) = class_counts(labels);
+    if pos == 0 {
+        return Err(Error::UndefinedMetric {
+            metric: "average precision".into(),
+            reason: "there is no positive label".into(),
+        });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut prev_recall = 0.0;
+    let mut ap = 0.0;
+    let mut i = 0;
+    while i < order.len() {
+        let s = scores[order[i]];
+        while i < order.len() && scores[order[i]] == s {
+            if labels[order[i]] == 1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        let recall = tp as f64 / pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+    }
+    Ok(ap)
+}
+
+/// Mean negative log-likelihood, with probabilities clipped to [1e-15, 1 - 1e-15].
+pub fn log_loss(labels: &[u8], scores: &[f32]) -> Result<f64> {
+    validate(labels, scores)?;
+    const EPS: f64 = 1e-15;
+    let sum: f64 = labels
+        .iter()
+        .zip(scores)
+        .map(|(&y, &s)| {
+            let p = (s as f64).clamp(EPS, 1.0 - EPS);
+            if y == 1 {
+                -p.ln()
+            } else {
+                -(1.0 - p).ln()
+            }
+        })
+        .sum();
+    Ok(sum / labels.len() as f64)
+}
+
+/// Every metric at `threshold`.
+pub fn evaluate(labels: &[u8], scores: &[f32], threshold: f64) -> Result<Metrics> {
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(Error::InvalidSetting {
+            name: "threshold".into(),
+            reason: format!("must be in [0, 1], got {threshold}"),
+        });
+    }
+    let c = confusion(labels, scores, threshold)?;
+    let (pos, _) = class_counts(labels);
+    Ok(Metrics {
+        accuracy: c.accuracy(),
+        precision: c.precision(),
+        recall: c.recall(),
+        f1: c.f1(),
+        roc_auc: roc_auc(labels, scores).ok(),
+        pr_auc: average_precision(labels, scores).ok(),
+        log_loss: log_loss(labels, scores)?,
+        threshold,
+        confusion: c,
+        negative_predictive_value: c.negative_predictive_value(),
+        base_rate: pos as f64 / labels.len() as f64,
+    })
+}
+
+/// Metrics at the 101 thresholds 0.00, 0.01, ..., 1.00.
+pub fn threshold_sweep(labels: &[u8], scores: &[f32]) -> Result<Vec<ThresholdPoint>> {
+    validate(labels, scores)?;
+    Ok((0..=100)
+        .map(|i| {
+            let t = i as f64 / 100.0;
+            let c = confusion_unchecked(labels, scores, t);
+            ThresholdPoint {
+                threshold: t,
+                accuracy: c.accuracy(),
+                precision: c.precision(),
+                recall: c.recall(),
+                f1: c.f1(),
+                confusion: c,
+            }
+        })
+        .collect())
+}
+
+/// The point of a sweep with the highest F1 (the lowest such threshold on ties).
+pub fn best_f1(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
+    sweep
+        .iter()
+        .copied()
+        .fold(None, |best: Option<ThresholdPoint>, p| match best {
+            Some(b) if b.f1 >= p.f1 => Some(b),
+            _ => Some(p),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{a} != {b}");
+    }
+
+    #[test]
+    fn hand_computed_small_case() {
+        let y = [0u8, 0, 1, 1];
+        let p = [0.1f32, 0.4, 0.35, 0.8];
+        close(roc_auc(&y, &p).unwrap(), 0.75);
+        // desc: .8(1) P1 R.5, .4(0) P.5 R.5, .35(1) P2/3 R1, .1(0) -> .5*1 + .5*2/3
+        close(average_precision(&y, &p).unwrap(), 0.5 + 1.0 / 3.0);
+        let m = evaluate(&y, &p, 0.3).unwrap();
+        assert_eq!(
+            m.confusion,
+            Confusion {
+                tn: 1,
+                fp: 1,
+                fn_: 0,
+                tp: 2
+            }
+        );
+        close(m.accuracy, 0.75);
+        close(m.precision, 2.0 / 3.0);
+        close(m.recall, 1.0);
+        close(m.f1, 0.8);
+        close(m.negative_predictive_value, 1.0);
+        close(m.base_rate, 0.5);
+    }
+
+    #[test]
+    fn ties_count_half() {
+        let y = [0u8, 1, 0, 1];
+        let p = [0.5f32, 0.5, 0.2, 0.9];
+        close(roc_auc(&y, &p).unwrap(), 3.5 / 4.0);
+        // desc groups: .9 -> tp1 fp0 (P1,R.5); .5 -> tp2 fp1 (P2/3,R1); .2 -> no recall step
+        close(average_precision(&y, &p).unwrap(), 0.5 + 1.0 / 3.0);
+        // all scores tied: AUC one half
+        close(roc_auc(&[0, 1, 1], &[0.3, 0.3, 0.3]).unwrap(), 0.5);
+        // a threshold equal to the score predicts 1
+        assert_eq!(confusion(&[1], &[0.5], 0.5).unwrap().tp, 1);
+    }
+
+    #[test]
+    fn log_loss_by_hand_and_clipped() {
+        let v = log_loss(&[1, 0], &[0.8, 0.4]).unwrap();
+        close(
+            v,
+            -(0.8f32 as f64).ln() / 2.0 - (1.0 - 0.4f32 as f64).ln() / 2.0,
+        );
+        let worst = log_loss(&[1], &[0.0]).unwrap();
+        close(worst, -(1e-15f64).ln());
+    }
+
+    #[test]
+    fn degenerate_inputs_are_defined_or_errors() {
+        let y = [0u8, 0, 0];
+        let p = [0.1f32, 0.7, 0.2];
+        assert!(matches!(
+            roc_auc(&y, &p),
+            Err(Error::UndefinedMetric { .. })
+        ));
+        assert!(matches!(
+            average_precision(&y, &p),
+            Err(Error::UndefinedMetric { .. })
+        ));
+        let m = evaluate(&y, &p, 0.5).unwrap();
+        assert_eq!((m.roc_auc, m.pr_auc), (None, None));
+        assert_eq!((m.precision, m.recall, m.f1), (0.0, 0.0, 0.0));
+        close(m.accuracy, 2.0 / 3.0);
+        // all ones, all predicted ones: AUC undefined, AP defined (= 1)
+        let m = evaluate(&[1, 1], &[0.9, 0.6], 0.5).unwrap();
+        assert_eq!(m.roc_auc, None);
+        assert_eq!(m.pr_auc, Some(1.0));
+        assert_eq!(m.negative_predictive_value, 0.0);
+        assert!(evaluate(&[], &[], 0.5).is_err());
+        assert!(evaluate(&[1, 0], &[0.5], 0.5).is_err());
+        assert!(evaluate(&[1, 0], &[f32::NAN, 0.5], 0.5).is_err());
+        assert!(evaluate(&[1, 2], &[0.5, 0.5], 0.5).is_err());
+        assert!(evaluate(&[1, 0], &[0.5, 0.5], 1.5).is_err());
+    }
+
+    #[test]
+    fn sweep_has_101_points_and_finds_best_f1() {
+        let y = [0u8, 0, 1, 1, 1, 0];
+        let p = [0.05f32, 0.42, 0.45, 0.9, 0.6, 0.2];
+        let s = threshold_sweep(&y, &p).unwrap();
+        assert_eq!(s.len(), 101);
+        close(s[0].recall, 1.0);
+        assert_eq!(s[100].confusion.tp, 0);
+        let b = best_f1(&s).unwrap();
+        // thresholds in (0.42, 0.45] catch all three buyers and no non-buyer
+        close(b.f1, 1.0);
+        close(b.threshold, 0.43);
+    }
+}

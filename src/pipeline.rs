@@ -1,0 +1,263 @@
+//! The whole local pipeline in one call: load → split → fit preprocessor → train →
+//! evaluate → write `model.tar.gz`, `metrics.json` and the SageMaker split files.
+//!
+//! ```no_run
+//! use purchase_predict::pipeline::{run, RunConfig};
+//! use purchase_predict::progress::Silent;
+//! let report = run(&RunConfig::demo("out"), &mut Silent)?;
+//! println!("test accuracy {:.3}", report.metrics.accuracy);
+//! # Ok::<(), purchase_predict::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{library_versions, Artifact, Manifest, TrainingData, FORMAT_VERSION};
+use crate::data::{load, LoadOptions};
+use crate::error::{Error, Result};
+use crate::files::write_atomically;
+use crate::metrics::{best_f1, evaluate, threshold_sweep, Metrics, ThresholdPoint};
+use crate::prep::{PrepOptions, Preprocessor};
+use crate::progress::Progress;
+use crate::split::{stratified_split, SplitConfig};
+use crate::train::{train, Hyperparameters};
+
+/// The shipped demo table, relative to the project root.
+pub const DEMO_DATA: &str = "data/customers.csv";
+/// The demo table's target column.
+pub const DEMO_TARGET: &str = "purchased";
+/// The demo table's id column.
+pub const DEMO_ID: &str = "customer_id";
+
+/// Everything `purchase-predict run` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The customer table (CSV or Parquet).
+    pub data: PathBuf,
+    /// Target, id, drops, type declarations, delimiter.
+    pub load: LoadOptions,
+    /// Split shares and seed.
+    pub split: SplitConfig,
+    /// XGBoost hyperparameters.
+    pub hyperparameters: Hyperparameters,
+    /// Decision threshold for the reported metrics (default 0.5).
+    pub threshold: f64,
+    /// Output folder.
+    pub out_dir: PathBuf,
+}
+
+impl RunConfig {
+    /// A run on `data` predicting `target`, with every other setting at its default.
+    pub fn new(
+        data: impl Into<PathBuf>,
+        target: impl Into<String>,
+        out_dir: impl Into<PathBuf>,
+    ) -> Self {
+        RunConfig {
+            data: data.into(),
+            load: LoadOptions::new(target),
+            split: SplitConfig::default(),
+            hyperparameters: Hyperparameters::default(),
+            threshold: 0.5,
+            out_dir: out_dir.into(),
+        }
+    }
+
+    /// A run on the shipped `data/customers.csv` (target `purchased`, id `customer_id`).
+    pub fn demo(out_dir: impl Into<PathBuf>) -> Self {
+        let mut c = RunConfig::new(demo_data_path(), DEMO_TARGET, out_dir);
+        c.load.id = Some(DEMO_ID.into());
+        c
+    }
+
+    /// Validate the settings before any work starts.
+    pub fn check(&self) -> Result<()> {
+        self.split.check()?;
+        self.hyperparameters.check()?;
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(Error::InvalidSetting {
+                name: "threshold".into(),
+                reason: format!("must be in [0, 1], got {}", self.threshold),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `data/customers.csv` from the working directory, or else from this crate's source tree.
+pub fn demo_data_path() -> PathBuf {
+    let local = PathBuf::from(DEMO_DATA);
+    if local.exists() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_DATA)
+    }
+}
+
+/// What `metrics.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsFile {
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    pub n_train: usize,
+    pub n_validation: usize,
+    pub n_test: usize,
+    /// The threshold with the highest F1 on the test split.
+    pub best_f1: ThresholdPoint,
+    /// Metrics at thresholds 0.00 … 1.00.
+    pub threshold_sweep: Vec<ThresholdPoint>,
+}
+
+/// Files a run wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutputs {
+    pub model: PathBuf,
+    pub metrics: PathBuf,
+    pub train: PathBuf,
+    /// `None` when the validation share is 0.
+    pub validation: Option<PathBuf>,
+    pub test: PathBuf,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Test-split metrics at the configured threshold.
+    pub metrics: Metrics,
+    pub best_f1: ThresholdPoint,
+    pub n_rows: usize,
+    pub n_train: usize,
+    pub n_validation: usize,
+    pub n_test: usize,
+    /// Raw input columns used as features.
+    pub n_input_columns: usize,
+    /// Model columns after encoding.
+    pub n_features: usize,
+    pub rounds: usize,
+    pub positive_rate: f64,
+    pub outputs: RunOutputs,
+    /// Seconds spent in training.
+    pub train_seconds: f64,
+    /// Seconds for the whole run.
+    pub total_seconds: f64,
+}
+
+/// Run the local pipeline end to end.
+pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
+    let started = Instant::now();
+    config.check()?;
+    let ds = load(&config.data, &config.load)?;
+    let split = stratified_split(&ds.labels, &config.split)?;
+    let train_ds = ds.take(&split.train)?;
+    let pre = Preprocessor::fit(
+        &train_ds.features,
+        &PrepOptions {
+            numeric: config.load.numeric.clone(),
+            categorical: config.load.categorical.clone(),
+        },
+    )?;
+    let x_all = pre.transform(&ds.features)?;
+    let part = |idx: &[usize]| {
+        (
+            x_all.take(idx),
+            idx.iter().map(|&i| ds.labels[i]).collect::<Vec<u8>>(),
+        )
+    };
+    let (x_train, y_train) = part(&split.train);
+    let (x_val, y_val) = part(&split.validation);
+    let (x_test, y_test) = part(&split.test);
+
+    let out = &config.out_dir;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let outputs = RunOutputs {
+        model: out.join("model.tar.gz"),
+        metrics: out.join("metrics.json"),
+        train: out.join("train.csv"),
+        validation: (!split.validation.is_empty()).then(|| out.join("validation.csv")),
+        test: out.join("test.csv"),
+    };
+    x_train.write_sagemaker_csv(&outputs.train, Some(&y_train))?;
+    if let Some(v) = &outputs.validation {
+        x_val.write_sagemaker_csv(v, Some(&y_val))?;
+    } else {
+        // A validation file from an earlier run must not pass for this run's.
+        let stale = out.join("validation.csv");
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
+        }
+    }
+    x_test.write_sagemaker_csv(&outputs.test, Some(&y_test))?;
+
+    let t_train = Instant::now();
+    let validation = (!split.validation.is_empty()).then_some((&x_val, y_val.as_slice()));
+    let model = train(
+        &x_train,
+        &y_train,
+        validation,
+        &config.hyperparameters,
+        progress,
+    )?;
+    let train_seconds = t_train.elapsed().as_secs_f64();
+
+    let scores = model.predict(&x_test)?;
+    let metrics = evaluate(&y_test, &scores, config.threshold)?;
+    let sweep = threshold_sweep(&y_test, &scores)?;
+    let best = best_f1(&sweep).expect("101 points");
+
+    let rounds = model.rounds;
+    let mut artifact = Artifact {
+        manifest: Manifest {
+            format_version: FORMAT_VERSION,
+            feature_names: pre.feature_names.clone(),
+            target: ds.target.clone(),
+            id_column: config.load.id.clone(),
+            threshold: config.threshold,
+            hyperparameters: config.hyperparameters.clone(),
+            rounds,
+            libraries: library_versions(),
+            training_data: TrainingData {
+                path: ds.path.display().to_string(),
+                sha256: ds.sha256.clone(),
+                rows: ds.len(),
+            },
+            metrics: Some(metrics.clone()),
+            created_at: chrono::Utc::now(),
+            files: Default::default(),
+        },
+        preprocessor: pre,
+        model,
+    };
+    artifact.save(&outputs.model)?;
+
+    let file = MetricsFile {
+        metrics: metrics.clone(),
+        n_train: split.train.len(),
+        n_validation: split.validation.len(),
+        n_test: split.test.len(),
+        best_f1: best,
+        threshold_sweep: sweep,
+    };
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::json("metrics.json", e))?;
+    write_atomically(&outputs.metrics, |w| {
+        w.write_all(&json)
+            .map_err(|e| Error::io(&outputs.metrics, e))
+    })?;
+
+    Ok(RunReport {
+        metrics,
+        best_f1: best,
+        n_rows: ds.len(),
+        n_train: split.train.len(),
+        n_validation: split.validation.len(),
+        n_test: split.test.len(),
+        n_input_columns: ds.features.width(),
+        n_features: artifact.preprocessor.feature_names.len(),
+        rounds,
+        positive_rate: ds.positive_rate(),
+        outputs,
+        train_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,98 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Skip a test with a printed reason; under CI (where everything must be present) fail.
+pub fn skip(reason: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("required under CI but missing: {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
+/// A dataset from `../shared/datasets/`, or `None` (after printing why) when absent.
+pub fn shared_dataset(relative: &str) -> Option<PathBuf> {
+    let p = root().join("../shared/datasets").join(relative);
+    if p.exists() {
+        Some(p)
+    } else {
+        skip(&format!("{} not found (../shared is absent)", p.display()));
+        None
+    }
+}
+
+/// A Python with xgboost 1.7.6, from `PURCHASE_PREDICT_PYTHON` (set by .ci/run).
+pub fn python() -> Option<PathBuf> {
+    match std::env::var_os("PURCHASE_PREDICT_PYTHON") {
+        Some(p) if Path::new(&p).exists() => Some(PathBuf::from(p)),
+        _ => {
+            skip("PURCHASE_PREDICT_PYTHON is not set to a Python with xgboost 1.7.6 (.ci/run sets it)");
+            None
+        }
+    }
+}
+
+/// Run the `purchase-predict` binary.
+pub fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .args(args)
+        .current_dir(root())
+        .env("OMP_WAIT_POLICY", "passive")
+        .output()
+        .expect("spawn purchase-predict")
+}
+
+/// Run the binary, require success, return stdout.
+pub fn cli_ok(args: &[&str]) -> String {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "purchase-predict {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Run the binary, require failure, return stderr.
+pub fn cli_err(args: &[&str]) -> String {
+    let out = cli(args);
+    assert!(
+        !out.status.success(),
+        "purchase-predict {args:?} should fail"
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Read `metrics.json` from an output folder.
+pub fn metrics(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("metrics.json")).expect("metrics.json");
+    serde_json::from_str(&text).expect("metrics.json is JSON")
+}
+
+/// Parse a headerless CSV of numbers (empty field = NaN).
+pub fn read_numeric_csv(path: &Path) -> Vec<Vec<f32>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            l.split(',')
+                .map(|v| {
+                    if v.is_empty() {
+                        f32::NAN
+                    } else {
+                        v.parse().unwrap()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
