@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Load → split → preprocess → train XGBoost → evaluate; write model.tar.gz,
     /// metrics.json and the SageMaker-format train/validation/test CSVs.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Write the synthetic demo table (data/customers.csv).
     Generate(GenerateArgs),
 }

@@ -86,7 +86,11 @@ mod tests {
     fn failed_write_leaves_old_file_and_no_partial() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.csv");
-        write_atomically(&p, |w| Ok(w.write_all(b"old").unwrap())).unwrap();
+        write_atomically(&p, |w| {
+            w.write_all(b"old").unwrap();
+            Ok(())
+        })
+        .unwrap();
         let err = write_atomically(&p, |w| {
             w.write_all(b"half").unwrap();
             Err(Error::Shape("boom".into()))

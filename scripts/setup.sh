@@ -1,0 +1,29 @@
+# Installs what purchase-predict needs on a fresh Debian machine. Sourced by demo.sh and test.sh;
+# every step is skipped when already done.
+set -euo pipefail
+
+# libxgboost 1.7.4 (the XGBoost line of SageMaker's xgboost:1.7-1 image), linked through our FFI.
+ensure_libxgboost() {
+    if ! dpkg -s libxgboost-dev >/dev/null 2>&1; then
+        echo "== installing libxgboost-dev (Debian's XGBoost 1.7.4)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libxgboost-dev >/dev/null
+    fi
+}
+
+# A Python with xgboost 1.7.6 for the model-exchange test (Rust -> Python direction).
+# Kept in the user's cache so that later runs on the same machine reuse it.
+ensure_python_xgboost() {
+    local venv="${PURCHASE_PREDICT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-xgboost-1.7.6}"
+    if ! "$venv/bin/python" -c 'import xgboost, sys; sys.exit(xgboost.__version__ != "1.7.6")' 2>/dev/null; then
+        echo "== creating $venv with xgboost 1.7.6"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r tests/fixtures/xgboost-1.7/requirements.txt
+    fi
+    export PURCHASE_PREDICT_PYTHON="$venv/bin/python"
+}
+
+# libgomp spin-waits by default, which slows training badly on a busy 2-core machine.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"

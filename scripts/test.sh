@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test suite: formatting, lints, unit, integration and doc tests. Installs what they need.
+# The quality tests read ../shared/datasets when it exists (and are skipped, saying so, when not).
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+ensure_libxgboost
+ensure_python_xgboost
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --locked
