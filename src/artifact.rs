@@ -151,12 +151,7 @@ impl Artifact {
     /// Read and verify a `model.tar.gz` written by [`Artifact::save`].
     pub fn load(path: impl AsRef<Path>) -> Result<Artifact> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::FileNotFound {
-                path: path.to_path_buf(),
-            },
-            _ => Error::io(path, e),
-        })?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let members = read_members(path, &bytes)?;
         let get = |name: &str| {
             members

@@ -145,12 +145,7 @@ impl Dataset {
 /// detected; quoted fields and CRLF line ends are fine; empty fields read as missing.
 pub fn read_table(path: impl AsRef<Path>, delimiter: Option<u8>) -> Result<DataFrame> {
     let path = path.as_ref();
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::FileNotFound {
-            path: path.to_path_buf(),
-        },
-        _ => Error::io(path, e),
-    })?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() == 0 {
         return Err(Error::EmptyFile {
             path: path.to_path_buf(),

@@ -128,11 +128,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// Wrap an I/O error with the path it concerns.
+    /// Wrap an I/O error with the path it concerns; a file that does not exist becomes
+    /// [`Error::FileNotFound`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
+        let path = path.into();
+        match source.kind() {
+            std::io::ErrorKind::NotFound => Error::FileNotFound { path },
+            _ => Error::Io { path, source },
         }
     }
 
