@@ -26,6 +26,26 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Write the synthetic demo table (data/customers.csv).
     Generate(GenerateArgs),
+    /// Serve a model.tar.gz over HTTP with SageMaker's XGBoost container contract
+    /// (GET /ping, POST /invocations, GET /execution-parameters).
+    Serve(ServeArgs),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The model.tar.gz written by `run`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
 }
 
 /// Options of `run`.
@@ -154,6 +174,37 @@ pub fn main_with(cli: Cli) -> Result<()> {
             let report = pipeline::run(&config, progress.as_mut())?;
             print!("{}", summary(&config, &report));
             Ok(())
+        }
+        Command::Serve(args) => {
+            let mut config = crate::serve::ServerConfig {
+                host: args.host.clone(),
+                port: args.port,
+                ..Default::default()
+            };
+            if let Some(w) = args.workers {
+                if w == 0 {
+                    return Err(Error::InvalidSetting {
+                        name: "--workers".into(),
+                        reason: "must be ≥ 1".into(),
+                    });
+                }
+                config.workers = w;
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(config.workers)
+                .enable_all()
+                .build()
+                .map_err(|e| Error::io("tokio runtime", e))?;
+            runtime.block_on(async {
+                let server = crate::serve::Server::start(&args.model, &config).await?;
+                server.wait_loaded().await?;
+                println!(
+                    "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
+                    args.model.display(),
+                    server.addr()
+                );
+                server.run_until_signal().await
+            })
         }
         Command::Generate(args) => {
             generate::write_customers(&args.out, args.rows, args.seed)?;

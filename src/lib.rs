@@ -12,6 +12,7 @@
 //! | confusion matrix, AUCs, threshold sweep | [`metrics`] |
 //! | `model.tar.gz` as SageMaker lays it out | [`artifact`] |
 //! | all of the above in one call | [`pipeline`] |
+//! | a local endpoint with SageMaker's XGBoost contract | [`serve`] |
 //!
 //! with [`xgboost`] (the libxgboost binding), [`files`] (atomic writes, checksums),
 //! [`progress`] (progress reporting) and [`error`] beside them.
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod prep;
 pub mod progress;
 pub mod random;
+pub mod serve;
 pub mod split;
 pub mod train;
 pub mod xgboost;

@@ -26,6 +26,11 @@ use crate::prep::FeatureMatrix;
 use crate::progress::Progress;
 use crate::xgboost::{Booster, DMatrix};
 
+/// The SageMaker built-in XGBoost image version the SageMaker backend uses by default: the
+/// 1.7 line of the libxgboost we link, so it loads the models we write and we load the
+/// (legacy binary) models it writes.
+pub const SAGEMAKER_XGBOOST_VERSION: &str = "1.7-1";
+
 /// Metrics XGBoost 1.7 evaluates that make sense for a binary classifier.
 pub const EVAL_METRICS: &[&str] = &["auc", "aucpr", "logloss", "error", "map", "rmse", "mae"];
 
@@ -287,7 +292,7 @@ impl Hyperparameters {
         m
     }
 
-    fn apply(&self, b: &Booster) -> Result<()> {
+    fn apply(&self, b: &mut Booster) -> Result<()> {
         for (k, v) in self.to_sagemaker() {
             match k.as_str() {
                 "num_round" | "early_stopping_rounds" | "eval_metric" => {}
@@ -385,8 +390,8 @@ pub fn train(
     if let Some(v) = &dval {
         cache.push(v);
     }
-    let booster = Booster::new(&cache)?;
-    hp.apply(&booster)?;
+    let mut booster = Booster::new(&cache)?;
+    hp.apply(&mut booster)?;
 
     let total = hp.num_round as usize;
     progress.start("training", total as u64);

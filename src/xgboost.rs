@@ -9,7 +9,7 @@
 //! let x = vec![0.0f32, 1.0, 1.0, 0.0, 0.5, 0.5, 1.0, 1.0];
 //! let mut train = DMatrix::from_dense(&x, 4, 2)?;
 //! train.set_labels(&[0.0, 1.0, 0.0, 1.0])?;
-//! let booster = Booster::new(&[&train])?;
+//! let mut booster = Booster::new(&[&train])?;
 //! booster.set_param("objective", "binary:logistic")?;
 //! for round in 0..10 {
 //!     booster.update(round, &train)?;
@@ -210,9 +210,12 @@ pub struct Booster {
     handle: BoosterHandle,
 }
 
-// SAFETY: a Booster owns its handle; libxgboost's prediction buffers are thread-local, and
-// `&mut`-free use from one thread at a time is what the C API supports.
+// SAFETY: a Booster owns its handle. Everything that changes the model (parameters,
+// training rounds, evaluation) takes `&mut self`; what takes `&self` is prediction and
+// serialisation, which libxgboost documents as thread safe (its output buffers are
+// thread-local), so a loaded model can serve requests from several threads at once.
 unsafe impl Send for Booster {}
+unsafe impl Sync for Booster {}
 
 impl Booster {
     /// A new booster whose training will use (and cache) these matrices.
@@ -241,21 +244,21 @@ impl Booster {
     }
 
     /// Set one libxgboost parameter (`eta`, `max_depth`, `nthread`, ...).
-    pub fn set_param(&self, name: &str, value: &str) -> Result<()> {
+    pub fn set_param(&mut self, name: &str, value: &str) -> Result<()> {
         let (n, v) = (cstring(name)?, cstring(value)?);
         // SAFETY: both strings live through the call.
         check(unsafe { XGBoosterSetParam(self.handle, n.as_ptr(), v.as_ptr()) })
     }
 
     /// Run boosting round `iteration` on `train`.
-    pub fn update(&self, iteration: usize, train: &DMatrix) -> Result<()> {
+    pub fn update(&mut self, iteration: usize, train: &DMatrix) -> Result<()> {
         // SAFETY: both handles are live.
         check(unsafe { XGBoosterUpdateOneIter(self.handle, iteration as c_int, train.handle) })
     }
 
     /// Evaluate the configured metrics on named matrices after round `iteration`; returns
     /// libxgboost's line, for example `[3]\tvalidation-auc:0.91`.
-    pub fn eval(&self, iteration: usize, sets: &[(&str, &DMatrix)]) -> Result<String> {
+    pub fn eval(&mut self, iteration: usize, sets: &[(&str, &DMatrix)]) -> Result<String> {
         let names: Vec<CString> = sets
             .iter()
             .map(|(n, _)| cstring(n))
@@ -436,7 +439,7 @@ mod tests {
     #[test]
     fn trains_predicts_and_round_trips_json_and_binary() {
         let (d, y) = toy();
-        let b = Booster::new(&[&d]).unwrap();
+        let mut b = Booster::new(&[&d]).unwrap();
         b.set_param("objective", "binary:logistic").unwrap();
         b.set_param("nthread", "1").unwrap();
         for i in 0..5 {
@@ -472,10 +475,11 @@ mod tests {
             Err(Error::XGBoost(_))
         ));
         let (d, _) = toy();
-        let b = Booster::new(&[&d]).unwrap();
-        let err = b
-            .set_param("objective", "no:such")
-            .and_then(|_| b.update(0, &d));
+        let mut b = Booster::new(&[&d]).unwrap();
+        let err = match b.set_param("objective", "no:such") {
+            Ok(()) => b.update(0, &d),
+            Err(e) => Err(e),
+        };
         assert!(matches!(err, Err(Error::XGBoost(m)) if m.contains("no:such")));
         assert!(DMatrix::from_dense(&[1.0, 2.0, 3.0], 2, 2).is_err());
     }

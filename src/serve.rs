@@ -1,0 +1,530 @@
+//! Stage 7: a local real-time endpoint with the contract of SageMaker's XGBoost container.
+//!
+//! - `GET /ping`: 200 once the model is loaded, 503 while it loads.
+//! - `POST /invocations`:
+//!   - `text/csv`: one customer per line, already-preprocessed features in the model's order,
+//!     no label, no header, empty field = missing (what the SageMaker container takes);
+//!     `text/libsvm`: `[label] index:value ...` with 0-based feature indices;
+//!   - `application/json`: raw customer records, `{"instances": [{"age": 41, ...}, ...]}`,
+//!     which go through the stored preprocessor first; the answer adds the 0/1 `label` at the
+//!     stored threshold;
+//!   - `Accept`: `text/csv` (default for CSV/libsvm: one probability per line),
+//!     `application/json` (`{"predictions": [{"score": p}, ...]}`, default for JSON) or
+//!     `application/jsonlines` (one `{"score": p}` per line);
+//!   - errors: unsupported content type 415, unsupported Accept 406, empty body 204, body over
+//!     6 MB ([`MAX_PAYLOAD_BYTES`]) 413, malformed rows or records 400 with the line and
+//!     column or the offending names. The server keeps serving after any of them.
+//! - `GET /execution-parameters`: `MaxConcurrentTransforms`, `BatchStrategy`, `MaxPayloadInMB`.
+//!
+//! ```no_run
+//! # async fn demo() -> purchase_predict::Result<()> {
+//! use purchase_predict::serve::{Server, ServerConfig};
+//! let server = Server::start("out/model.tar.gz", &ServerConfig::default()).await?;
+//! println!("listening on {}", server.addr());
+//! server.wait_loaded().await?;
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use polars::prelude::{Column, DataFrame};
+use serde_json::Value;
+
+use crate::artifact::Artifact;
+use crate::error::{Error, Result};
+use crate::prep::FeatureMatrix;
+
+/// SageMaker's payload limit for real-time endpoints: 6 MB.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// Where and how to listen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Address to bind (default 127.0.0.1).
+    pub host: String,
+    /// Port (default 8080; 0 picks a free one).
+    pub port: u16,
+    /// Worker threads of the runtime (default: all cores).
+    pub workers: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
+struct AppState {
+    model: OnceLock<std::result::Result<Arc<Artifact>, String>>,
+    workers: usize,
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    loader: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Bind, start serving (`/ping` answers 503), and load the artifact in the background.
+    pub async fn start(model: impl AsRef<Path>, config: &ServerConfig) -> Result<Server> {
+        let model: PathBuf = model.as_ref().to_path_buf();
+        let bind = format!("{}:{}", config.host, config.port);
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|e| Error::io(PathBuf::from(&bind), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io(PathBuf::from(&bind), e))?;
+        let state = Arc::new(AppState {
+            model: OnceLock::new(),
+            workers: config.workers,
+        });
+        let loader_state = state.clone();
+        let loader = tokio::task::spawn_blocking(move || {
+            let loaded = Artifact::load(&model)
+                .map(Arc::new)
+                .map_err(|e| e.to_string());
+            let _ = loader_state.model.set(loaded);
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(Server {
+            addr,
+            state,
+            shutdown: tx,
+            task,
+            loader,
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Wait until the model is loaded; the load's error if it failed.
+    pub async fn wait_loaded(&self) -> Result<()> {
+        loop {
+            match self.state.model.get() {
+                Some(Ok(_)) => return Ok(()),
+                Some(Err(e)) => {
+                    return Err(Error::InvalidSetting {
+                        name: "--model".into(),
+                        reason: e.clone(),
+                    })
+                }
+                None => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
+    }
+
+    /// Stop accepting connections, finish the requests in flight, and return.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+        let _ = self.loader.await;
+    }
+
+    /// Serve until Ctrl-C or SIGTERM, then shut down gracefully.
+    pub async fn run_until_signal(self) -> Result<()> {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .map_err(|e| Error::io("SIGTERM handler", e))?;
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        eprintln!("shutting down");
+        self.shutdown().await;
+        Ok(())
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/ping", get(ping))
+        .route("/invocations", post(invocations))
+        .route("/execution-parameters", get(execution_parameters))
+        .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
+        .with_state(state)
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain")], body.into()).into_response()
+}
+
+async fn ping(State(s): State<Arc<AppState>>) -> Response {
+    match s.model.get() {
+        Some(Ok(_)) => StatusCode::OK.into_response(),
+        Some(Err(e)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("model failed to load: {e}"),
+        ),
+        None => text(StatusCode::SERVICE_UNAVAILABLE, "loading"),
+    }
+}
+
+async fn execution_parameters(State(s): State<Arc<AppState>>) -> Response {
+    let body = serde_json::json!({
+        "MaxConcurrentTransforms": s.workers,
+        "BatchStrategy": "MULTI_RECORD",
+        "MaxPayloadInMB": MAX_PAYLOAD_BYTES / (1024 * 1024),
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Input {
+    Csv,
+    Libsvm,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Output {
+    Csv,
+    Json,
+    JsonLines,
+}
+
+fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+fn parse_accept(headers: &HeaderMap, default: Output) -> Option<Output> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(default);
+    };
+    for part in accept.split(',') {
+        match media_type(part).as_str() {
+            "" | "*/*" => return Some(default),
+            "text/csv" => return Some(Output::Csv),
+            "application/json" => return Some(Output::Json),
+            "application/jsonlines" | "application/x-jsonlines" => return Some(Output::JsonLines),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A 400 with a message.
+struct BadRequest(String);
+
+async fn invocations(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let artifact = match s.model.get() {
+        Some(Ok(a)) => a.clone(),
+        Some(Err(e)) => {
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("model failed to load: {e}"),
+            )
+        }
+        None => return text(StatusCode::SERVICE_UNAVAILABLE, "model is loading"),
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(media_type)
+        .unwrap_or_else(|| "text/csv".into());
+    let input = match content_type.as_str() {
+        "text/csv" => Input::Csv,
+        "text/libsvm" | "text/x-libsvm" => Input::Libsvm,
+        "application/json" => Input::Json,
+        other => {
+            return text(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("content type {other} is not supported; use text/csv, text/libsvm or application/json"),
+            )
+        }
+    };
+    let default = if input == Input::Json {
+        Output::Json
+    } else {
+        Output::Csv
+    };
+    let Some(output) = parse_accept(&headers, default) else {
+        return text(
+            StatusCode::NOT_ACCEPTABLE,
+            "Accept must be text/csv, application/json or application/jsonlines",
+        );
+    };
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let result = tokio::task::spawn_blocking(move || score(&artifact, input, &body)).await;
+    match result {
+        Ok(Ok((scores, labels))) => render(&scores, labels.as_deref(), output),
+        Ok(Err(BadRequest(msg))) => text(StatusCode::BAD_REQUEST, msg),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("prediction failed: {e}"),
+        ),
+    }
+}
+
+type Scored = (Vec<f32>, Option<Vec<u8>>);
+
+fn score(
+    artifact: &Artifact,
+    input: Input,
+    body: &[u8],
+) -> std::result::Result<Scored, BadRequest> {
+    let n = artifact.manifest.feature_names.len();
+    let text = std::str::from_utf8(body).map_err(|_| BadRequest("body is not UTF-8".into()))?;
+    let (x, with_labels) = match input {
+        Input::Csv => (parse_csv(text, n)?, false),
+        Input::Libsvm => (parse_libsvm(text, n)?, false),
+        Input::Json => (parse_instances(artifact, text)?, true),
+    };
+    let names = artifact.manifest.feature_names.clone();
+    let matrix = FeatureMatrix {
+        names,
+        nrows: x.len() / n.max(1),
+        values: x,
+    };
+    let scores = artifact
+        .model
+        .predict(&matrix)
+        .map_err(|e| BadRequest(e.to_string()))?;
+    let labels = with_labels.then(|| {
+        let t = artifact.manifest.threshold as f32;
+        scores.iter().map(|&p| u8::from(p >= t)).collect()
+    });
+    Ok((scores, labels))
+}
+
+/// Parse CSV rows of `n` numbers (empty = missing). Line numbers in errors are 1-based.
+pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String> {
+    let mut values = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() != n {
+            return Err(format!(
+                "line {}: expected {n} fields, got {}",
+                i + 1,
+                fields.len()
+            ));
+        }
+        for (j, f) in fields.iter().enumerate() {
+            let f = f.trim();
+            if f.is_empty() {
+                values.push(f32::NAN);
+            } else {
+                match f.parse::<f32>() {
+                    Ok(v) => values.push(v),
+                    Err(_) => {
+                        return Err(format!(
+                            "line {}, column {}: `{f}` is not a number",
+                            i + 1,
+                            j + 1
+                        ))
+                    }
+                }
+            }
+        }
+    }
+    Ok(values)
+}
+
+fn parse_csv(text: &str, n: usize) -> std::result::Result<Vec<f32>, BadRequest> {
+    parse_csv_rows(text, n).map_err(BadRequest)
+}
+
+fn parse_libsvm(text: &str, n: usize) -> std::result::Result<Vec<f32>, BadRequest> {
+    let mut values = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut row = vec![f32::NAN; n];
+        for tok in line.split_whitespace() {
+            let Some((idx, val)) = tok.split_once(':') else {
+                continue; // a leading label
+            };
+            let bad = || BadRequest(format!("line {}: `{tok}` is not index:value", i + 1));
+            let idx: usize = idx.parse().map_err(|_| bad())?;
+            let val: f32 = val.parse().map_err(|_| bad())?;
+            if idx >= n {
+                return Err(BadRequest(format!(
+                    "line {}: feature index {idx} is out of range (the model has {n} features, 0-based)",
+                    i + 1
+                )));
+            }
+            row[idx] = val;
+        }
+        values.extend(row);
+    }
+    Ok(values)
+}
+
+fn parse_instances(artifact: &Artifact, text: &str) -> std::result::Result<Vec<f32>, BadRequest> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| BadRequest(format!("invalid JSON: {e}")))?;
+    let instances = v
+        .get("instances")
+        .and_then(Value::as_array)
+        .ok_or_else(|| BadRequest("expected {\"instances\": [{...}, ...]}".into()))?;
+    let pre = &artifact.preprocessor;
+    let wanted = pre.input_columns();
+    let mut columns: Vec<Vec<Option<String>>> =
+        vec![Vec::with_capacity(instances.len()); wanted.len()];
+    for (i, inst) in instances.iter().enumerate() {
+        let obj = inst
+            .as_object()
+            .ok_or_else(|| BadRequest(format!("instance {i} is not an object")))?;
+        let unknown: Vec<&str> = obj
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !wanted.contains(k))
+            .collect();
+        let missing: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|k| !obj.contains_key(*k))
+            .collect();
+        if !unknown.is_empty() || !missing.is_empty() {
+            let mut msg = format!("instance {i}:");
+            if !unknown.is_empty() {
+                msg += &format!(" unknown features: {};", unknown.join(", "));
+            }
+            if !missing.is_empty() {
+                msg += &format!(" missing features: {};", missing.join(", "));
+            }
+            return Err(BadRequest(msg.trim_end_matches(';').to_string()));
+        }
+        for (j, name) in wanted.iter().enumerate() {
+            columns[j].push(match &obj[*name] {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                Value::Bool(b) => Some(b.to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                other => {
+                    return Err(BadRequest(format!(
+                        "instance {i}, feature `{name}`: {other} is not a number, text or null"
+                    )))
+                }
+            });
+        }
+    }
+    // As text: the preprocessor parses numeric columns strictly and reads categorical ones as
+    // they are, so `3` and `"3"` mean the same.
+    let cols: Vec<Column> = wanted
+        .iter()
+        .zip(columns)
+        .map(|(name, vals)| Column::new((*name).into(), vals))
+        .collect();
+    let df = DataFrame::new(instances.len(), cols).map_err(|e| BadRequest(e.to_string()))?;
+    let x = pre.transform(&df).map_err(|e| BadRequest(e.to_string()))?;
+    Ok(x.values)
+}
+
+fn render(scores: &[f32], labels: Option<&[u8]>, output: Output) -> Response {
+    let (ctype, body) = match output {
+        Output::Csv => {
+            let mut s = String::with_capacity(scores.len() * 12);
+            for (i, p) in scores.iter().enumerate() {
+                s += &p.to_string();
+                if let Some(l) = labels {
+                    s += &format!(",{}", l[i]);
+                }
+                s.push('\n');
+            }
+            ("text/csv", s)
+        }
+        Output::Json => {
+            let preds: Vec<Value> = scores
+                .iter()
+                .enumerate()
+                .map(|(i, p)| record(*p, labels.map(|l| l[i])))
+                .collect();
+            (
+                "application/json",
+                serde_json::json!({ "predictions": preds }).to_string(),
+            )
+        }
+        Output::JsonLines => {
+            let mut s = String::new();
+            for (i, p) in scores.iter().enumerate() {
+                s += &record(*p, labels.map(|l| l[i])).to_string();
+                s.push('\n');
+            }
+            ("application/jsonlines", s)
+        }
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], body).into_response()
+}
+
+fn record(p: f32, label: Option<u8>) -> Value {
+    // Through f64 of the shortest f32 text, so JSON shows 0.1234567 rather than 0.12345670163.
+    let score: f64 = p.to_string().parse().unwrap_or(p as f64);
+    match label {
+        Some(l) => serde_json::json!({ "score": score, "label": l }),
+        None => serde_json::json!({ "score": score }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_name_line_and_column() {
+        assert_eq!(
+            parse_csv_rows("1,2\n\n3,\n", 2).unwrap()[..3],
+            [1.0, 2.0, 3.0]
+        );
+        assert!(parse_csv_rows("1,2\n3,,\n", 2)
+            .unwrap_err()
+            .contains("line 2: expected 2 fields, got 3"));
+        assert!(parse_csv_rows("1,2\n3,x\n", 2)
+            .unwrap_err()
+            .contains("line 2, column 2: `x`"));
+    }
+}

@@ -1,0 +1,282 @@
+//! The local endpoint, driven over real HTTP on 127.0.0.1 with a minimal client.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+use purchase_predict::artifact::Artifact;
+use purchase_predict::pipeline::{run, RunConfig};
+use purchase_predict::prep::FeatureMatrix;
+use purchase_predict::progress::Silent;
+use purchase_predict::serve::{Server, ServerConfig, MAX_PAYLOAD_BYTES};
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    head += "\r\n";
+    s.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) before reading a large body: ignore a broken pipe.
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    Reply {
+        status,
+        content_type,
+        body: body.to_string(),
+    }
+}
+
+fn post(addr: SocketAddr, ctype: &str, accept: Option<&str>, body: &str) -> Reply {
+    let mut h = vec![("Content-Type", ctype)];
+    if let Some(a) = accept {
+        h.push(("Accept", a));
+    }
+    request(addr, "POST", "/invocations", &h, body.as_bytes())
+}
+
+#[test]
+fn endpoint_honours_the_sagemaker_xgboost_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = RunConfig::demo(dir.path());
+    cfg.hyperparameters.num_round = 20;
+    run(&cfg, &mut Silent).unwrap();
+    let model = dir.path().join("model.tar.gz");
+    let artifact = Artifact::load(&model).unwrap();
+    let n = artifact.manifest.feature_names.len();
+
+    // 25 test rows in the SageMaker inference format, and the in-process predictions.
+    let test = common::read_numeric_csv(&dir.path().join("test.csv"));
+    let rows: Vec<Vec<f32>> = test[..25].iter().map(|r| r[1..].to_vec()).collect();
+    let x = FeatureMatrix {
+        names: artifact.manifest.feature_names.clone(),
+        nrows: rows.len(),
+        values: rows.concat(),
+    };
+    let expected = artifact.model.predict(&x).unwrap();
+    let csv: String = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = ServerConfig {
+        port: 0,
+        workers: 2,
+        ..Default::default()
+    };
+    let server = rt.block_on(Server::start(&model, &config)).unwrap();
+    rt.block_on(server.wait_loaded()).unwrap();
+    let addr = server.addr();
+
+    let ping = request(addr, "GET", "/ping", &[], b"");
+    assert_eq!(ping.status, 200);
+
+    let good = || {
+        let r = post(addr, "text/csv", None, &csv);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.content_type.starts_with("text/csv"));
+        let got: Vec<f32> = r.body.lines().map(|l| l.parse().unwrap()).collect();
+        assert_eq!(got.len(), expected.len());
+        for (g, e) in got.iter().zip(&expected) {
+            assert!((g - e).abs() <= 1e-6, "{g} vs {e}");
+        }
+    };
+    good();
+
+    // JSON and JSON lines out.
+    let r = post(
+        addr,
+        "text/csv; charset=utf-8",
+        Some("application/json"),
+        &csv,
+    );
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let p0 = v["predictions"][0]["score"].as_f64().unwrap();
+    assert!((p0 - expected[0] as f64).abs() <= 1e-6);
+    let r = post(addr, "text/csv", Some("application/jsonlines"), &csv);
+    assert_eq!(r.body.lines().count(), 25);
+    assert!(r.body.lines().next().unwrap().starts_with("{\"score\":"));
+
+    // libsvm: 0-based indices, absent = missing.
+    let sparse: String = rows[0]
+        .iter()
+        .enumerate()
+        .map(|(j, v)| format!(" {j}:{v}"))
+        .collect();
+    let r = post(addr, "text/libsvm", None, &format!("0{sparse}\n"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!((r.body.trim().parse::<f32>().unwrap() - expected[0]).abs() <= 1e-6);
+
+    // Errors, each followed by a good request.
+    let r = post(addr, "application/xml", None, "<a/>");
+    assert_eq!(r.status, 415);
+    good();
+    let r = post(addr, "text/csv", Some("image/png"), &csv);
+    assert_eq!(r.status, 406);
+    let r = post(addr, "text/csv", None, "");
+    assert_eq!(r.status, 204);
+    let big = vec![b'1'; MAX_PAYLOAD_BYTES + 1];
+    let r = request(
+        addr,
+        "POST",
+        "/invocations",
+        &[("Content-Type", "text/csv")],
+        &big,
+    );
+    assert_eq!(r.status, 413);
+    good();
+    let short = format!("{}\n1,2\n", csv.lines().next().unwrap());
+    let r = post(addr, "text/csv", None, &short);
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body
+            .contains(&format!("line 2: expected {n} fields, got 2")),
+        "{}",
+        r.body
+    );
+    let mut bad_row = rows[0].iter().map(|v| v.to_string()).collect::<Vec<_>>();
+    bad_row[3] = "abc".into();
+    let r = post(addr, "text/csv", None, &bad_row.join(","));
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("line 1, column 4: `abc`"), "{}", r.body);
+    good();
+
+    // Raw customer records through the stored preprocessor; the answer adds the label.
+    let customer = serde_json::json!({
+        "age": 41, "gender": "female", "region": "south", "device": "desktop", "income": 72000.5,
+        "membership": "gold", "tenure_months": 30, "sessions_30d": 6, "minutes_on_site": 45.5,
+        "pages_viewed": 40, "bounce_rate": 0.2, "previous_purchases": 3,
+        "days_since_last_purchase": 12, "discounts_used": 2
+    });
+    let body = serde_json::json!({ "instances": [customer.clone(), customer] }).to_string();
+    let r = post(addr, "application/json", None, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let preds = v["predictions"].as_array().unwrap();
+    assert_eq!(preds.len(), 2);
+    let score = preds[0]["score"].as_f64().unwrap();
+    assert_eq!(preds[0]["label"].as_u64().unwrap(), u64::from(score >= 0.5));
+    let r = post(addr, "application/json", None, "{\"instances\": [");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("invalid JSON"));
+    let r = post(
+        addr,
+        "application/json",
+        None,
+        r#"{"instances": [{"age": 41, "shoe_size": 9}]}"#,
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.contains("unknown features: shoe_size")
+            && r.body.contains("missing features: gender"),
+        "{}",
+        r.body
+    );
+    good();
+
+    let r = request(addr, "GET", "/execution-parameters", &[], b"");
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["MaxPayloadInMB"], 6);
+    assert_eq!(v["BatchStrategy"], "MULTI_RECORD");
+    assert_eq!(v["MaxConcurrentTransforms"], 2);
+
+    rt.block_on(server.shutdown());
+    assert!(TcpStream::connect(addr).is_err(), "closed after shutdown");
+}
+
+#[test]
+fn a_model_that_cannot_load_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("model.tar.gz");
+    std::fs::write(&junk, b"junk").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let config = ServerConfig {
+        port: 0,
+        ..Default::default()
+    };
+    let server = rt.block_on(Server::start(&junk, &config)).unwrap();
+    assert!(rt.block_on(server.wait_loaded()).is_err());
+    let r = request(server.addr(), "GET", "/ping", &[], b"");
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("corrupt model artifact"), "{}", r.body);
+    rt.block_on(server.shutdown());
+}
+
+#[test]
+fn serve_command_answers_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = RunConfig::demo(dir.path());
+    cfg.hyperparameters.num_round = 5;
+    run(&cfg, &mut Silent).unwrap();
+    let model = dir.path().join("model.tar.gz");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .args([
+            "serve",
+            "--model",
+            model.to_str().unwrap(),
+            "--port",
+            "0",
+            "--workers",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    assert_eq!(request(addr, "GET", "/ping", &[], b"").status, 200);
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM, got {status}");
+}
