@@ -110,11 +110,7 @@ fn pack(path: &std::path::Path, members: &[(String, Vec<u8>)]) {
 
 #[test]
 fn artifact_layout_checksums_and_corruption() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = RunConfig::demo(dir.path());
-    cfg.hyperparameters.num_round = 5;
-    run(&cfg, &mut Silent).unwrap();
-    let path = dir.path().join("model.tar.gz");
+    let (dir, path) = common::demo_model(5);
     let m = members(&path);
     let names: Vec<&str> = m.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(

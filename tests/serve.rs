@@ -6,9 +6,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 use purchase_predict::artifact::Artifact;
-use purchase_predict::pipeline::{run, RunConfig};
 use purchase_predict::prep::FeatureMatrix;
-use purchase_predict::progress::Silent;
 use purchase_predict::serve::{Server, ServerConfig, MAX_PAYLOAD_BYTES};
 
 struct Reply {
@@ -66,11 +64,7 @@ fn post(addr: SocketAddr, ctype: &str, accept: Option<&str>, body: &str) -> Repl
 
 #[test]
 fn endpoint_honours_the_sagemaker_xgboost_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = RunConfig::demo(dir.path());
-    cfg.hyperparameters.num_round = 20;
-    run(&cfg, &mut Silent).unwrap();
-    let model = dir.path().join("model.tar.gz");
+    let (dir, model) = common::demo_model(20);
     let artifact = Artifact::load(&model).unwrap();
     let n = artifact.manifest.feature_names.len();
 
@@ -242,11 +236,7 @@ fn a_model_that_cannot_load_is_reported() {
 #[test]
 fn serve_command_answers_and_stops_on_sigterm() {
     use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = RunConfig::demo(dir.path());
-    cfg.hyperparameters.num_round = 5;
-    run(&cfg, &mut Silent).unwrap();
-    let model = dir.path().join("model.tar.gz");
+    let (_dir, model) = common::demo_model(5);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
         .args([
             "serve",

@@ -96,3 +96,14 @@ pub fn read_numeric_csv(path: &Path) -> Vec<Vec<f32>> {
         })
         .collect()
 }
+
+/// Run the pipeline on the shipped data with `rounds` boosting rounds into a fresh temporary
+/// folder; returns the folder (keep it alive) and the path of its `model.tar.gz`.
+pub fn demo_model(rounds: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = purchase_predict::pipeline::RunConfig::demo(dir.path());
+    cfg.hyperparameters.num_round = rounds;
+    purchase_predict::pipeline::run(&cfg, &mut purchase_predict::progress::Silent).unwrap();
+    let model = dir.path().join("model.tar.gz");
+    (dir, model)
+}
