@@ -182,14 +182,9 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             if let Some(w) = args.workers {
-                if w == 0 {
-                    return Err(Error::InvalidSetting {
-                        name: "--workers".into(),
-                        reason: "must be ≥ 1".into(),
-                    });
-                }
                 config.workers = w;
             }
+            config.check()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(config.workers)
                 .enable_all()

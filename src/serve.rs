@@ -69,6 +69,19 @@ impl Default for ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// Validate the settings (at least one worker).
+    pub fn check(&self) -> Result<()> {
+        if self.workers == 0 {
+            return Err(Error::InvalidSetting {
+                name: "workers".into(),
+                reason: "must be ≥ 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
 struct AppState {
     model: OnceLock<std::result::Result<Arc<Artifact>, String>>,
     workers: usize,
@@ -86,6 +99,7 @@ pub struct Server {
 impl Server {
     /// Bind, start serving (`/ping` answers 503), and load the artifact in the background.
     pub async fn start(model: impl AsRef<Path>, config: &ServerConfig) -> Result<Server> {
+        config.check()?;
         let model: PathBuf = model.as_ref().to_path_buf();
         let bind = format!("{}:{}", config.host, config.port);
         let listener = tokio::net::TcpListener::bind(&bind)
@@ -314,7 +328,7 @@ fn score(
     let n = artifact.manifest.feature_names.len();
     let text = std::str::from_utf8(body).map_err(|_| BadRequest("body is not UTF-8".into()))?;
     let (x, with_labels) = match input {
-        Input::Csv => (parse_csv(text, n)?, false),
+        Input::Csv => (parse_csv_rows(text, n).map_err(BadRequest)?, false),
         Input::Libsvm => (parse_libsvm(text, n)?, false),
         Input::Json => (parse_instances(artifact, text)?, true),
     };
@@ -370,10 +384,6 @@ pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, Str
         }
     }
     Ok(values)
-}
-
-fn parse_csv(text: &str, n: usize) -> std::result::Result<Vec<f32>, BadRequest> {
-    parse_csv_rows(text, n).map_err(BadRequest)
 }
 
 fn parse_libsvm(text: &str, n: usize) -> std::result::Result<Vec<f32>, BadRequest> {

@@ -229,6 +229,11 @@ fn a_model_that_cannot_load_is_reported() {
     assert!(rt.block_on(server.wait_loaded()).is_err());
     let r = request(server.addr(), "GET", "/ping", &[], b"");
     assert_eq!(r.status, 500);
+    let no_workers = ServerConfig {
+        workers: 0,
+        ..config.clone()
+    };
+    assert!(rt.block_on(Server::start(&junk, &no_workers)).is_err());
     assert!(r.body.contains("corrupt model artifact"), "{}", r.body);
     rt.block_on(server.shutdown());
 }
