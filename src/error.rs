@@ -70,6 +70,10 @@ pub enum Error {
     #[error("missing feature columns: {}", columns.join(", "))]
     MissingColumns { columns: Vec<String> },
 
+    /// A file to score lacks columns the model's preprocessor needs.
+    #[error("{} lacks columns the model needs: {}", path.display(), columns.join(", "))]
+    MissingInputColumns { path: PathBuf, columns: Vec<String> },
+
     /// The data has too few rows of a class to make the requested split.
     #[error("cannot split: {0}")]
     Split(String),
@@ -116,6 +120,15 @@ pub enum Error {
         context: String,
         #[source]
         source: polars::error::PolarsError,
+    },
+
+    /// An endpoint could not be reached, or answered with an error status or an unexpected
+    /// body. `status` is the HTTP status when there was one.
+    #[error("endpoint {endpoint}: {}{message}", status.map(|s| format!("HTTP {s}: ")).unwrap_or_default())]
+    Endpoint {
+        endpoint: String,
+        status: Option<u16>,
+        message: String,
     },
 
     /// JSON (de)serialisation failed.

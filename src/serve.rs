@@ -15,6 +15,24 @@
 //!     6 MB ([`MAX_PAYLOAD_BYTES`]) 413, malformed rows or records 400 with the line and
 //!     column or the offending names. The server keeps serving after any of them.
 //! - `GET /execution-parameters`: `MaxConcurrentTransforms`, `BatchStrategy`, `MaxPayloadInMB`.
+//! - `GET /metrics`: Prometheus text format — requests by path and status, a latency histogram
+//!   of `/invocations`, rows scored, whether the model is loaded.
+//!
+//! Every request is logged through `tracing` (target `purchase_predict::serve::access`, level
+//! INFO: method, path, status, milliseconds); `purchase-predict serve` prints them on stderr,
+//! filtered by `RUST_LOG` as usual.
+//!
+//! From synchronous code (a notebook, a test, a script), [`BackgroundServer`] runs the server on
+//! its own threads and hands out a [`Predictor`]:
+//!
+//! ```no_run
+//! # fn demo(x: &purchase_predict::prep::FeatureMatrix) -> purchase_predict::Result<()> {
+//! use purchase_predict::serve::{BackgroundServer, ServerConfig};
+//! let server = BackgroundServer::start("out/model.tar.gz", &ServerConfig::default().port(0))?;
+//! let probabilities = server.predictor()?.predict(x)?;
+//! server.stop();
+//! # Ok(()) }
+//! ```
 //!
 //! ```no_run
 //! # async fn demo() -> purchase_predict::Result<()> {
@@ -26,13 +44,17 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -41,6 +63,7 @@ use serde_json::Value;
 
 use crate::artifact::Artifact;
 use crate::error::{Error, Result};
+use crate::predictor::{HttpEndpoint, Predictor};
 use crate::prep::FeatureMatrix;
 
 /// SageMaker's payload limit for real-time endpoints: 6 MB.
@@ -70,6 +93,12 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// The same settings on another port (0 picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
     /// Validate the settings (at least one worker).
     pub fn check(&self) -> Result<()> {
         if self.workers == 0 {
@@ -85,6 +114,97 @@ impl ServerConfig {
 struct AppState {
     model: OnceLock<std::result::Result<Arc<Artifact>, String>>,
     workers: usize,
+    stats: Stats,
+}
+
+/// Upper bounds (seconds) of the `/invocations` latency histogram's buckets.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// What `/metrics` reports.
+#[derive(Default)]
+struct Stats {
+    /// (path, status) → count; unknown paths count as `other`.
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Cumulative-free bucket counts; the last slot is +Inf.
+    buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    latency_sum_ns: AtomicU64,
+    latency_count: AtomicU64,
+    rows: AtomicU64,
+}
+
+fn route_label(path: &str) -> &'static str {
+    match path {
+        "/ping" => "/ping",
+        "/invocations" => "/invocations",
+        "/execution-parameters" => "/execution-parameters",
+        "/metrics" => "/metrics",
+        _ => "other",
+    }
+}
+
+impl Stats {
+    fn record(&self, path: &'static str, status: u16, seconds: f64) {
+        *self
+            .requests
+            .lock()
+            .expect("stats")
+            .entry((path, status))
+            .or_insert(0) += 1;
+        if path == "/invocations" {
+            let slot = LATENCY_BUCKETS
+                .iter()
+                .position(|&b| seconds <= b)
+                .unwrap_or(LATENCY_BUCKETS.len());
+            self.buckets[slot].fetch_add(1, Ordering::Relaxed);
+            self.latency_sum_ns
+                .fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
+            self.latency_count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn prometheus(&self, loaded: bool) -> String {
+        let mut out = String::new();
+        out += "# HELP purchase_predict_requests_total Requests answered, by path and status.\n";
+        out += "# TYPE purchase_predict_requests_total counter\n";
+        for ((path, status), n) in self.requests.lock().expect("stats").iter() {
+            out += &format!(
+                "purchase_predict_requests_total{{path=\"{path}\",status=\"{status}\"}} {n}\n"
+            );
+        }
+        out += "# HELP purchase_predict_invocation_seconds Time to answer /invocations.\n";
+        out += "# TYPE purchase_predict_invocation_seconds histogram\n";
+        let mut cumulative = 0;
+        for (i, b) in self.buckets.iter().enumerate() {
+            cumulative += b.load(Ordering::Relaxed);
+            let le = LATENCY_BUCKETS
+                .get(i)
+                .map(|x| x.to_string())
+                .unwrap_or_else(|| "+Inf".into());
+            out += &format!(
+                "purchase_predict_invocation_seconds_bucket{{le=\"{le}\"}} {cumulative}\n"
+            );
+        }
+        out += &format!(
+            "purchase_predict_invocation_seconds_sum {}\n",
+            self.latency_sum_ns.load(Ordering::Relaxed) as f64 / 1e9
+        );
+        out += &format!(
+            "purchase_predict_invocation_seconds_count {}\n",
+            self.latency_count.load(Ordering::Relaxed)
+        );
+        out += "# HELP purchase_predict_rows_scored_total Customers scored by /invocations.\n";
+        out += "# TYPE purchase_predict_rows_scored_total counter\n";
+        out += &format!(
+            "purchase_predict_rows_scored_total {}\n",
+            self.rows.load(Ordering::Relaxed)
+        );
+        out += "# HELP purchase_predict_model_loaded 1 once the model is loaded.\n";
+        out += "# TYPE purchase_predict_model_loaded gauge\n";
+        out += &format!("purchase_predict_model_loaded {}\n", u8::from(loaded));
+        out
+    }
 }
 
 /// A running server.
@@ -111,12 +231,22 @@ impl Server {
         let state = Arc::new(AppState {
             model: OnceLock::new(),
             workers: config.workers,
+            stats: Stats::default(),
         });
         let loader_state = state.clone();
         let loader = tokio::task::spawn_blocking(move || {
             let loaded = Artifact::load(&model)
                 .map(Arc::new)
                 .map_err(|e| e.to_string());
+            match &loaded {
+                Ok(a) => tracing::info!(
+                    model = %model.display(),
+                    features = a.manifest.feature_names.len(),
+                    rounds = a.manifest.rounds,
+                    "model loaded"
+                ),
+                Err(e) => tracing::error!(model = %model.display(), "model failed to load: {e}"),
+            }
             let _ = loader_state.model.set(loaded);
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -180,7 +310,7 @@ impl Server {
         }
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
-        eprintln!("shutting down");
+        tracing::info!("shutting down: finishing requests in flight");
         self.shutdown().await;
         Ok(())
     }
@@ -191,8 +321,39 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/ping", get(ping))
         .route("/invocations", post(invocations))
         .route("/execution-parameters", get(execution_parameters))
+        .route("/metrics", get(prometheus_metrics))
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
+}
+
+/// Count, time and log every request.
+async fn track(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = route_label(req.uri().path());
+    let response = next.run(req).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    s.stats.record(path, status, seconds);
+    tracing::info!(
+        target: "purchase_predict::serve::access",
+        %method,
+        %path,
+        status,
+        ms = seconds * 1e3,
+    );
+    response
+}
+
+async fn prometheus_metrics(State(s): State<Arc<AppState>>) -> Response {
+    let loaded = matches!(s.model.get(), Some(Ok(_)));
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.stats.prometheus(loaded),
+    )
+        .into_response()
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
@@ -309,7 +470,12 @@ async fn invocations(State(s): State<Arc<AppState>>, headers: HeaderMap, body: B
     }
     let result = tokio::task::spawn_blocking(move || score(&artifact, input, &body)).await;
     match result {
-        Ok(Ok((scores, labels))) => render(&scores, labels.as_deref(), output),
+        Ok(Ok((scores, labels))) => {
+            s.stats
+                .rows
+                .fetch_add(scores.len() as u64, Ordering::Relaxed);
+            render(&scores, labels.as_deref(), output)
+        }
         Ok(Err(BadRequest(msg))) => text(StatusCode::BAD_REQUEST, msg),
         Err(e) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -473,6 +639,68 @@ fn parse_instances(artifact: &Artifact, text: &str) -> std::result::Result<Vec<f
     let df = DataFrame::new(instances.len(), cols).map_err(|e| BadRequest(e.to_string()))?;
     let x = pre.transform(&df).map_err(|e| BadRequest(e.to_string()))?;
     Ok(x.values)
+}
+
+/// A [`Server`] on a runtime of its own, for synchronous callers: notebooks, tests, scripts.
+/// [`BackgroundServer::start`] returns once the model is loaded; dropping it (or
+/// [`BackgroundServer::stop`]) shuts the server down gracefully.
+pub struct BackgroundServer {
+    runtime: tokio::runtime::Runtime,
+    server: Option<Server>,
+}
+
+impl BackgroundServer {
+    /// Start serving `model` and wait until it is loaded (a load failure is returned).
+    pub fn start(model: impl AsRef<Path>, config: &ServerConfig) -> Result<BackgroundServer> {
+        config.check()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.workers)
+            .thread_name("purchase-predict-serve")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        let server = runtime.block_on(Server::start(model, config))?;
+        if let Err(e) = runtime.block_on(server.wait_loaded()) {
+            runtime.block_on(server.shutdown());
+            return Err(e);
+        }
+        Ok(BackgroundServer {
+            runtime,
+            server: Some(server),
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.as_ref().expect("running").addr()
+    }
+
+    /// `http://host:port` of the server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// A [`Predictor`] (CSV in, CSV out) for this server.
+    pub fn predictor(&self) -> Result<Predictor> {
+        Ok(Predictor::new(HttpEndpoint::new(&self.url())?))
+    }
+
+    /// Shut down: stop accepting, finish requests in flight.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+impl Drop for BackgroundServer {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
 }
 
 fn render(scores: &[f32], labels: Option<&[u8]>, output: Output) -> Response {

@@ -2,10 +2,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
 
 use purchase_predict::artifact::Artifact;
+use purchase_predict::predictor::HttpConnection;
 use purchase_predict::prep::FeatureMatrix;
 use purchase_predict::serve::{Server, ServerConfig, MAX_PAYLOAD_BYTES};
 
@@ -15,6 +16,7 @@ struct Reply {
     body: String,
 }
 
+/// One request on a fresh connection, with the library's minimal HTTP/1.1 client.
 fn request(
     addr: SocketAddr,
     method: &str,
@@ -22,35 +24,12 @@ fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head += &format!("{k}: {v}\r\n");
-    }
-    head += "\r\n";
-    s.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) before reading a large body: ignore a broken pipe.
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
+    let mut c = HttpConnection::connect(addr, Duration::from_secs(30)).unwrap();
+    let r = c.request(method, path, headers, body).unwrap();
     Reply {
-        status,
-        content_type,
-        body: body.to_string(),
+        status: r.status,
+        content_type: r.header("content-type").unwrap_or_default().to_string(),
+        body: r.text(),
     }
 }
 
@@ -211,6 +190,45 @@ fn endpoint_honours_the_sagemaker_xgboost_contract() {
     assert_eq!(v["BatchStrategy"], "MULTI_RECORD");
     assert_eq!(v["MaxConcurrentTransforms"], 2);
 
+    // Prometheus metrics count what happened above.
+    let r = request(addr, "GET", "/metrics", &[], b"");
+    assert_eq!(r.status, 200);
+    assert!(r.content_type.starts_with("text/plain"));
+    let metric = |name: &str| -> f64 {
+        r.body
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {name} in\n{}", r.body))
+    };
+    let invocations = |status: u16| {
+        metric(&format!(
+            "purchase_predict_requests_total{{path=\"/invocations\",status=\"{status}\"}}"
+        ))
+    };
+    assert_eq!(invocations(415), 1.0);
+    assert_eq!(invocations(406), 1.0);
+    assert_eq!(invocations(413), 1.0);
+    assert_eq!(invocations(400), 4.0);
+    assert_eq!(invocations(200), 9.0);
+    let answered = [200, 204, 400, 406, 413, 415]
+        .map(invocations)
+        .iter()
+        .sum::<f64>();
+    assert_eq!(
+        metric("purchase_predict_invocation_seconds_count"),
+        answered
+    );
+    assert_eq!(
+        metric("purchase_predict_invocation_seconds_bucket{le=\"+Inf\"}"),
+        answered
+    );
+    // 7 CSV requests of 25 rows, one libsvm row, one JSON request of 2 customers.
+    assert_eq!(
+        metric("purchase_predict_rows_scored_total"),
+        7.0 * 25.0 + 1.0 + 2.0
+    );
+    assert_eq!(metric("purchase_predict_model_loaded"), 1.0);
+
     rt.block_on(server.shutdown());
     assert!(TcpStream::connect(addr).is_err(), "closed after shutdown");
 }
@@ -253,6 +271,7 @@ fn serve_command_answers_and_stops_on_sigterm() {
             "1",
         ])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -272,6 +291,19 @@ fn serve_command_answers_and_stops_on_sigterm() {
         .status()
         .unwrap();
     assert!(kill.success());
-    let status = child.wait().unwrap();
-    assert!(status.success(), "graceful exit on SIGTERM, got {status}");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "graceful exit on SIGTERM, got {}",
+        out.status
+    );
+    // Request logs through tracing on stderr.
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("model loaded"), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("path=/ping") && l.contains("status=200")),
+        "{log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
 }
