@@ -27,8 +27,38 @@ pub enum Command {
     /// Write the synthetic demo table (data/customers.csv).
     Generate(GenerateArgs),
     /// Serve a model.tar.gz over HTTP with SageMaker's XGBoost container contract
-    /// (GET /ping, POST /invocations, GET /execution-parameters).
+    /// (GET /ping, POST /invocations, GET /execution-parameters, GET /metrics).
+    /// Request logs go to stderr; RUST_LOG=warn silences them.
     Serve(ServeArgs),
+    /// Score a raw customer file (CSV or Parquet) with a model.tar.gz, streaming in chunks:
+    /// writes the id column (if any), probability and label. Local batch transform.
+    Predict(PredictArgs),
+}
+
+/// Options of `predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model.tar.gz written by `run`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Customers to score: CSV or Parquet (.parquet/.pq), with or without the target column.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output file: Parquet for .parquet/.pq, CSV otherwise. Written atomically.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Id column to copy to the output (default: the model's id column when present).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Label threshold (default: the one stored in the model).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Rows per chunk; memory grows with it, not with the file.
+    #[arg(long, default_value_t = crate::batch::DEFAULT_CHUNK_ROWS)]
+    pub chunk_rows: usize,
+    /// CSV delimiter (default: detected from the header).
+    #[arg(long)]
+    pub delimiter: Option<char>,
 }
 
 /// Options of `serve`.
@@ -133,14 +163,8 @@ impl RunArgs {
         config.load.drop = self.drop.clone();
         config.load.numeric = self.numeric.clone();
         config.load.categorical = self.categorical.clone();
-        if let Some(d) = self.delimiter {
-            if !d.is_ascii() {
-                return Err(Error::InvalidSetting {
-                    name: "--delimiter".into(),
-                    reason: format!("must be one ASCII character, got {d:?}"),
-                });
-            }
-            config.load.delimiter = Some(d as u8);
+        if let Some(d) = delimiter_byte(self.delimiter)? {
+            config.load.delimiter = Some(d);
         }
         config.split.seed = self.seed;
         config.split.test_share = self.test_share;
@@ -155,17 +179,32 @@ impl RunArgs {
     }
 }
 
+/// A bar on a terminal, a status line every 5 s otherwise (logs, notebooks).
+fn terminal_progress() -> Box<dyn Progress> {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        Box::new(Bar::new())
+    } else {
+        Box::new(Lines::every(Duration::from_secs(5)))
+    }
+}
+
+fn delimiter_byte(d: Option<char>) -> Result<Option<u8>> {
+    match d {
+        None => Ok(None),
+        Some(c) if c.is_ascii() => Ok(Some(c as u8)),
+        Some(c) => Err(Error::InvalidSetting {
+            name: "--delimiter".into(),
+            reason: format!("must be one ASCII character, got {c:?}"),
+        }),
+    }
+}
+
 /// Run the command line; the binary prints the error and exits 1 on `Err`.
 pub fn main_with(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => {
             let config = args.to_config()?;
-            let mut progress: Box<dyn Progress> =
-                if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                    Box::new(Bar::new())
-                } else {
-                    Box::new(Lines::every(Duration::from_secs(5)))
-                };
+            let mut progress = terminal_progress();
             println!(
                 "purchase-predict run: {} (target `{}`)",
                 config.data.display(),
@@ -175,7 +214,50 @@ pub fn main_with(cli: Cli) -> Result<()> {
             print!("{}", summary(&config, &report));
             Ok(())
         }
+        Command::Predict(args) => {
+            let config = crate::batch::BatchConfig {
+                model: args.model,
+                input: args.input,
+                output: args.output,
+                id: args.id,
+                chunk_rows: args.chunk_rows,
+                threshold: args.threshold,
+                delimiter: delimiter_byte(args.delimiter)?,
+            };
+            let mut progress = terminal_progress();
+            let r = crate::batch::score_file(&config, progress.as_mut())?;
+            println!(
+                "scored {} customers in {:.1} s ({:.0} rows/s, {} chunks): {} predicted buyers at threshold {}",
+                r.rows,
+                r.seconds,
+                r.rows as f64 / r.seconds.max(1e-9),
+                r.chunks,
+                r.predicted_buyers,
+                r.threshold
+            );
+            println!(
+                "wrote {}{}{}",
+                r.output.display(),
+                r.id_column
+                    .as_ref()
+                    .map(|id| format!(" (id column `{id}`)"))
+                    .unwrap_or_default(),
+                r.peak_rss_bytes
+                    .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
         Command::Serve(args) => {
+            // Request logs on stderr; RUST_LOG overrides the default `info`.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .try_init();
             let mut config = crate::serve::ServerConfig {
                 host: args.host.clone(),
                 port: args.port,

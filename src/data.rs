@@ -169,7 +169,8 @@ pub fn read_table(path: impl AsRef<Path>, delimiter: Option<u8>) -> Result<DataF
     Ok(df)
 }
 
-fn is_parquet(path: &Path) -> bool {
+/// Whether `path` names a Parquet file (`.parquet` or `.pq`); anything else is read as CSV.
+pub fn is_parquet(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()),
         Some(ref e) if e == "parquet" || e == "pq"
@@ -269,7 +270,8 @@ pub fn detect_delimiter(header: &str) -> u8 {
     }
 }
 
-fn split_header(header: &str, sep: u8) -> Vec<String> {
+/// The column names of a CSV header line (quotes removed, names trimmed).
+pub fn split_header(header: &str, sep: u8) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = Vec::new();
     let mut quoted = false;

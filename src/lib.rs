@@ -13,11 +13,14 @@
 //! | `model.tar.gz` as SageMaker lays it out | [`artifact`] |
 //! | all of the above in one call | [`pipeline`] |
 //! | a local endpoint with SageMaker's XGBoost contract | [`serve`] |
+//! | send customers to an endpoint, get probabilities | [`predictor`] |
+//! | score a whole file in bounded memory (batch transform) | [`batch`] |
 //!
 //! with [`xgboost`] (the libxgboost binding), [`files`] (atomic writes, checksums),
 //! [`progress`] (progress reporting) and [`error`] beside them.
 
 pub mod artifact;
+pub mod batch;
 pub mod cli;
 pub mod data;
 pub mod error;
@@ -25,6 +28,7 @@ pub mod files;
 pub mod generate;
 pub mod metrics;
 pub mod pipeline;
+pub mod predictor;
 pub mod prep;
 pub mod progress;
 pub mod random;
