@@ -71,6 +71,15 @@ extern "C" {
         out_dim: *mut BstUlong,
         out_result: *mut *const f32,
     ) -> c_int;
+    fn XGBoosterPredictFromDense(
+        handle: BoosterHandle,
+        values: *const c_char,
+        config: *const c_char,
+        m: DMatrixHandle,
+        out_shape: *mut *const BstUlong,
+        out_dim: *mut BstUlong,
+        out_result: *mut *const f32,
+    ) -> c_int;
     fn XGBoosterLoadModelFromBuffer(
         handle: BoosterHandle,
         buf: *const c_void,
@@ -321,6 +330,58 @@ impl Booster {
         Ok(unsafe { std::slice::from_raw_parts(result, n) }.to_vec())
     }
 
+    /// Predicted probabilities straight from a row-major dense matrix (NaN = missing),
+    /// without building a DMatrix: XGBoost's "inplace" prediction, the low-latency path
+    /// for serving. Same values as [`Booster::predict`].
+    pub fn predict_dense(&self, values: &[f32], nrow: usize, ncol: usize) -> Result<Vec<f32>> {
+        if values.len() != nrow * ncol {
+            return Err(Error::Shape(format!(
+                "{} values for a {nrow} x {ncol} matrix",
+                values.len()
+            )));
+        }
+        if nrow == 0 {
+            return Ok(Vec::new());
+        }
+        // The __array_interface__ protocol: the data's address, shape and little-endian f32.
+        let array = cstring(&format!(
+            r#"{{"data": [{}, true], "shape": [{nrow}, {ncol}], "typestr": "<f4", "version": 3}}"#,
+            values.as_ptr() as usize
+        ))?;
+        let config = cstring(
+            r#"{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "cache_id": 0, "missing": NaN}"#,
+        )?;
+        let mut shape: *const BstUlong = ptr::null();
+        let mut dim: BstUlong = 0;
+        let mut result: *const f32 = ptr::null();
+        // SAFETY: `values` outlives the call and holds nrow*ncol floats as described; the
+        // result buffer is valid until the next call on this thread and is copied at once.
+        check(unsafe {
+            XGBoosterPredictFromDense(
+                self.handle,
+                array.as_ptr(),
+                config.as_ptr(),
+                ptr::null_mut(),
+                &mut shape,
+                &mut dim,
+                &mut result,
+            )
+        })?;
+        let n = if dim == 0 {
+            0
+        } else {
+            (0..dim as usize)
+                .map(|i| unsafe { *shape.add(i) } as usize)
+                .product()
+        };
+        if n != nrow {
+            return Err(Error::Shape(format!(
+                "xgboost returned {n} predictions for {nrow} rows"
+            )));
+        }
+        Ok(unsafe { std::slice::from_raw_parts(result, n) }.to_vec())
+    }
+
     /// The model as XGBoost JSON (loads in XGBoost 1.7 and 3.x alike).
     pub fn to_json(&self) -> Result<Vec<u8>> {
         self.save_to_buffer(r#"{"format": "json"}"#)
@@ -466,6 +527,23 @@ mod tests {
         );
         let scores = b.feature_scores("gain").unwrap();
         assert_eq!(scores[0].0, 0, "only x0 separates the classes");
+    }
+
+    #[test]
+    fn inplace_dense_prediction_equals_dmatrix_prediction_with_missing_values() {
+        let (d, _) = toy();
+        let mut b = Booster::new(&[&d]).unwrap();
+        b.set_param("objective", "binary:logistic").unwrap();
+        for i in 0..5 {
+            b.update(i, &d).unwrap();
+        }
+        let x = [0.9, 0.1, f32::NAN, 0.7, 0.2, f32::NAN, 0.6, 0.4];
+        let via_dmatrix = b
+            .predict(&DMatrix::from_dense(&x, 4, 2).unwrap(), None)
+            .unwrap();
+        assert_eq!(b.predict_dense(&x, 4, 2).unwrap(), via_dmatrix);
+        assert!(b.predict_dense(&x, 3, 2).is_err());
+        assert!(b.predict_dense(&[], 0, 2).unwrap().is_empty());
     }
 
     #[test]
