@@ -98,6 +98,10 @@ pub enum Error {
     #[error("shape mismatch: {0}")]
     Shape(String),
 
+    /// A model or input uses something this code path does not handle.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
     /// libxgboost reported an error.
     #[error("xgboost: {0}")]
     XGBoost(String),

@@ -16,7 +16,7 @@
 //! | send customers to an endpoint, get probabilities | [`predictor`] |
 //! | score a whole file in bounded memory (batch transform) | [`batch`] |
 //!
-//! with [`xgboost`] (the libxgboost binding), [`files`] (atomic writes, checksums),
+//! with [`xgboost`] (the libxgboost binding), [`forest`] (its trees evaluated in Rust), [`files`] (atomic writes, checksums),
 //! [`progress`] (progress reporting) and [`error`] beside them.
 
 pub mod artifact;
@@ -25,6 +25,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod files;
+pub mod forest;
 pub mod generate;
 pub mod metrics;
 pub mod pipeline;

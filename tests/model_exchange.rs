@@ -3,6 +3,7 @@
 
 mod common;
 
+use purchase_predict::forest::Forest;
 use purchase_predict::prep::FeatureMatrix;
 use purchase_predict::progress::Silent;
 use purchase_predict::train::{train, Hyperparameters, Model};
@@ -33,18 +34,25 @@ fn python_1_7_binary_model_loads_and_predicts_the_same() {
     let x = features();
     let model = Model::from_bytes(&bytes, x.names.clone()).unwrap();
     assert_eq!(model.rounds, 20);
-    let got = model.predict(&x).unwrap();
     let want: Vec<f64> = std::fs::read_to_string(fixture().join("predictions.txt"))
         .unwrap()
         .lines()
         .map(|l| l.parse().unwrap())
         .collect();
-    assert_eq!(got.len(), want.len());
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert!(
-            (*g as f64 - w).abs() <= 1e-6,
-            "row {i}: rust {g}, python {w}"
-        );
+    // Through libxgboost, and through the endpoint's Rust tree walker.
+    let forest = Forest::from_xgboost_json(&model.to_bytes().unwrap()).unwrap();
+    forest.verify(model.booster(), 1000).unwrap();
+    for got in [
+        model.predict(&x).unwrap(),
+        forest.predict(&x.values, x.nrows).unwrap(),
+    ] {
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (*g as f64 - w).abs() <= 1e-6,
+                "row {i}: rust {g}, python {w}"
+            );
+        }
     }
 }
 
