@@ -113,8 +113,8 @@ pub trait Serializer: Send + Sync {
 pub trait Deserializer: Send + Sync {
     /// The request's `Accept`.
     fn accept(&self) -> &str;
-    /// The probabilities in the body, in order.
-    fn decode(&self, body: &[u8]) -> Result<Vec<f32>>;
+    /// The probabilities in the body of the answer to `rows` rows, in order.
+    fn decode(&self, body: &[u8], rows: usize) -> Result<Vec<f32>>;
 }
 
 /// `text/csv` rows: numbers separated by commas, missing values as empty fields, no header,
@@ -123,7 +123,9 @@ pub trait Deserializer: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvSerializer;
 
-/// `text/csv` answers: one probability per line (a `,label` after it is ignored).
+/// `text/csv` answers, in either shape: one probability per line (our server; a `,label`
+/// after it is ignored), or all probabilities on one line separated by commas (what
+/// SageMaker's XGBoost container answers for real-time requests).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvDeserializer;
 
@@ -227,17 +229,28 @@ impl Deserializer for CsvDeserializer {
     fn accept(&self) -> &str {
         "text/csv"
     }
-    fn decode(&self, body: &[u8]) -> Result<Vec<f32>> {
+    fn decode(&self, body: &[u8], rows: usize) -> Result<Vec<f32>> {
         let text = std::str::from_utf8(body).map_err(|_| bad_answer("the answer is not UTF-8"))?;
-        text.lines()
-            .map(|l| l.trim())
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
             .filter(|l| !l.is_empty())
+            .collect();
+        let fields: Vec<&str> = if lines.len() == 1 && rows > 1 {
+            lines[0].split(',').map(str::trim).collect()
+        } else {
+            lines
+                .iter()
+                .map(|l| l.split(',').next().unwrap_or("").trim())
+                .collect()
+        };
+        fields
+            .iter()
             .enumerate()
-            .map(|(i, l)| {
-                let first = l.split(',').next().unwrap_or("").trim();
-                first.parse::<f32>().map_err(|_| {
+            .map(|(i, f)| {
+                f.parse::<f32>().map_err(|_| {
                     bad_answer(&format!(
-                        "answer line {}: `{first}` is not a probability",
+                        "answer value {}: `{f}` is not a probability",
                         i + 1
                     ))
                 })
@@ -303,7 +316,7 @@ impl Deserializer for JsonDeserializer {
     fn accept(&self) -> &str {
         "application/json"
     }
-    fn decode(&self, body: &[u8]) -> Result<Vec<f32>> {
+    fn decode(&self, body: &[u8], _rows: usize) -> Result<Vec<f32>> {
         let v: Value = serde_json::from_slice(body)
             .map_err(|e| bad_answer(&format!("the answer is not JSON: {e}")))?;
         let preds = v
@@ -482,16 +495,19 @@ impl Predictor {
             self.serializer.content_type(),
             self.deserializer.accept(),
         )?;
-        let scores = self.deserializer.decode(&answer).map_err(|e| match e {
-            Error::Endpoint {
-                status, message, ..
-            } => Error::Endpoint {
-                endpoint: endpoint(),
-                status,
-                message,
-            },
-            other => other,
-        })?;
+        let scores = self
+            .deserializer
+            .decode(&answer, rows.len())
+            .map_err(|e| match e {
+                Error::Endpoint {
+                    status, message, ..
+                } => Error::Endpoint {
+                    endpoint: endpoint(),
+                    status,
+                    message,
+                },
+                other => other,
+            })?;
         if scores.len() != rows.len() {
             return Err(Error::Endpoint {
                 endpoint: endpoint(),
@@ -924,17 +940,14 @@ mod tests {
 
     #[test]
     fn deserializers_read_both_answer_shapes() {
-        assert_eq!(
-            CsvDeserializer.decode(b"0.25,1\n0.5\n").unwrap(),
-            [0.25, 0.5]
-        );
-        assert_eq!(
-            JsonDeserializer
-                .decode(br#"{"predictions":[{"score":0.25,"label":0},{"score":1}]}"#)
-                .unwrap(),
-            [0.25, 1.0]
-        );
-        assert!(CsvDeserializer.decode(b"0.2\nnope\n").is_err());
+        let csv = |body: &[u8], rows| CsvDeserializer.decode(body, rows);
+        assert_eq!(csv(b"0.25,1\n0.5\n", 2).unwrap(), [0.25, 0.5]);
+        // SageMaker's container: one line, comma-separated.
+        assert_eq!(csv(b"0.25,0.5,0.75", 3).unwrap(), [0.25, 0.5, 0.75]);
+        assert_eq!(csv(b"0.25,1\n", 1).unwrap(), [0.25]);
+        assert!(csv(b"0.2\nnope\n", 2).is_err());
+        let json = br#"{"predictions":[{"score":0.25,"label":0},{"score":1}]}"#;
+        assert_eq!(JsonDeserializer.decode(json, 2).unwrap(), [0.25, 1.0]);
     }
 
     #[test]

@@ -63,8 +63,9 @@ use serde_json::Value;
 
 use crate::artifact::Artifact;
 use crate::error::{Error, Result};
+use crate::forest::Forest;
 use crate::predictor::{HttpEndpoint, Predictor};
-use crate::prep::FeatureMatrix;
+use crate::train::Model;
 
 /// SageMaker's payload limit for real-time endpoints: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
@@ -111,8 +112,58 @@ impl ServerConfig {
     }
 }
 
+/// The artifact, plus what makes small and large requests fast:
+/// - `forest`: the trees evaluated in Rust (verified against libxgboost at load), for small
+///   requests, where libxgboost's ~20 µs per call would be most of the work;
+/// - `single_thread`: a copy of the booster with `nthread=1`, for the parallel parts of
+///   large CSV requests (one part per core) and small requests when there is no forest.
+struct Loaded {
+    artifact: Artifact,
+    single_thread: Model,
+    forest: Option<Forest>,
+}
+
+impl Loaded {
+    fn load(path: &Path) -> Result<Loaded> {
+        let artifact = Artifact::load(path)?;
+        let json = artifact.model.to_bytes()?;
+        let mut single_thread = Model::from_bytes(&json, artifact.manifest.feature_names.clone())?;
+        single_thread.set_threads(1)?;
+        let forest = Forest::from_xgboost_json(&json)
+            .and_then(|f| f.verify(artifact.model.booster(), 1000).map(|()| f));
+        let forest = match forest {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::warn!("small requests will use libxgboost: {e}");
+                None
+            }
+        };
+        Ok(Loaded {
+            artifact,
+            single_thread,
+            forest,
+        })
+    }
+
+    /// Score rows with the forest when there is one and the request is small.
+    fn predict(&self, x: &[f32], small: bool) -> std::result::Result<Vec<f32>, String> {
+        let n = self.artifact.manifest.feature_names.len();
+        let rows = x.len() / n.max(1);
+        match (&self.forest, small) {
+            (Some(f), true) => f.predict(x, rows),
+            (None, true) => self.single_thread.booster().predict_dense(x, rows, n),
+            (_, false) => self.artifact.model.booster().predict_dense(x, rows, n),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// Bodies below this size are scored on the request's own thread with the single-threaded
+/// booster; larger ones on the blocking pool with all of libxgboost's threads.
+const INLINE_BODY_BYTES: usize = 16 * 1024;
+
 struct AppState {
-    model: OnceLock<std::result::Result<Arc<Artifact>, String>>,
+    model: OnceLock<std::result::Result<Arc<Loaded>, String>>,
     workers: usize,
     stats: Stats,
 }
@@ -235,14 +286,14 @@ impl Server {
         });
         let loader_state = state.clone();
         let loader = tokio::task::spawn_blocking(move || {
-            let loaded = Artifact::load(&model)
+            let loaded = Loaded::load(&model)
                 .map(Arc::new)
                 .map_err(|e| e.to_string());
             match &loaded {
-                Ok(a) => tracing::info!(
+                Ok(l) => tracing::info!(
                     model = %model.display(),
-                    features = a.manifest.feature_names.len(),
-                    rounds = a.manifest.rounds,
+                    features = l.artifact.manifest.feature_names.len(),
+                    rounds = l.artifact.manifest.rounds,
                     "model loaded"
                 ),
                 Err(e) => tracing::error!(model = %model.display(), "model failed to load: {e}"),
@@ -428,8 +479,8 @@ fn parse_accept(headers: &HeaderMap, default: Output) -> Option<Output> {
 struct BadRequest(String);
 
 async fn invocations(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let artifact = match s.model.get() {
-        Some(Ok(a)) => a.clone(),
+    let loaded = match s.model.get() {
+        Some(Ok(l)) => l.clone(),
         Some(Err(e)) => {
             return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -468,7 +519,11 @@ async fn invocations(State(s): State<Arc<AppState>>, headers: HeaderMap, body: B
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let result = tokio::task::spawn_blocking(move || score(&artifact, input, &body)).await;
+    let result = if body.len() < INLINE_BODY_BYTES {
+        Ok(score(&loaded, input, &body, true))
+    } else {
+        tokio::task::spawn_blocking(move || score(&loaded, input, &body, false)).await
+    };
     match result {
         Ok(Ok((scores, labels))) => {
             s.stats
@@ -486,67 +541,223 @@ async fn invocations(State(s): State<Arc<AppState>>, headers: HeaderMap, body: B
 
 type Scored = (Vec<f32>, Option<Vec<u8>>);
 
+/// Parse a body and score it. CSV is cut into one part per core, each parsed and scored
+/// with the single-threaded booster at once; libsvm and JSON use the artifact's booster
+/// (all threads) unless the body is `small`.
 fn score(
-    artifact: &Artifact,
+    loaded: &Loaded,
     input: Input,
     body: &[u8],
+    small: bool,
 ) -> std::result::Result<Scored, BadRequest> {
+    let artifact = &loaded.artifact;
     let n = artifact.manifest.feature_names.len();
     let text = std::str::from_utf8(body).map_err(|_| BadRequest("body is not UTF-8".into()))?;
-    let (x, with_labels) = match input {
-        Input::Csv => (parse_csv_rows(text, n).map_err(BadRequest)?, false),
-        Input::Libsvm => (parse_libsvm(text, n)?, false),
-        Input::Json => (parse_instances(artifact, text)?, true),
-    };
-    let names = artifact.manifest.feature_names.clone();
-    let matrix = FeatureMatrix {
-        names,
-        nrows: x.len() / n.max(1),
-        values: x,
-    };
-    let scores = artifact
-        .model
-        .predict(&matrix)
-        .map_err(|e| BadRequest(e.to_string()))?;
-    let labels = with_labels.then(|| {
-        let t = artifact.manifest.threshold as f32;
-        scores.iter().map(|&p| u8::from(p >= t)).collect()
-    });
-    Ok((scores, labels))
+    match input {
+        Input::Csv if small => {
+            let x = parse_csv_rows(text, n).map_err(BadRequest)?;
+            Ok((loaded.predict(&x, true).map_err(BadRequest)?, None))
+        }
+        Input::Csv => {
+            let single = loaded.single_thread.booster();
+            let scores = csv_in_parts(text.as_bytes(), n, |x| {
+                single
+                    .predict_dense(&x, x.len() / n.max(1), n)
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(BadRequest)?;
+            Ok((scores, None))
+        }
+        Input::Libsvm => {
+            let x = parse_libsvm(text, n)?;
+            Ok((loaded.predict(&x, small).map_err(BadRequest)?, None))
+        }
+        Input::Json => {
+            let x = parse_instances(artifact, text)?;
+            let scores = loaded.predict(&x, small).map_err(BadRequest)?;
+            let t = artifact.manifest.threshold as f32;
+            let labels = scores.iter().map(|&p| u8::from(p >= t)).collect();
+            Ok((scores, Some(labels)))
+        }
+    }
 }
 
-/// Parse CSV rows of `n` numbers (empty = missing). Line numbers in errors are 1-based.
+/// CSV bodies from this size on are cut into parts handled in parallel (one per core).
+const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
+
+/// Parse CSV rows of `n` numbers (empty = missing, blank lines skipped). Errors name the
+/// 1-based line and column. Large bodies are parsed in parallel parts.
 pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String> {
-    let mut values = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
+    csv_in_parts(text.as_bytes(), n, Ok)
+}
+
+/// Cut `bytes` into up to `parts` pieces of about equal size, each ending after a newline.
+fn split_at_lines(bytes: &[u8], parts: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(parts);
+    let mut rest = bytes;
+    for k in (1..parts).rev() {
+        // k more cuts after this one: aim at an equal share of what is left.
+        let target = rest.len() / (k + 1);
+        let Some(p) = rest[target..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let (piece, tail) = rest.split_at(target + p + 1);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+/// Parse CSV rows in parts (one per core for large bodies, else one), apply `each` to each
+/// part's values, and concatenate the results in order. Errors name the line in the whole
+/// body.
+fn csv_in_parts<F>(bytes: &[u8], n: usize, each: F) -> std::result::Result<Vec<f32>, String>
+where
+    F: Fn(Vec<f32>) -> std::result::Result<Vec<f32>, String> + Sync,
+{
+    let run = |piece: &[u8]| match parse_csv_block(piece, n) {
+        Ok(x) => each(x).map_err(|e| (None, e)),
+        Err(e) => Err((Some(e), String::new())),
+    };
+    let parts = if bytes.len() < PARALLEL_PARSE_BYTES {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, bytes.len() / (PARALLEL_PARSE_BYTES / 2))
+    };
+    if parts == 1 {
+        return run(bytes).map_err(|(csv, other)| csv.map_or(other, |e| e.message(0)));
+    }
+    let pieces = split_at_lines(bytes, parts);
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        pieces.par_iter().map(|p| run(p)).collect()
+    };
+    let mut out = Vec::with_capacity(results.iter().flatten().map(Vec::len).sum());
+    let mut lines_before = 0;
+    for (piece, r) in pieces.iter().zip(results) {
+        match r {
+            Ok(v) => out.extend_from_slice(&v),
+            Err((Some(e), _)) => return Err(e.message(lines_before)),
+            Err((None, other)) => return Err(other),
+        }
+        lines_before += piece.iter().filter(|&&b| b == b'\n').count();
+    }
+    Ok(out)
+}
+
+/// A parse error at a line of a block (1-based within the block).
+enum CsvError {
+    FieldCount {
+        line: usize,
+        expected: usize,
+        got: usize,
+    },
+    NotANumber {
+        line: usize,
+        column: usize,
+        text: String,
+    },
+}
+
+impl CsvError {
+    fn message(&self, lines_before: usize) -> String {
+        match self {
+            CsvError::FieldCount {
+                line,
+                expected,
+                got,
+            } => format!(
+                "line {}: expected {expected} fields, got {got}",
+                line + lines_before
+            ),
+            CsvError::NotANumber { line, column, text } => format!(
+                "line {}, column {column}: `{text}` is not a number",
+                line + lines_before
+            ),
+        }
+    }
+}
+
+fn is_field_end(bytes: &[u8], pos: usize) -> bool {
+    pos == bytes.len() || matches!(bytes[pos], b',' | b'\n' | b'\r')
+}
+
+fn skip_spaces(bytes: &[u8], mut pos: usize) -> usize {
+    while pos < bytes.len() && matches!(bytes[pos], b' ' | b'\t') {
+        pos += 1;
+    }
+    pos
+}
+
+/// One pass over the bytes: fast_float parses each field in place, no splitting.
+fn parse_csv_block(bytes: &[u8], n: usize) -> std::result::Result<Vec<f32>, CsvError> {
+    let len = bytes.len();
+    let mut values = Vec::with_capacity(len / 4);
+    let mut pos = 0;
+    let mut line = 0;
+    while pos < len {
+        line += 1;
+        // A blank line (only spaces) is skipped.
+        let p = skip_spaces(bytes, pos);
+        if p == len || matches!(bytes[p], b'\n' | b'\r') {
+            pos = bytes[p..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(len, |q| p + q + 1);
             continue;
         }
-        let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() != n {
-            return Err(format!(
-                "line {}: expected {n} fields, got {}",
-                i + 1,
-                fields.len()
-            ));
-        }
-        for (j, f) in fields.iter().enumerate() {
-            let f = f.trim();
-            if f.is_empty() {
+        let row_start = values.len();
+        let mut column = 0;
+        loop {
+            column += 1;
+            pos = skip_spaces(bytes, pos);
+            let field_start = pos;
+            if is_field_end(bytes, pos) {
                 values.push(f32::NAN);
             } else {
-                match f.parse::<f32>() {
-                    Ok(v) => values.push(v),
-                    Err(_) => {
-                        return Err(format!(
-                            "line {}, column {}: `{f}` is not a number",
-                            i + 1,
-                            j + 1
-                        ))
+                let parsed = match fast_float2::parse_partial::<f32, _>(&bytes[pos..]) {
+                    Ok((v, used)) => {
+                        pos = skip_spaces(bytes, pos + used);
+                        is_field_end(bytes, pos).then_some(v)
                     }
-                }
+                    Err(_) => None,
+                };
+                let Some(v) = parsed else {
+                    let end = bytes[field_start..]
+                        .iter()
+                        .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
+                        .map_or(len, |q| field_start + q);
+                    return Err(CsvError::NotANumber {
+                        line,
+                        column,
+                        text: String::from_utf8_lossy(&bytes[field_start..end])
+                            .trim()
+                            .to_string(),
+                    });
+                };
+                values.push(v);
             }
+            if pos == len {
+                break;
+            }
+            let sep = bytes[pos];
+            pos += 1;
+            if sep == b',' {
+                continue;
+            }
+            if sep == b'\r' && pos < len && bytes[pos] == b'\n' {
+                pos += 1;
+            }
+            break;
+        }
+        let got = values.len() - row_start;
+        if got != n {
+            return Err(CsvError::FieldCount {
+                line,
+                expected: n,
+                got,
+            });
         }
     }
     Ok(values)
@@ -706,11 +917,14 @@ impl Drop for BackgroundServer {
 fn render(scores: &[f32], labels: Option<&[u8]>, output: Output) -> Response {
     let (ctype, body) = match output {
         Output::Csv => {
-            let mut s = String::with_capacity(scores.len() * 12);
+            let mut s = String::with_capacity(scores.len() * 14);
+            let mut buf = ryu::Buffer::new();
             for (i, p) in scores.iter().enumerate() {
-                s += &p.to_string();
+                // Shortest text that reads back to the same f32 (like `Display`, faster).
+                s += buf.format(*p);
                 if let Some(l) = labels {
-                    s += &format!(",{}", l[i]);
+                    s.push(',');
+                    s.push(if l[i] == 1 { '1' } else { '0' });
                 }
                 s.push('\n');
             }
@@ -751,6 +965,30 @@ fn record(p: f32, label: Option<u8>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_bodies_parse_in_halves_with_the_same_values_and_line_numbers() {
+        let row = "0.5,,1e-3, -2 ,3\r\n";
+        let body = row.repeat(20_000);
+        assert!(body.len() > PARALLEL_PARSE_BYTES);
+        let v = parse_csv_rows(&body, 5).unwrap();
+        assert_eq!(v.len(), 100_000);
+        assert_eq!(v[95..100][..1], [0.5]);
+        assert!(v[96].is_nan());
+        assert_eq!(&v[97..100], &[1e-3, -2.0, 3.0]);
+        // An error in the second half names its line in the whole body.
+        let mut bad = body.clone();
+        bad.push_str("1,2,x,4,5\n");
+        assert_eq!(
+            parse_csv_rows(&bad, 5).unwrap_err(),
+            "line 20001, column 3: `x` is not a number"
+        );
+        assert_eq!(
+            parse_csv_rows("1,2\n3,4.5abc\n", 2).unwrap_err(),
+            "line 2, column 2: `4.5abc` is not a number"
+        );
+        assert_eq!(parse_csv_rows("  \n1,2", 2).unwrap(), [1.0, 2.0]);
+    }
 
     #[test]
     fn csv_rows_name_line_and_column() {
