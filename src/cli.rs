@@ -227,11 +227,12 @@ pub fn main_with(cli: Cli) -> Result<()> {
             let mut progress = terminal_progress();
             let r = crate::batch::score_file(&config, progress.as_mut())?;
             println!(
-                "scored {} customers in {:.1} s ({:.0} rows/s, {} chunks): {} predicted buyers at threshold {}",
+                "scored {} customers in {:.1} s ({:.0} rows/s, {} chunk{}): {} predicted buyers at threshold {}",
                 r.rows,
                 r.seconds,
                 r.rows as f64 / r.seconds.max(1e-9),
                 r.chunks,
+                if r.chunks == 1 { "" } else { "s" },
                 r.predicted_buyers,
                 r.threshold
             );
