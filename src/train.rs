@@ -345,7 +345,16 @@ fn labels_f32(y: &[u8]) -> Vec<f32> {
     y.iter().map(|&l| l as f32).collect()
 }
 
-fn dmatrix(x: &FeatureMatrix, y: &[u8]) -> Result<DMatrix> {
+/// A DMatrix with 0/1 labels, for [`train_matrices`] (which can reuse it across trainings:
+/// XGBoost keeps its `hist` quantiles in the matrix).
+pub fn labeled_dmatrix(x: &FeatureMatrix, y: &[u8]) -> Result<DMatrix> {
+    if y.len() != x.nrows {
+        return Err(Error::Shape(format!(
+            "{} labels for {} rows",
+            y.len(),
+            x.nrows
+        )));
+    }
     let mut d = DMatrix::from_dense(&x.values, x.nrows, x.ncols())?;
     d.set_labels(&labels_f32(y))?;
     Ok(d)
@@ -361,20 +370,7 @@ pub fn train(
     progress: &mut dyn Progress,
 ) -> Result<Model> {
     hp.check()?;
-    if y.len() != x.nrows {
-        return Err(Error::Shape(format!(
-            "{} labels for {} rows",
-            y.len(),
-            x.nrows
-        )));
-    }
-    if hp.early_stopping_rounds.is_some() && validation.is_none() {
-        return Err(Error::InvalidSetting {
-            name: "early_stopping_rounds".into(),
-            reason: "needs a validation split (validation share > 0)".into(),
-        });
-    }
-    let dtrain = dmatrix(x, y)?;
+    let dtrain = labeled_dmatrix(x, y)?;
     let dval = match validation {
         Some((vx, vy)) => {
             if vx.names != x.names {
@@ -382,12 +378,52 @@ pub fn train(
                     "validation features differ from training features".into(),
                 ));
             }
-            Some(dmatrix(vx, vy)?)
+            Some(labeled_dmatrix(vx, vy)?)
         }
         None => None,
     };
-    let mut cache = vec![&dtrain];
-    if let Some(v) = &dval {
+    let trained = train_matrices(
+        &dtrain,
+        dval.as_ref(),
+        &x.names,
+        hp,
+        progress,
+        &mut |_, _| true,
+    )?;
+    Ok(trained.model)
+}
+
+/// What [`train_matrices`] returns besides the model.
+#[derive(Debug)]
+pub struct Trained {
+    /// The model (cut at the best round when early stopping ran).
+    pub model: Model,
+    /// The best round (0-based) and its validation value, when there was a validation set.
+    pub best: Option<(usize, f64)>,
+    /// The round after which `keep_going` stopped the training, if it did.
+    pub pruned_at: Option<usize>,
+}
+
+/// Train on prepared matrices. After each round with a validation value, `keep_going(round,
+/// best value so far)` may return `false` to stop (a tuner pruning a hopeless trial); the model
+/// then keeps its best round as with early stopping.
+pub fn train_matrices(
+    dtrain: &DMatrix,
+    dval: Option<&DMatrix>,
+    feature_names: &[String],
+    hp: &Hyperparameters,
+    progress: &mut dyn Progress,
+    keep_going: &mut dyn FnMut(usize, f64) -> bool,
+) -> Result<Trained> {
+    hp.check()?;
+    if hp.early_stopping_rounds.is_some() && dval.is_none() {
+        return Err(Error::InvalidSetting {
+            name: "early_stopping_rounds".into(),
+            reason: "needs a validation split (validation share > 0)".into(),
+        });
+    }
+    let mut cache = vec![dtrain];
+    if let Some(v) = dval {
         cache.push(v);
     }
     let mut booster = Booster::new(&cache)?;
@@ -398,10 +434,11 @@ pub fn train(
     let mut history = Vec::new();
     let mut best: Option<(usize, f64)> = None;
     let mut stopped_early = false;
+    let mut pruned_at = None;
     for round in 0..total {
-        booster.update(round, &dtrain)?;
+        booster.update(round, dtrain)?;
         let mut message = String::new();
-        if let Some(v) = &dval {
+        if let Some(v) = dval {
             if !hp.eval_metric.is_empty() {
                 let line = booster.eval(round, &[("validation", v)])?;
                 let evals = parse_eval_line(&line, round)?;
@@ -426,24 +463,38 @@ pub fn train(
                 break;
             }
         }
+        if let Some((_, value)) = best {
+            if round + 1 < total && !keep_going(round, value) {
+                pruned_at = Some(round);
+                break;
+            }
+        }
     }
-    let (booster, rounds) = match (hp.early_stopping_rounds, best) {
-        (Some(_), Some((best_round, _))) => (booster.slice(best_round + 1)?, best_round + 1),
+    let cut = hp.early_stopping_rounds.is_some() || pruned_at.is_some();
+    let (booster, rounds) = match (cut, best) {
+        (true, Some((best_round, _))) => (booster.slice(best_round + 1)?, best_round + 1),
         _ => {
             let r = booster.boosted_rounds()?;
             (booster, r)
         }
     };
     progress.finish(&match best {
+        Some((r, v)) if pruned_at.is_some() => {
+            format!("pruned, best round {} ({v:.5})", r + 1)
+        }
         Some((r, v)) if stopped_early => format!("stopped early, best round {} ({v:.5})", r + 1),
         Some((r, v)) => format!("{rounds} rounds, best validation round {} ({v:.5})", r + 1),
         None => format!("{rounds} rounds"),
     });
-    Ok(Model {
-        booster,
-        feature_names: x.names.clone(),
-        rounds,
-        history,
+    Ok(Trained {
+        model: Model {
+            booster,
+            feature_names: feature_names.to_vec(),
+            rounds,
+            history,
+        },
+        best,
+        pruned_at,
     })
 }
 
