@@ -30,9 +30,144 @@ pub enum Command {
     /// (GET /ping, POST /invocations, GET /execution-parameters, GET /metrics).
     /// Request logs go to stderr; RUST_LOG=warn silences them.
     Serve(ServeArgs),
+    /// Like `run`, but search the hyperparameters first (SageMaker's tuning vocabulary,
+    /// locally): writes tuning.json with every trial, and the refit best model and metrics.
+    Tune(Box<TuneArgs>),
     /// Score a raw customer file (CSV or Parquet) with a model.tar.gz, streaming in chunks:
     /// writes the id column (if any), probability and label. Local batch transform.
     Predict(PredictArgs),
+}
+
+/// Options of `tune`: those of `run` (`--hp` sets the fixed hyperparameters) and the search.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Trials in all.
+    #[arg(long, default_value_t = 20)]
+    pub max_jobs: usize,
+    /// Trials at once (default: 2, or 1 on one core); each gets cores / this many threads.
+    #[arg(long)]
+    pub max_parallel_jobs: Option<usize>,
+    /// Bayesian (Gaussian process) or Random.
+    #[arg(long, default_value = "Bayesian")]
+    pub strategy: String,
+    /// validation:auc, validation:logloss, validation:error or validation:f1.
+    #[arg(long, default_value = "validation:auc")]
+    pub objective: String,
+    /// Maximize or Minimize (default: the objective's usual direction).
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// Seed of the search (the data split uses --seed).
+    #[arg(long, default_value_t = 0)]
+    pub tuner_seed: u64,
+    /// Auto (stop trials below the median of earlier ones at the same round) or Off.
+    #[arg(long, default_value = "Auto")]
+    pub early_stopping_type: String,
+    /// Judge trials by k-fold cross-validation on the training split instead of the
+    /// validation split.
+    #[arg(long)]
+    pub cv_folds: Option<usize>,
+    /// A range to tune, NAME=MIN:MAX[:SCALING] (SCALING: Auto, Linear, Logarithmic,
+    /// ReverseLogarithmic; integers for integer hyperparameters) or NAME=A|B|C for a
+    /// categorical one. Repeat for several; without any, a default space of eight.
+    #[arg(long = "range", value_name = "SPEC")]
+    pub ranges: Vec<String>,
+}
+
+/// Integer-valued hyperparameters (their ranges are `IntegerParameter`s).
+const INTEGER_HYPERPARAMETERS: &[&str] = &["num_round", "max_depth", "early_stopping_rounds"];
+
+/// Parse `NAME=MIN:MAX[:SCALING]` or `NAME=A|B|C`.
+pub fn parse_range(spec: &str) -> Result<(String, crate::tune::ParameterRange)> {
+    use crate::tune::{ParameterRange, Scaling};
+    let bad = |reason: &str| Error::InvalidSetting {
+        name: "--range".into(),
+        reason: format!("`{spec}`: {reason}"),
+    };
+    let (name, body) = spec
+        .split_once('=')
+        .ok_or_else(|| bad("expected NAME=MIN:MAX[:SCALING] or NAME=A|B|C"))?;
+    let name = name.trim().to_string();
+    if body.contains('|') {
+        return Ok((
+            name,
+            ParameterRange::categorical(body.split('|').map(|v| v.trim().to_string())),
+        ));
+    }
+    let parts: Vec<&str> = body.split(':').map(str::trim).collect();
+    if !(2..=3).contains(&parts.len()) {
+        return Err(bad("expected MIN:MAX or MIN:MAX:SCALING"));
+    }
+    let scaling: Scaling = match parts.get(2) {
+        Some(s) => s.parse()?,
+        None => Scaling::Auto,
+    };
+    let range = if INTEGER_HYPERPARAMETERS.contains(&name.as_str()) {
+        let int = |s: &str| s.parse::<i64>().map_err(|_| bad("bounds must be integers"));
+        ParameterRange::integer(int(parts[0])?, int(parts[1])?)
+    } else {
+        let num = |s: &str| s.parse::<f64>().map_err(|_| bad("bounds must be numbers"));
+        ParameterRange::continuous(num(parts[0])?, num(parts[1])?)
+    };
+    Ok((name, range.with_scaling(scaling)))
+}
+
+impl TuneArgs {
+    /// The tuner settings these options describe (checked).
+    pub fn to_tuner(&self) -> Result<crate::tune::TunerConfig> {
+        use crate::tune::{Direction, EarlyStoppingType, Objective, TunerConfig};
+        let ranges = if self.ranges.is_empty() {
+            TunerConfig::default_ranges()
+        } else {
+            self.ranges
+                .iter()
+                .map(|s| parse_range(s))
+                .collect::<Result<_>>()?
+        };
+        let objective: Objective = self.objective.parse()?;
+        let mut tuner = TunerConfig::new(ranges)
+            .objective(objective)
+            .strategy(self.strategy.parse()?)
+            .max_jobs(self.max_jobs)
+            .seed(self.tuner_seed)
+            .cv_folds(self.cv_folds)
+            .early_stopping_type(
+                match self.early_stopping_type.to_ascii_lowercase().as_str() {
+                    "auto" => EarlyStoppingType::Auto,
+                    "off" => EarlyStoppingType::Off,
+                    other => {
+                        return Err(Error::InvalidSetting {
+                            name: "--early-stopping-type".into(),
+                            reason: format!("`{other}`: use Auto or Off"),
+                        })
+                    }
+                },
+            );
+        if let Some(p) = self.max_parallel_jobs {
+            tuner = tuner.max_parallel_jobs(p);
+        }
+        if let Some(d) = &self.direction {
+            tuner = tuner.direction(match d.to_ascii_lowercase().as_str() {
+                "maximize" => Direction::Maximize,
+                "minimize" => Direction::Minimize,
+                other => {
+                    return Err(Error::InvalidSetting {
+                        name: "--direction".into(),
+                        reason: format!("`{other}`: use Maximize or Minimize"),
+                    })
+                }
+            });
+        }
+        let mut base = tuner.base.clone();
+        base.set_all(&self.run.hp)?;
+        if let Some(n) = self.run.threads {
+            base.set("nthread", &n.to_string())?;
+        }
+        tuner = tuner.base(base);
+        tuner.check()?;
+        Ok(tuner)
+    }
 }
 
 /// Options of `predict`.
@@ -214,6 +349,26 @@ pub fn main_with(cli: Cli) -> Result<()> {
             print!("{}", summary(&config, &report));
             Ok(())
         }
+        Command::Tune(args) => {
+            let config = args.run.to_config()?;
+            let tuner = args.to_tuner()?;
+            let mut progress = terminal_progress();
+            println!(
+                "purchase-predict tune: {} (target `{}`), {} trials, {} at once, {:?}, {} {:?}",
+                config.data.display(),
+                config.load.target,
+                tuner.max_jobs,
+                tuner.max_parallel_jobs,
+                tuner.strategy,
+                tuner.objective.name(),
+                tuner.direction
+            );
+            let (report, result) = crate::pipeline::tune_run(&config, &tuner, progress.as_mut())?;
+            print!("{}", tuning_summary(&result)?);
+            print!("{}", summary(&config, &report));
+            println!("wrote {}", config.out_dir.join("tuning.json").display());
+            Ok(())
+        }
         Command::Predict(args) => {
             let config = crate::batch::BatchConfig {
                 model: args.model,
@@ -299,6 +454,63 @@ pub fn main_with(cli: Cli) -> Result<()> {
 
 fn opt(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.4}"))
+}
+
+/// The five best trials and the search's totals.
+pub fn tuning_summary(result: &crate::tune::TuningResult) -> Result<String> {
+    use crate::tune::{Direction, TrialStatus};
+    let mut ranked: Vec<&crate::tune::Trial> = result
+        .trials
+        .iter()
+        .filter(|t| t.objective.is_some())
+        .collect();
+    ranked.sort_by(|a, b| {
+        let (x, y) = (a.objective.unwrap_or(0.0), b.objective.unwrap_or(0.0));
+        match result.config.direction {
+            Direction::Maximize => y.total_cmp(&x),
+            Direction::Minimize => x.total_cmp(&y),
+        }
+    });
+    let stopped = result
+        .trials
+        .iter()
+        .filter(|t| matches!(t.status, TrialStatus::Stopped { .. }))
+        .count();
+    let failed = result
+        .trials
+        .iter()
+        .filter(|t| matches!(t.status, TrialStatus::Failed { .. }))
+        .count();
+    let mut s = format!(
+        "\ntuning: {} trials in {:.1} s ({} at once, {} thread{} each), {stopped} stopped early, {failed} failed\n",
+        result.trials.len(),
+        result.seconds,
+        result.config.max_parallel_jobs,
+        result.threads_per_trial,
+        if result.threads_per_trial == 1 { "" } else { "s" }
+    );
+    s += &format!("best trials by {}:\n", result.config.objective.name());
+    for t in ranked.iter().take(5) {
+        let hp: Vec<String> = t
+            .hyperparameters
+            .iter()
+            .map(|(k, v)| {
+                let short = v.parse::<f64>().map_or(v.clone(), |x| {
+                    let t = format!("{x:.4}");
+                    t.trim_end_matches('0').trim_end_matches('.').to_string()
+                });
+                format!("{k}={short}")
+            })
+            .collect();
+        s += &format!(
+            "  trial {:>3}  {:.5}  {:>4} rounds  {}\n",
+            t.number,
+            t.objective.unwrap_or(f64::NAN),
+            t.rounds,
+            hp.join(" ")
+        );
+    }
+    Ok(s)
 }
 
 /// The short table `run` prints.

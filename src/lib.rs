@@ -36,6 +36,7 @@ pub mod random;
 pub mod serve;
 pub mod split;
 pub mod train;
+pub mod tune;
 pub mod xgboost;
 
 pub use error::{Error, Result};

@@ -15,14 +15,15 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::{library_versions, Artifact, Manifest, TrainingData, FORMAT_VERSION};
-use crate::data::{load, LoadOptions};
+use crate::data::{load, Dataset, LoadOptions};
 use crate::error::{Error, Result};
 use crate::files::write_atomically;
 use crate::metrics::{best_f1, evaluate, threshold_sweep, Metrics, ThresholdPoint};
-use crate::prep::{PrepOptions, Preprocessor};
-use crate::progress::Progress;
+use crate::prep::{FeatureMatrix, PrepOptions, Preprocessor};
+use crate::progress::{Progress, Silent};
 use crate::split::{stratified_split, SplitConfig};
-use crate::train::{train, Hyperparameters};
+use crate::train::{train, Hyperparameters, Model};
+use crate::tune::{tune, TunerConfig, TuningResult};
 
 /// The shipped demo table, relative to the project root.
 pub const DEMO_DATA: &str = "data/customers.csv";
@@ -144,9 +145,29 @@ pub struct RunReport {
     pub total_seconds: f64,
 }
 
-/// Run the local pipeline end to end.
-pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
-    let started = Instant::now();
+/// The data of a run after loading, splitting and preprocessing; the split files are written.
+pub struct Prepared {
+    pub dataset: Dataset,
+    pub preprocessor: Preprocessor,
+    pub x_train: FeatureMatrix,
+    pub y_train: Vec<u8>,
+    pub x_val: FeatureMatrix,
+    pub y_val: Vec<u8>,
+    pub x_test: FeatureMatrix,
+    pub y_test: Vec<u8>,
+    pub outputs: RunOutputs,
+}
+
+impl Prepared {
+    /// The validation split, when there is one.
+    pub fn validation(&self) -> Option<(&FeatureMatrix, &[u8])> {
+        (self.x_val.nrows > 0).then_some((&self.x_val, self.y_val.as_slice()))
+    }
+}
+
+/// Load, split, fit the preprocessor on the training split, and write the SageMaker split
+/// files (train/validation/test.csv) to the output folder.
+pub fn prepare(config: &RunConfig) -> Result<Prepared> {
     config.check()?;
     let ds = load(&config.data, &config.load)?;
     let split = stratified_split(&ds.labels, &config.split)?;
@@ -189,24 +210,46 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport>
         }
     }
     x_test.write_sagemaker_csv(&outputs.test, Some(&y_test))?;
+    Ok(Prepared {
+        dataset: ds,
+        preprocessor: pre,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        x_test,
+        y_test,
+        outputs,
+    })
+}
 
-    let t_train = Instant::now();
-    let validation = (!split.validation.is_empty()).then_some((&x_val, y_val.as_slice()));
-    let model = train(
-        &x_train,
-        &y_train,
-        validation,
-        &config.hyperparameters,
-        progress,
-    )?;
-    let train_seconds = t_train.elapsed().as_secs_f64();
-
+/// Evaluate a trained model on the test split, write `model.tar.gz` (with `hyperparameters`
+/// in its manifest) and `metrics.json`, and report.
+pub fn finish(
+    config: &RunConfig,
+    prepared: Prepared,
+    model: Model,
+    hyperparameters: &Hyperparameters,
+    train_seconds: f64,
+    started: Instant,
+) -> Result<RunReport> {
+    let Prepared {
+        dataset: ds,
+        preprocessor: pre,
+        x_train,
+        x_val,
+        x_test,
+        y_test,
+        outputs,
+        ..
+    } = prepared;
     let scores = model.predict(&x_test)?;
     let metrics = evaluate(&y_test, &scores, config.threshold)?;
     let sweep = threshold_sweep(&y_test, &scores)?;
     let best = best_f1(&sweep).expect("101 points");
 
     let rounds = model.rounds;
+    let n_input_columns = ds.features.width();
     let mut artifact = Artifact {
         manifest: Manifest {
             format_version: FORMAT_VERSION,
@@ -214,7 +257,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport>
             target: ds.target.clone(),
             id_column: config.load.id.clone(),
             threshold: config.threshold,
-            hyperparameters: config.hyperparameters.clone(),
+            hyperparameters: hyperparameters.clone(),
             rounds,
             libraries: library_versions(),
             training_data: TrainingData {
@@ -233,9 +276,9 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport>
 
     let file = MetricsFile {
         metrics: metrics.clone(),
-        n_train: split.train.len(),
-        n_validation: split.validation.len(),
-        n_test: split.test.len(),
+        n_train: x_train.nrows,
+        n_validation: x_val.nrows,
+        n_test: x_test.nrows,
         best_f1: best,
         threshold_sweep: sweep,
     };
@@ -249,10 +292,10 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport>
         metrics,
         best_f1: best,
         n_rows: ds.len(),
-        n_train: split.train.len(),
-        n_validation: split.validation.len(),
-        n_test: split.test.len(),
-        n_input_columns: ds.features.width(),
+        n_train: x_train.nrows,
+        n_validation: x_val.nrows,
+        n_test: x_test.nrows,
+        n_input_columns,
         n_features: artifact.preprocessor.feature_names.len(),
         rounds,
         positive_rate: ds.positive_rate(),
@@ -260,4 +303,89 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport>
         train_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Run the local pipeline end to end.
+pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
+    let started = Instant::now();
+    let prepared = prepare(config)?;
+    let t_train = Instant::now();
+    let model = train(
+        &prepared.x_train,
+        &prepared.y_train,
+        prepared.validation(),
+        &config.hyperparameters,
+        progress,
+    )?;
+    let train_seconds = t_train.elapsed().as_secs_f64();
+    finish(
+        config,
+        prepared,
+        model,
+        &config.hyperparameters,
+        train_seconds,
+        started,
+    )
+}
+
+/// `DIR/tuning.json`: the tuning run, every trial, and the refit model's test metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct TuningFile<'a> {
+    #[serde(flatten)]
+    pub tuning: &'a TuningResult,
+    /// The best trial (1-based number) and its objective on the validation split.
+    pub best_trial: usize,
+    pub best_objective: f64,
+    /// The refit best model on the test split.
+    pub test_metrics: &'a Metrics,
+    /// Seconds of the search, and of the search plus the refit.
+    pub tuning_seconds: f64,
+    pub tuning_and_refit_seconds: f64,
+}
+
+/// Prepare the data as [`run`] does, tune the hyperparameters with `tuner` (its `base` holds
+/// the fixed ones; `config.hyperparameters` is not used), refit the best on the training
+/// split with every core, and write everything `run` writes plus `tuning.json`.
+pub fn tune_run(
+    config: &RunConfig,
+    tuner: &TunerConfig,
+    progress: &mut dyn Progress,
+) -> Result<(RunReport, TuningResult)> {
+    let started = Instant::now();
+    tuner.check()?;
+    let prepared = prepare(config)?;
+    let t0 = Instant::now();
+    let result = tune(
+        (&prepared.x_train, &prepared.y_train),
+        prepared.validation(),
+        tuner,
+        progress,
+    )?;
+    let best_hp = result.best_hyperparameters()?;
+    let t_refit = Instant::now();
+    let model = train(
+        &prepared.x_train,
+        &prepared.y_train,
+        prepared.validation(),
+        &best_hp,
+        &mut Silent,
+    )?;
+    let refit_seconds = t_refit.elapsed().as_secs_f64();
+    let tuning_and_refit_seconds = t0.elapsed().as_secs_f64();
+    let tuning_json = config.out_dir.join("tuning.json");
+    let report = finish(config, prepared, model, &best_hp, refit_seconds, started)?;
+    let best = result.best_training_job();
+    let file = TuningFile {
+        tuning: &result,
+        best_trial: best.number,
+        best_objective: best.objective.unwrap_or(f64::NAN),
+        test_metrics: &report.metrics,
+        tuning_seconds: result.seconds,
+        tuning_and_refit_seconds,
+    };
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::json("tuning.json", e))?;
+    write_atomically(&tuning_json, |w| {
+        w.write_all(&json).map_err(|e| Error::io(&tuning_json, e))
+    })?;
+    Ok((report, result))
 }
