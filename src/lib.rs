@@ -9,6 +9,7 @@
 //! | stratified train/validation/test split | [`split`] |
 //! | impute, scale, one-hot encode; SageMaker CSV | [`prep`] |
 //! | train XGBoost (hyperparameters with SageMaker's names) | [`train`] |
+//! | search the hyperparameters (SageMaker's tuning vocabulary) | [`tune`] |
 //! | confusion matrix, AUCs, threshold sweep | [`metrics`] |
 //! | `model.tar.gz` as SageMaker lays it out | [`artifact`] |
 //! | all of the above in one call | [`pipeline`] |
