@@ -225,6 +225,144 @@ pub fn average_precision(labels: &[u8], scores: &[f32]) -> Result<f64> {
     Ok(ap)
 }
 
+/// Cumulative (false positives, true positives) after each group of tied scores, highest
+/// score first: the steps that both curves below walk.
+fn cumulative_counts(labels: &[u8], scores: &[f32]) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < order.len() {
+        let s = scores[order[i]];
+        while i < order.len() && scores[order[i]] == s {
+            if labels[order[i]] == 1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        out.push((fp, tp));
+    }
+    out
+}
+
+/// The ROC curve as (false positive rate, true positive rate) points from (0, 0) to (1, 1),
+/// one per distinct score.
+pub fn roc_curve(labels: &[u8], scores: &[f32]) -> Result<Vec<(f64, f64)>> {
+    validate(labels, scores)?;
+    let (pos, neg) = class_counts(labels);
+    if pos == 0 || neg == 0 {
+        return Err(Error::UndefinedMetric {
+            metric: "ROC curve".into(),
+            reason: format!("the labels hold one class only ({pos} positives, {neg} negatives)"),
+        });
+    }
+    let mut out = vec![(0.0, 0.0)];
+    out.extend(
+        cumulative_counts(labels, scores)
+            .into_iter()
+            .map(|(fp, tp)| (fp as f64 / neg as f64, tp as f64 / pos as f64)),
+    );
+    Ok(out)
+}
+
+/// The precision-recall curve as (recall, precision) points, one per distinct score, highest
+/// threshold first.
+pub fn pr_curve(labels: &[u8], scores: &[f32]) -> Result<Vec<(f64, f64)>> {
+    validate(labels, scores)?;
+    let (pos, _) = class_counts(labels);
+    if pos == 0 {
+        return Err(Error::UndefinedMetric {
+            metric: "precision-recall curve".into(),
+            reason: "there is no positive label".into(),
+        });
+    }
+    Ok(cumulative_counts(labels, scores)
+        .into_iter()
+        .map(|(fp, tp)| (tp as f64 / pos as f64, tp as f64 / (tp + fp) as f64))
+        .collect())
+}
+
+/// One row of a cumulative gains table.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GainsRow {
+    /// Share of customers contacted, highest scores first (0.1, 0.2, ... for deciles).
+    pub contacted: f64,
+    /// Share of all buyers among them (cumulative gain).
+    pub buyers_reached: f64,
+    /// `buyers_reached / contacted`: how many times better than calling at random.
+    pub lift: f64,
+}
+
+/// Cumulative gains and lift in `bins` equal groups of customers ranked by score (ties
+/// broken by position, as a call list would be).
+pub fn gains(labels: &[u8], scores: &[f32], bins: usize) -> Result<Vec<GainsRow>> {
+    validate(labels, scores)?;
+    let (pos, _) = class_counts(labels);
+    if pos == 0 || bins == 0 {
+        return Err(Error::UndefinedMetric {
+            metric: "gains".into(),
+            reason: "needs at least one buyer and one bin".into(),
+        });
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let n = labels.len();
+    Ok((1..=bins)
+        .map(|k| {
+            let upto = (n * k).div_ceil(bins);
+            let reached = order[..upto].iter().filter(|&&i| labels[i] == 1).count();
+            let contacted = upto as f64 / n as f64;
+            let buyers_reached = reached as f64 / pos as f64;
+            GainsRow {
+                contacted,
+                buyers_reached,
+                lift: buyers_reached / contacted,
+            }
+        })
+        .collect())
+}
+
+/// One bin of a calibration (reliability) curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationBin {
+    /// Mean predicted probability in the bin.
+    pub predicted: f64,
+    /// Share of buyers in the bin.
+    pub observed: f64,
+    pub count: usize,
+}
+
+/// Calibration over `bins` equal-width probability bins (empty bins left out).
+pub fn calibration(labels: &[u8], scores: &[f32], bins: usize) -> Result<Vec<CalibrationBin>> {
+    validate(labels, scores)?;
+    if bins == 0 {
+        return Err(Error::InvalidSetting {
+            name: "bins".into(),
+            reason: "must be ≥ 1".into(),
+        });
+    }
+    let mut sum = vec![0.0f64; bins];
+    let mut buyers = vec![0usize; bins];
+    let mut count = vec![0usize; bins];
+    for (&y, &s) in labels.iter().zip(scores) {
+        let b = ((s as f64 * bins as f64) as usize).min(bins - 1);
+        sum[b] += s as f64;
+        buyers[b] += y as usize;
+        count[b] += 1;
+    }
+    Ok((0..bins)
+        .filter(|&b| count[b] > 0)
+        .map(|b| CalibrationBin {
+            predicted: sum[b] / count[b] as f64,
+            observed: buyers[b] as f64 / count[b] as f64,
+            count: count[b],
+        })
+        .collect())
+}
+
 /// Mean negative log-likelihood, with probabilities clipped to [1e-15, 1 - 1e-15].
 pub fn log_loss(labels: &[u8], scores: &[f32]) -> Result<f64> {
     validate(labels, scores)?;
@@ -301,6 +439,41 @@ pub fn best_f1(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn curves_agree_with_their_areas() {
+        let labels = [0, 0, 1, 1, 0, 1, 0, 1, 1, 0];
+        let scores = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.35, 0.6, 0.7, 0.5];
+        let roc = roc_curve(&labels, &scores).unwrap();
+        assert_eq!((roc[0], *roc.last().unwrap()), ((0.0, 0.0), (1.0, 1.0)));
+        let area: f64 = roc
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[1].1 + w[0].1) / 2.0)
+            .sum();
+        assert!((area - roc_auc(&labels, &scores).unwrap()).abs() < 1e-12);
+        let pr = pr_curve(&labels, &scores).unwrap();
+        let mut prev = 0.0;
+        let ap: f64 = pr
+            .iter()
+            .map(|&(r, p)| {
+                let step = (r - prev) * p;
+                prev = r;
+                step
+            })
+            .sum();
+        assert!((ap - average_precision(&labels, &scores).unwrap()).abs() < 1e-12);
+        let g = gains(&labels, &scores, 5).unwrap();
+        assert_eq!(g.len(), 5);
+        // The top 20 % (2 customers, scores 0.9 and 0.8) are both buyers: 2 of 5.
+        assert_eq!(g[0].buyers_reached, 0.4);
+        assert_eq!(g[0].lift, 2.0);
+        assert_eq!(g[4].buyers_reached, 1.0);
+        let c = calibration(&labels, &scores, 2).unwrap();
+        assert_eq!(c.iter().map(|b| b.count).sum::<usize>(), 10);
+        assert_eq!(c[1].observed, 4.0 / 5.0);
+    }
+
     use super::*;
 
     fn close(a: f64, b: f64) {
