@@ -474,8 +474,6 @@ mod tests {
         assert_eq!(c[1].observed, 4.0 / 5.0);
     }
 
-    use super::*;
-
     fn close(a: f64, b: f64) {
         assert!((a - b).abs() < 1e-12, "{a} != {b}");
     }
