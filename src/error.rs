@@ -102,6 +102,10 @@ pub enum Error {
     #[error("unsupported: {0}")]
     Unsupported(String),
 
+    /// Drawing a chart failed.
+    #[error("chart: {0}")]
+    Plot(String),
+
     /// libxgboost reported an error.
     #[error("xgboost: {0}")]
     XGBoost(String),

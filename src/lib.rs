@@ -30,6 +30,7 @@ pub mod forest;
 pub mod generate;
 pub mod metrics;
 pub mod pipeline;
+pub mod plot;
 pub mod predictor;
 pub mod prep;
 pub mod progress;

@@ -1,0 +1,172 @@
+//! Every chart renders: the PNG decodes at the requested size and is not blank, the SVG has the
+//! title and axis labels.
+
+mod common;
+
+use std::collections::HashSet;
+
+use purchase_predict::artifact::Artifact;
+use purchase_predict::metrics::{evaluate, threshold_sweep};
+use purchase_predict::plot::{self, Chart, DEFAULT_SIZE};
+
+/// Decode a PNG: (width, height, RGB bytes).
+fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(png_bytes);
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// Distinct colours in the middle of the image (the plot area, away from the title).
+fn colours_in_plot_area(w: u32, h: u32, rgb: &[u8]) -> usize {
+    let mut seen = HashSet::new();
+    for y in h / 5..h * 4 / 5 {
+        for x in w / 5..w * 4 / 5 {
+            let i = (y * w + x) as usize * 3;
+            seen.insert((rgb[i], rgb[i + 1], rgb[i + 2]));
+        }
+    }
+    seen.len()
+}
+
+fn check(chart: &Chart, texts: &[&str]) {
+    // PP_PLOT_DIR=folder keeps the images, to look at them.
+    if let Some(dir) = std::env::var_os("PP_PLOT_DIR") {
+        let name: String = chart
+            .title
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        chart
+            .save_png(std::path::Path::new(&dir).join(format!("{name}.png")))
+            .unwrap();
+    }
+    let (w, h, rgb) = decode(&chart.png);
+    assert_eq!((w, h), DEFAULT_SIZE, "{}", chart.title);
+    assert_eq!((chart.width, chart.height), DEFAULT_SIZE);
+    let colours = colours_in_plot_area(w, h, &rgb);
+    assert!(
+        colours >= 4,
+        "{}: {colours} colours in the plot area",
+        chart.title
+    );
+    // Text was drawn: dark pixels in the title band (the top 8 %).
+    let dark_in_title = (0..h * 8 / 100)
+        .flat_map(|y| (0..w).map(move |x| (y * w + x) as usize * 3))
+        .filter(|&i| rgb[i] < 100 && rgb[i + 1] < 100 && rgb[i + 2] < 100)
+        .count();
+    assert!(dark_in_title > 100, "{}: no title text", chart.title);
+    assert!(chart.svg.starts_with("<svg"), "{}", chart.title);
+    for t in texts {
+        assert!(chart.svg.contains(t), "{}: SVG lacks {t:?}", chart.title);
+    }
+}
+
+#[test]
+fn every_evaluation_chart_renders_with_its_labels() {
+    let (dir, model) = common::demo_model(30);
+    let artifact = Artifact::load(&model).unwrap();
+    let test = common::read_numeric_csv(&dir.path().join("test.csv"));
+    let labels: Vec<u8> = test.iter().map(|r| r[0] as u8).collect();
+    let x = purchase_predict::prep::FeatureMatrix {
+        names: artifact.manifest.feature_names.clone(),
+        nrows: test.len(),
+        values: test.iter().flat_map(|r| r[1..].to_vec()).collect(),
+    };
+    let scores = artifact.model.predict(&x).unwrap();
+    let m = evaluate(&labels, &scores, 0.5).unwrap();
+
+    check(
+        &plot::roc(&labels, &scores).unwrap(),
+        &[
+            "ROC curve",
+            "False positive rate",
+            "True positive rate",
+            "AUC",
+        ],
+    );
+    check(
+        &plot::precision_recall(&labels, &scores).unwrap(),
+        &["Precision-recall curve", "Recall", "Precision", "base rate"],
+    );
+    check(
+        &plot::threshold_metrics(&threshold_sweep(&labels, &scores).unwrap(), 0.3).unwrap(),
+        &[
+            "Metrics by threshold",
+            "Threshold",
+            "F1",
+            "chosen threshold 0.30",
+        ],
+    );
+    check(
+        &plot::gains(&labels, &scores).unwrap(),
+        &[
+            "Cumulative gains",
+            "Share of customers contacted",
+            "random order",
+        ],
+    );
+    check(
+        &plot::lift(&labels, &scores).unwrap(),
+        &[
+            "Cumulative lift by decile",
+            "Lift over random calling",
+            "10 %",
+        ],
+    );
+    check(
+        &plot::calibration(&labels, &scores).unwrap(),
+        &[
+            "Calibration",
+            "Mean predicted probability",
+            "Observed purchase rate",
+        ],
+    );
+    check(
+        &plot::confusion_matrix(&m.confusion, 0.5).unwrap(),
+        &[
+            "Confusion matrix at threshold 0.50",
+            "true positives",
+            "predicted buy",
+            "actual no",
+        ],
+    );
+    let top = artifact.model.feature_importance().unwrap()[0].0.clone();
+    check(
+        &plot::feature_importance(&artifact.model, 10).unwrap(),
+        &["Feature importance (gain), top 10", &top],
+    );
+    // Saved files are the same bytes.
+    let png = dir.path().join("roc.png");
+    let chart = plot::roc(&labels, &scores).unwrap();
+    chart.save_png(&png).unwrap();
+    assert_eq!(std::fs::read(&png).unwrap(), chart.png);
+}
+
+#[test]
+fn the_tuning_chart_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = purchase_predict::pipeline::prepare(&purchase_predict::pipeline::RunConfig::demo(
+        dir.path(),
+    ))
+    .unwrap();
+    let mut config = purchase_predict::tune::TunerConfig::new(
+        purchase_predict::tune::TunerConfig::default_ranges(),
+    )
+    .max_jobs(6);
+    config.base.num_round = 30;
+    let r = purchase_predict::tune::tune(
+        (&p.x_train, &p.y_train),
+        p.validation(),
+        &config,
+        &mut purchase_predict::progress::Silent,
+    )
+    .unwrap();
+    check(
+        &plot::tuning_progress(&r).unwrap(),
+        &["Tuning: validation:auc per trial", "Trial", "best so far"],
+    );
+}
