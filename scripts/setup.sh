@@ -13,6 +13,17 @@ ensure_libxgboost() {
     fi
 }
 
+# Headless Chromium for the report test (it opens report.html and takes a screenshot).
+ensure_chromium() {
+    if ! command -v chromium >/dev/null 2>&1; then
+        echo "== installing chromium (for the report.html test)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+}
+
 # A Python with xgboost 1.7.6 for the model-exchange test (Rust -> Python direction).
 # Kept in the user's cache so that later runs on the same machine reuse it.
 ensure_python_xgboost() {

@@ -33,6 +33,8 @@ pub enum Command {
     /// Like `run`, but search the hyperparameters first (SageMaker's tuning vocabulary,
     /// locally): writes tuning.json with every trial, and the refit best model and metrics.
     Tune(Box<TuneArgs>),
+    /// Score a labelled table with a model.tar.gz and write report.html and metrics.json.
+    Evaluate(EvaluateArgs),
     /// Score a raw customer file (CSV or Parquet) with a model.tar.gz, streaming in chunks:
     /// writes the id column (if any), probability and label. Local batch transform.
     Predict(PredictArgs),
@@ -168,6 +170,23 @@ impl TuneArgs {
         tuner.check()?;
         Ok(tuner)
     }
+}
+
+/// Options of `evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The model.tar.gz written by `run` or `tune`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A table with the model's input columns and its target column (CSV or Parquet).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output folder for report.html and metrics.json.
+    #[arg(long, default_value = "out/evaluation")]
+    pub out: PathBuf,
+    /// Threshold for the 0/1 metrics (default: the model's).
+    #[arg(long)]
+    pub threshold: Option<f64>,
 }
 
 /// Options of `predict`.
@@ -369,6 +388,23 @@ pub fn main_with(cli: Cli) -> Result<()> {
             println!("wrote {}", config.out_dir.join("tuning.json").display());
             Ok(())
         }
+        Command::Evaluate(args) => {
+            let r =
+                crate::pipeline::evaluate_file(&args.model, &args.data, &args.out, args.threshold)?;
+            let m = &r.metrics;
+            println!(
+                "evaluated {} rows at threshold {:.2}: accuracy {:.4}, precision {:.4}, recall {:.4}, F1 {:.4}, ROC AUC {}",
+                r.rows,
+                m.threshold,
+                m.accuracy,
+                m.precision,
+                m.recall,
+                m.f1,
+                opt(m.roc_auc)
+            );
+            println!("wrote {}, {}", r.report.display(), r.metrics_file.display());
+            Ok(())
+        }
         Command::Predict(args) => {
             let config = crate::batch::BatchConfig {
                 model: args.model,
@@ -564,6 +600,7 @@ pub fn summary(config: &RunConfig, r: &RunReport) -> String {
     let mut files = vec![
         o.model.display().to_string(),
         o.metrics.display().to_string(),
+        o.report.display().to_string(),
         o.train.display().to_string(),
     ];
     if let Some(v) = &o.validation {

@@ -35,6 +35,7 @@ pub mod predictor;
 pub mod prep;
 pub mod progress;
 pub mod random;
+pub mod report;
 pub mod serve;
 pub mod split;
 pub mod train;

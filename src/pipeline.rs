@@ -21,6 +21,7 @@ use crate::files::write_atomically;
 use crate::metrics::{best_f1, evaluate, threshold_sweep, Metrics, ThresholdPoint};
 use crate::prep::{FeatureMatrix, PrepOptions, Preprocessor};
 use crate::progress::{Progress, Silent};
+use crate::report::{write_report, DataSummary, ReportInput};
 use crate::split::{stratified_split, SplitConfig};
 use crate::train::{train, Hyperparameters, Model};
 use crate::tune::{tune, TunerConfig, TuningResult};
@@ -116,6 +117,8 @@ pub struct MetricsFile {
 pub struct RunOutputs {
     pub model: PathBuf,
     pub metrics: PathBuf,
+    /// The self-contained evaluation page.
+    pub report: PathBuf,
     pub train: PathBuf,
     /// `None` when the validation share is 0.
     pub validation: Option<PathBuf>,
@@ -195,6 +198,7 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
     let outputs = RunOutputs {
         model: out.join("model.tar.gz"),
         metrics: out.join("metrics.json"),
+        report: out.join("report.html"),
         train: out.join("train.csv"),
         validation: (!split.validation.is_empty()).then(|| out.join("validation.csv")),
         test: out.join("test.csv"),
@@ -250,6 +254,32 @@ pub fn finish(
 
     let rounds = model.rounds;
     let n_input_columns = ds.features.width();
+    write_report(
+        &outputs.report,
+        &ReportInput {
+            title: format!(
+                "purchase-predict: {} (target `{}`)",
+                ds.path.display(),
+                ds.target
+            ),
+            data: DataSummary {
+                source: ds.path.display().to_string(),
+                rows: ds.len(),
+                positive_rate: metrics.base_rate,
+                n_train: Some(x_train.nrows),
+                n_validation: Some(x_val.nrows),
+                n_evaluated: x_test.nrows,
+                n_input_columns,
+                n_features: pre.feature_names.len(),
+            },
+            metrics: &metrics,
+            best_f1: &best,
+            labels: &y_test,
+            scores: &scores,
+            model: &model,
+            hyperparameters,
+        },
+    )?;
     let mut artifact = Artifact {
         manifest: Manifest {
             format_version: FORMAT_VERSION,
@@ -388,4 +418,85 @@ pub fn tune_run(
         w.write_all(&json).map_err(|e| Error::io(&tuning_json, e))
     })?;
     Ok((report, result))
+}
+
+/// What [`evaluate_file`] found and wrote.
+#[derive(Debug, Clone)]
+pub struct EvaluationReport {
+    pub metrics: Metrics,
+    pub best_f1: ThresholdPoint,
+    pub rows: usize,
+    pub report: PathBuf,
+    pub metrics_file: PathBuf,
+}
+
+/// Score a labelled table with a saved model and write `report.html` and `metrics.json` to
+/// `out_dir`. The table needs the model's input columns and its target column; `threshold`
+/// defaults to the model's.
+pub fn evaluate_file(
+    model: impl AsRef<Path>,
+    data: impl AsRef<Path>,
+    out_dir: impl AsRef<Path>,
+    threshold: Option<f64>,
+) -> Result<EvaluationReport> {
+    let artifact = Artifact::load(model.as_ref())?;
+    let ds = load(
+        data.as_ref(),
+        &LoadOptions::new(artifact.manifest.target.clone()),
+    )?;
+    let x = artifact.preprocessor.transform(&ds.features)?;
+    let scores = artifact.model.predict(&x)?;
+    let threshold = threshold.unwrap_or(artifact.manifest.threshold);
+    let metrics = evaluate(&ds.labels, &scores, threshold)?;
+    let sweep = threshold_sweep(&ds.labels, &scores)?;
+    let best = best_f1(&sweep).expect("101 points");
+    let out = out_dir.as_ref();
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let report = out.join("report.html");
+    write_report(
+        &report,
+        &ReportInput {
+            title: format!(
+                "purchase-predict: {} scored by {}",
+                ds.path.display(),
+                model.as_ref().display()
+            ),
+            data: DataSummary {
+                source: ds.path.display().to_string(),
+                rows: ds.len(),
+                positive_rate: metrics.base_rate,
+                n_train: None,
+                n_validation: None,
+                n_evaluated: ds.len(),
+                n_input_columns: artifact.preprocessor.columns.len(),
+                n_features: artifact.preprocessor.feature_names.len(),
+            },
+            metrics: &metrics,
+            best_f1: &best,
+            labels: &ds.labels,
+            scores: &scores,
+            model: &artifact.model,
+            hyperparameters: &artifact.manifest.hyperparameters,
+        },
+    )?;
+    let metrics_file = out.join("metrics.json");
+    let file = MetricsFile {
+        metrics: metrics.clone(),
+        n_train: 0,
+        n_validation: 0,
+        n_test: ds.len(),
+        best_f1: best,
+        threshold_sweep: sweep,
+    };
+    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::json("metrics.json", e))?;
+    write_atomically(&metrics_file, |w| {
+        w.write_all(&json).map_err(|e| Error::io(&metrics_file, e))
+    })?;
+    Ok(EvaluationReport {
+        metrics,
+        best_f1: best,
+        rows: ds.len(),
+        report,
+        metrics_file,
+    })
 }

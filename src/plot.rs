@@ -123,6 +123,8 @@ fn render(title: &str, size: (u32, u32), d: &impl Draw) -> Result<Chart> {
         let mut enc = png::Encoder::new(&mut png_bytes, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Best);
+        enc.set_filter(png::FilterType::Paeth);
         let mut writer = enc.write_header().map_err(plot_error)?;
         writer.write_image_data(&rgb).map_err(plot_error)?;
     }
