@@ -24,6 +24,7 @@ pub mod artifact;
 pub mod batch;
 pub mod cli;
 pub mod data;
+pub mod display;
 pub mod error;
 pub mod files;
 pub mod forest;

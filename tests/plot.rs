@@ -139,6 +139,21 @@ fn every_evaluation_chart_renders_with_its_labels() {
         &plot::feature_importance(&artifact.model, 10).unwrap(),
         &["Feature importance (gain), top 10", &top],
     );
+    // In a notebook: the evcxr protocol with the PNG in base64.
+    use purchase_predict::display::Displayable;
+    let chart = plot::roc(&labels, &scores).unwrap();
+    let shown = chart.evcxr_content();
+    let body = shown
+        .strip_prefix("EVCXR_BEGIN_CONTENT image/png\n")
+        .and_then(|s| s.strip_suffix("\nEVCXR_END_CONTENT\n"))
+        .expect("the evcxr protocol");
+    use base64::Engine;
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap(),
+        chart.png
+    );
     // Saved files are the same bytes.
     let png = dir.path().join("roc.png");
     let chart = plot::roc(&labels, &scores).unwrap();
