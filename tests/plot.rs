@@ -185,3 +185,39 @@ fn the_tuning_chart_renders() {
         &["Tuning: validation:auc per trial", "Trial", "best so far"],
     );
 }
+
+#[test]
+fn every_exploration_chart_renders_with_its_labels() {
+    let ds = purchase_predict::data::load(
+        common::root().join("data/customers.csv"),
+        &purchase_predict::data::LoadOptions::new("purchased").id("customer_id"),
+    )
+    .unwrap();
+    let df = &ds.features;
+    check(
+        &plot::class_balance(&ds.labels).unwrap(),
+        &["Class balance: 15.9 % buy", "buy (1)", "Customers"],
+    );
+    check(
+        &plot::numeric_by_class(df, "income", &ds.labels).unwrap(),
+        &["`income` by class", "Share of the class", "buy"],
+    );
+    check(
+        &plot::rate_by_category(df, "membership", &ds.labels).unwrap(),
+        &[
+            "Purchase rate by `membership`",
+            "platinum",
+            "overall 15.9 %",
+        ],
+    );
+    check(
+        &plot::correlation_heatmap(df).unwrap(),
+        &["Correlation of numeric columns", "pages_viewed", "1.00"],
+    );
+    check(
+        &plot::missing_values(df).unwrap(),
+        &["Missing values", "income", "Share of rows missing"],
+    );
+    let e = plot::numeric_by_class(df, "shoe_size", &ds.labels).unwrap_err();
+    assert!(e.to_string().contains("shoe_size"), "{e}");
+}
