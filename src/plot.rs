@@ -34,6 +34,26 @@ use polars::prelude::{DataFrame, DataType};
 /// Default chart size in pixels.
 pub const DEFAULT_SIZE: (u32, u32) = (800, 520);
 
+thread_local! {
+    static SIZE: std::cell::Cell<Option<(u32, u32)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Draw the charts made inside `f` at `size` (width, height in pixels) instead of
+/// [`DEFAULT_SIZE`]:
+///
+/// ```no_run
+/// # fn demo(labels: &[u8], scores: &[f32]) -> purchase_predict::Result<()> {
+/// use purchase_predict::plot;
+/// let big = plot::with_size((1200, 800), || plot::roc(labels, scores))?;
+/// # Ok(()) }
+/// ```
+pub fn with_size<T>(size: (u32, u32), f: impl FnOnce() -> T) -> T {
+    let before = SIZE.with(|s| s.replace(Some(size)));
+    let out = f();
+    SIZE.with(|s| s.set(before));
+    out
+}
+
 /// Buyers (class 1).
 pub const BUYER: RGBColor = RGBColor(0xd9, 0x5f, 0x02);
 /// Non-buyers (class 0).
@@ -99,8 +119,9 @@ fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
 }
 
-fn render(title: &str, size: (u32, u32), d: &impl Draw) -> Result<Chart> {
+fn render(title: &str, default: (u32, u32), d: &impl Draw) -> Result<Chart> {
     ensure_font();
+    let size = SIZE.with(|s| s.get()).unwrap_or(default);
     let (w, h) = size;
     if w < 200 || h < 150 {
         return Err(Error::InvalidSetting {

@@ -154,6 +154,11 @@ fn every_evaluation_chart_renders_with_its_labels() {
             .unwrap(),
         chart.png
     );
+    // Another size on request.
+    let big = plot::with_size((1200, 700), || plot::gains(&labels, &scores)).unwrap();
+    assert_eq!((decode(&big.png).0, decode(&big.png).1), (1200, 700));
+    assert!(big.svg.contains("width=\"1200\""));
+    assert!(plot::with_size((10, 10), || plot::gains(&labels, &scores)).is_err());
     // Saved files are the same bytes.
     let png = dir.path().join("roc.png");
     let chart = plot::roc(&labels, &scores).unwrap();
