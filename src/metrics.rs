@@ -201,22 +201,9 @@ pub fn average_precision(labels: &[u8], scores: &[f32]) -> Result<f64> {
             reason: "there is no positive label".into(),
         });
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp) = (0usize, 0usize);
     let mut prev_recall = 0.0;
     let mut ap = 0.0;
-    let mut i = 0;
-    while i < order.len() {
-        let s = scores[order[i]];
-        while i < order.len() && scores[order[i]] == s {
-            if labels[order[i]] == 1 {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
+    for (fp, tp) in cumulative_counts(labels, scores) {
         let recall = tp as f64 / pos as f64;
         let precision = tp as f64 / (tp + fp) as f64;
         ap += (recall - prev_recall) * precision;

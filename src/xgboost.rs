@@ -314,20 +314,8 @@ impl Booster {
                 &mut result,
             )
         })?;
-        let n = if dim == 0 {
-            0
-        } else {
-            (0..dim as usize)
-                .map(|i| unsafe { *shape.add(i) } as usize)
-                .product()
-        };
-        if n != data.nrow {
-            return Err(Error::Shape(format!(
-                "xgboost returned {n} predictions for {} rows",
-                data.nrow
-            )));
-        }
-        Ok(unsafe { std::slice::from_raw_parts(result, n) }.to_vec())
+        // SAFETY: libxgboost just filled shape/dim/result for this call on this thread.
+        unsafe { copy_predictions(shape, dim, result, data.nrow) }
     }
 
     /// Predicted probabilities straight from a row-major dense matrix (NaN = missing),
@@ -367,19 +355,8 @@ impl Booster {
                 &mut result,
             )
         })?;
-        let n = if dim == 0 {
-            0
-        } else {
-            (0..dim as usize)
-                .map(|i| unsafe { *shape.add(i) } as usize)
-                .product()
-        };
-        if n != nrow {
-            return Err(Error::Shape(format!(
-                "xgboost returned {n} predictions for {nrow} rows"
-            )));
-        }
-        Ok(unsafe { std::slice::from_raw_parts(result, n) }.to_vec())
+        // SAFETY: libxgboost just filled shape/dim/result for this call on this thread.
+        unsafe { copy_predictions(shape, dim, result, nrow) }
     }
 
     /// The model as XGBoost JSON (loads in XGBoost 1.7 and 3.x alike).
@@ -468,6 +445,33 @@ impl Drop for Booster {
         // SAFETY: the handle came from XGBoosterCreate/Slice and is freed once.
         unsafe { XGBoosterFree(self.handle) };
     }
+}
+
+/// Copy a prediction result out of libxgboost's thread-local buffer, checking that it holds
+/// one value per row.
+///
+/// # Safety
+/// `shape` must point to `dim` sizes and `result` to their product of floats, as a
+/// libxgboost predict call on this thread just returned them.
+unsafe fn copy_predictions(
+    shape: *const BstUlong,
+    dim: BstUlong,
+    result: *const f32,
+    nrow: usize,
+) -> Result<Vec<f32>> {
+    let n = if dim == 0 {
+        0
+    } else {
+        (0..dim as usize)
+            .map(|i| unsafe { *shape.add(i) } as usize)
+            .product()
+    };
+    if n != nrow {
+        return Err(Error::Shape(format!(
+            "xgboost returned {n} predictions for {nrow} rows"
+        )));
+    }
+    Ok(unsafe { std::slice::from_raw_parts(result, n) }.to_vec())
 }
 
 #[cfg(test)]
