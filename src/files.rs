@@ -70,6 +70,17 @@ where
     result
 }
 
+/// Write `value` as pretty JSON to `path`, atomically (see [`write_atomically`]).
+pub fn write_json_atomically(path: impl AsRef<Path>, value: &impl serde::Serialize) -> Result<()> {
+    let path = path.as_ref();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let json = serde_json::to_vec_pretty(value).map_err(|e| Error::json(name, e))?;
+    write_atomically(path, |w| w.write_all(&json).map_err(|e| Error::io(path, e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

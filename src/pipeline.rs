@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifact::{library_versions, Artifact, Manifest, TrainingData, FORMAT_VERSION};
 use crate::data::{load, Dataset, LoadOptions};
 use crate::error::{Error, Result};
-use crate::files::write_atomically;
+use crate::files::write_json_atomically;
 use crate::metrics::{best_f1, evaluate, threshold_sweep, Metrics, ThresholdPoint};
 use crate::prep::{FeatureMatrix, PrepOptions, Preprocessor};
 use crate::progress::{Progress, Silent};
@@ -312,11 +312,7 @@ pub fn finish(
         best_f1: best,
         threshold_sweep: sweep,
     };
-    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::json("metrics.json", e))?;
-    write_atomically(&outputs.metrics, |w| {
-        w.write_all(&json)
-            .map_err(|e| Error::io(&outputs.metrics, e))
-    })?;
+    write_json_atomically(&outputs.metrics, &file)?;
 
     Ok(RunReport {
         metrics,
@@ -413,10 +409,7 @@ pub fn tune_run(
         tuning_seconds: result.seconds,
         tuning_and_refit_seconds,
     };
-    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::json("tuning.json", e))?;
-    write_atomically(&tuning_json, |w| {
-        w.write_all(&json).map_err(|e| Error::io(&tuning_json, e))
-    })?;
+    write_json_atomically(&tuning_json, &file)?;
     Ok((report, result))
 }
 
@@ -488,10 +481,7 @@ pub fn evaluate_file(
         best_f1: best,
         threshold_sweep: sweep,
     };
-    let json = serde_json::to_vec_pretty(&file).map_err(|e| Error::json("metrics.json", e))?;
-    write_atomically(&metrics_file, |w| {
-        w.write_all(&json).map_err(|e| Error::io(&metrics_file, e))
-    })?;
+    write_json_atomically(&metrics_file, &file)?;
     Ok(EvaluationReport {
         metrics,
         best_f1: best,

@@ -171,6 +171,24 @@ fn label_style() -> TextStyle<'static> {
     (FONT, 14).into_font().into()
 }
 
+/// The legend box every chart uses, at `position`.
+fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(label_style())
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(0xcc, 0xcc, 0xcc))
+        .draw()
+}
+
 fn line(color: RGBColor, width: u32) -> ShapeStyle {
     ShapeStyle {
         color: color.to_rgba(),
@@ -253,13 +271,7 @@ impl Draw for Curves {
                 )?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(self.legend.clone())
-            .label_font(label_style())
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-            .draw()?;
+        legend(&mut chart, self.legend.clone())?;
         Ok(())
     }
 }
@@ -509,13 +521,7 @@ impl Draw for Bars {
                 ))?
                 .label(label.as_str())
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line(REFERENCE, 2)));
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font(label_style())
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }
@@ -739,13 +745,7 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
                 .draw_series(LineSeries::new(self.best.iter().copied(), line(BUYER, 3)))?
                 .label("best so far")
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line(BUYER, 3)));
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font(label_style())
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
             Ok(())
         }
     }
@@ -890,13 +890,7 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
                         Rectangle::new([(x, y - 5), (x + 16, y + 5)], colour.mix(0.45).filled())
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font(label_style())
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-                .draw()?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
             Ok(())
         }
     }

@@ -20,6 +20,26 @@ fn in_process(model: &Path, table: &Path) -> Vec<f32> {
         .unwrap()
 }
 
+/// `purchase-predict predict` arguments.
+fn predict_args<'a>(
+    model: &'a Path,
+    input: &'a Path,
+    out: &'a Path,
+    chunk_rows: &'a str,
+) -> [&'a str; 9] {
+    [
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--chunk-rows",
+        chunk_rows,
+    ]
+}
+
 fn read_scores_csv(path: &Path) -> (String, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
@@ -35,17 +55,7 @@ fn predict_command_scores_a_csv_in_chunks_keeping_ids_and_order() {
     let (dir, model) = common::demo_model(10);
     let data = common::root().join("data/customers.csv");
     let out = dir.path().join("scores.csv");
-    let stdout = common::cli_ok(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        data.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--chunk-rows",
-        "1500",
-    ]);
+    let stdout = common::cli_ok(&predict_args(&model, &data, &out, "1500"));
     assert!(stdout.contains("scored 10000 customers"), "{stdout}");
     assert!(stdout.contains("7 chunks"), "{stdout}");
     assert!(stdout.contains("(id column `customer_id`)"), "{stdout}");
@@ -122,17 +132,7 @@ fn a_bad_value_late_in_the_file_names_file_column_and_row_and_leaves_no_output()
     let out = dir.path().join("scores.csv");
     std::fs::write(&out, "previous results\n").unwrap();
 
-    let err = common::cli_err(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--chunk-rows",
-        "1000",
-    ]);
+    let err = common::cli_err(&predict_args(&model, &input, &out, "1000"));
     assert!(
         err.contains("column `age`") && err.contains("row 7777") && err.contains("`forty`"),
         "{err}"
@@ -200,17 +200,7 @@ fn memory_stays_flat_as_the_file_grows() {
         let input = dir.path().join(format!("c{rows}.csv"));
         purchase_predict::generate::write_customers(&input, rows, 7).unwrap();
         let out = dir.path().join(format!("s{rows}.csv"));
-        let stdout = common::cli_ok(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            out.to_str().unwrap(),
-            "--chunk-rows",
-            "5000",
-        ]);
+        let stdout = common::cli_ok(&predict_args(&model, &input, &out, "5000"));
         assert!(
             stdout.contains(&format!("scored {rows} customers")),
             "{stdout}"
