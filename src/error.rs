@@ -139,6 +139,32 @@ pub enum Error {
         message: String,
     },
 
+    /// Reading or writing a local file or S3 object failed.
+    #[error("{location}: {message}")]
+    Storage { location: String, message: String },
+
+    /// An AWS call failed; `message` carries the service's error code and text.
+    #[error("AWS {operation}: {message}")]
+    Aws { operation: String, message: String },
+
+    /// A SageMaker job or endpoint ended in `status` (Failed, Stopped, ...) instead of
+    /// completing; `reason` is SageMaker's FailureReason.
+    #[error("{kind} `{name}` ended {status}: {reason}")]
+    JobFailed {
+        kind: String,
+        name: String,
+        status: String,
+        reason: String,
+    },
+
+    /// Waiting for a job or endpoint took longer than allowed. It may still be running.
+    #[error("gave up waiting for {what} after {seconds:.0} s (last status: {last_status}); it may still be running")]
+    Timeout {
+        what: String,
+        seconds: f64,
+        last_status: String,
+    },
+
     /// JSON (de)serialisation failed.
     #[error("{context}: {source}")]
     Json {
