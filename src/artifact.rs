@@ -203,6 +203,61 @@ impl Artifact {
     }
 }
 
+/// The `xgboost-model` member of a `model.tar.gz` as SageMaker's XGBoost container writes it
+/// (the booster alone, in XGBoost's legacy binary or JSON format).
+pub fn read_sagemaker_model(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut members = read_members(path, &bytes)?;
+    members.remove(MODEL_MEMBER).ok_or_else(|| {
+        corrupt(
+            path,
+            format!("member `{MODEL_MEMBER}` is missing (not a SageMaker XGBoost model)"),
+        )
+    })
+}
+
+impl Artifact {
+    /// Wrap a booster trained elsewhere (a SageMaker training job's `model.tar.gz`) with the
+    /// `preprocessor` its training data went through, so it scores raw customers locally.
+    /// The manifest records `source` (the S3 URI) and the archive's sha256.
+    pub fn from_sagemaker_model(
+        path: impl AsRef<Path>,
+        source: &str,
+        preprocessor: Preprocessor,
+        target: &str,
+        hyperparameters: Hyperparameters,
+    ) -> Result<Artifact> {
+        let path = path.as_ref();
+        let booster = read_sagemaker_model(path)?;
+        let model = Model::from_bytes(&booster, preprocessor.feature_names.clone())
+            .map_err(|e| corrupt(path, format!("{MODEL_MEMBER}: {e}")))?;
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            feature_names: preprocessor.feature_names.clone(),
+            target: target.to_string(),
+            id_column: None,
+            threshold: 0.5,
+            hyperparameters,
+            rounds: model.rounds,
+            libraries: library_versions(),
+            training_data: TrainingData {
+                path: source.to_string(),
+                sha256: crate::files::sha256_file(path)?,
+                rows: 0,
+            },
+            metrics: None,
+            created_at: chrono::Utc::now(),
+            files: BTreeMap::new(),
+        };
+        Ok(Artifact {
+            manifest,
+            preprocessor,
+            model,
+        })
+    }
+}
+
 /// Every regular-file member of a gzipped tar, by normalised name (no leading `./`).
 fn read_members(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
     let mut archive = tar::Archive::new(GzDecoder::new(bytes));

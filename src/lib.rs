@@ -16,6 +16,11 @@
 //! | a local endpoint with SageMaker's XGBoost contract | [`serve`] |
 //! | send customers to an endpoint, get probabilities | [`predictor`] |
 //! | score a whole file in bounded memory (batch transform) | [`batch`] |
+//! | where data lives: a folder or S3 | [`storage`] |
+//! | where work runs: local or SageMaker | [`session`] |
+//! | training and tuning jobs on either backend | [`estimator`] |
+//! | deploy, invoke, batch transform, clean up | [`endpoint`] |
+//! | the raw SageMaker calls and waiters (feature `sagemaker`) | [`sagemaker`] |
 //!
 //! with [`xgboost`] (the libxgboost binding), [`forest`] (its trees evaluated in Rust), [`files`] (atomic writes, checksums),
 //! [`progress`] (progress reporting) and [`error`] beside them.
@@ -25,7 +30,9 @@ pub mod batch;
 pub mod cli;
 pub mod data;
 pub mod display;
+pub mod endpoint;
 pub mod error;
+pub mod estimator;
 pub mod files;
 pub mod forest;
 pub mod generate;
@@ -37,8 +44,11 @@ pub mod prep;
 pub mod progress;
 pub mod random;
 pub mod report;
+pub mod sagemaker;
 pub mod serve;
+pub mod session;
 pub mod split;
+pub mod storage;
 pub mod train;
 pub mod tune;
 pub mod xgboost;

@@ -109,6 +109,24 @@ pub struct FeatureMatrix {
 }
 
 impl Preprocessor {
+    /// A preprocessor that passes already-numeric features through unchanged (mean 0,
+    /// std 1, no missing indicator): for models trained on prepared SageMaker CSV files.
+    pub fn identity(feature_names: &[String]) -> Preprocessor {
+        Preprocessor {
+            columns: feature_names
+                .iter()
+                .map(|n| ColumnTransform::Numeric {
+                    name: n.clone(),
+                    median: 0.0,
+                    mean: 0.0,
+                    std: 1.0,
+                    missing_indicator: false,
+                })
+                .collect(),
+            feature_names: feature_names.to_vec(),
+        }
+    }
+
     /// Fit on a frame of raw feature columns (the training split).
     pub fn fit(df: &DataFrame, options: &PrepOptions) -> Result<Self> {
         for c in options.numeric.iter().chain(&options.categorical) {
@@ -348,6 +366,68 @@ impl FeatureMatrix {
             })
             .collect();
         DataFrame::new(self.nrows, cols).map_err(|e| Error::polars("feature frame", e))
+    }
+
+    /// Read a SageMaker training CSV (label first, no header) back: the features, named
+    /// `names` (or `f0`, `f1`, ... when `None`), and the 0/1 labels. Errors name the file,
+    /// line and column.
+    pub fn read_sagemaker_csv(
+        path: impl AsRef<Path>,
+        names: Option<&[String]>,
+    ) -> Result<(FeatureMatrix, Vec<u8>)> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let first = text.lines().next().ok_or_else(|| Error::EmptyFile {
+            path: path.to_path_buf(),
+            detail: "no rows".into(),
+        })?;
+        let ncols = first.split(',').count();
+        if ncols < 2 {
+            return Err(Error::Shape(format!(
+                "{}: a training CSV needs a label and at least one feature",
+                path.display()
+            )));
+        }
+        let all = crate::serve::parse_csv_rows(&text, ncols)
+            .map_err(|m| Error::Shape(format!("{}: {m}", path.display())))?;
+        let nrows = all.len() / ncols;
+        let mut labels = Vec::with_capacity(nrows);
+        let mut values = Vec::with_capacity(nrows * (ncols - 1));
+        for (r, row) in all.chunks(ncols).enumerate() {
+            let v = row[0];
+            labels.push(if v == 0.0 {
+                0
+            } else if v == 1.0 {
+                1
+            } else {
+                return Err(Error::Shape(format!(
+                    "{}: line {}: label `{v}` is not 0 or 1",
+                    path.display(),
+                    r + 1
+                )));
+            });
+            values.extend_from_slice(&row[1..]);
+        }
+        let names = match names {
+            Some(n) if n.len() == ncols - 1 => n.to_vec(),
+            Some(n) => {
+                return Err(Error::Shape(format!(
+                    "{}: {} features, but {} names were given",
+                    path.display(),
+                    ncols - 1,
+                    n.len()
+                )))
+            }
+            None => (0..ncols - 1).map(|j| format!("f{j}")).collect(),
+        };
+        Ok((
+            FeatureMatrix {
+                names,
+                nrows,
+                values,
+            },
+            labels,
+        ))
     }
 
     /// Write in SageMaker's built-in XGBoost CSV format: with `labels`, the label in the
