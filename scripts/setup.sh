@@ -36,5 +36,17 @@ ensure_python_xgboost() {
     export PURCHASE_PREDICT_PYTHON="$venv/bin/python"
 }
 
+# moto's server: the local AWS emulator the SageMaker-backend tests run against
+# (tests/sagemaker.rs starts one per test on a free 127.0.0.1 port).
+ensure_moto() {
+    local venv="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-moto-5.2.1"
+    if ! "$venv/bin/python" -c 'import moto, sys; sys.exit(moto.__version__ != "5.2.1")' 2>/dev/null; then
+        echo "== creating $venv with moto[server] 5.2.1"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r tests/fixtures/moto/requirements.txt
+    fi
+    export PURCHASE_PREDICT_MOTO="$venv/bin/moto_server"
+}
+
 # libgomp spin-waits by default, which slows training badly on a busy 2-core machine.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"

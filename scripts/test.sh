@@ -5,10 +5,13 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_libxgboost
 ensure_python_xgboost
+ensure_moto
 ensure_chromium
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo clippy -D warnings, without the sagemaker feature"
+cargo clippy --locked --no-default-features --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --locked

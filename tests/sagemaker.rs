@@ -1,0 +1,1098 @@
+//! The SageMaker backend against a local AWS emulator (moto's server on 127.0.0.1, started
+//! per test), and, for the states moto cannot produce (InProgress, Failed, Stopped,
+//! throttling, timeouts, pagination), against a recorded-request harness
+//! (`aws_smithy_http_client::test_util::infallible_client_fn`) that records every request
+//! and answers it like SageMaker would.
+#![cfg(feature = "sagemaker")]
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_smithy_types::body::SdkBody;
+use purchase_predict::endpoint::{batch_transform, DeployConfig, Endpoint};
+use purchase_predict::estimator::{Channels, Distribution, Estimator, HyperparameterTuner};
+use purchase_predict::prep::FeatureMatrix;
+use purchase_predict::progress::{Progress, Silent};
+use purchase_predict::sagemaker::{hosting, training, tuning};
+use purchase_predict::session::{Backend, PollConfig, SageMakerConfig, Session};
+use purchase_predict::storage::{Location, Storage};
+use purchase_predict::train::Hyperparameters;
+use purchase_predict::tune::{ParameterRange, Scaling, TunerConfig};
+use purchase_predict::Error;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/SageMakerRole";
+const BUCKET: &str = "pp-test-bucket";
+
+/// A moto server on a free port, killed on drop.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Option<Moto> {
+        let exe = std::env::var("PURCHASE_PREDICT_MOTO").unwrap_or_else(|_| "moto_server".into());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = match Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                common::skip(&format!(
+                    "moto_server ({exe}) cannot be started: {e}; pip install \"moto[server]\""
+                ));
+                return None;
+            }
+        };
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(moto);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not start listening on {port} within 60 s");
+    }
+
+    /// POST JSON to moto's control API.
+    fn post(&self, path: &str, body: &str) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        use std::io::{Read, Write};
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 2") || answer.starts_with("HTTP/1.0 2"),
+            "{path}: {answer}"
+        );
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fast_poll() -> PollConfig {
+    PollConfig {
+        initial: Duration::from_millis(5),
+        max: Duration::from_millis(20),
+        factor: 2.0,
+    }
+}
+
+async fn moto_session(moto: &Moto, root: &std::path::Path) -> Session {
+    let config = SageMakerConfig::new(ROLE, BUCKET)
+        .region("us-east-1")
+        .endpoint_url(&moto.url)
+        .static_credentials("testing", "testing")
+        .max_attempts(1);
+    let session = Session::sagemaker(config)
+        .await
+        .unwrap()
+        .with_root(root)
+        .with_poll(fast_poll());
+    session
+        .storage()
+        .ensure_bucket(&session.base_location(), "us-east-1")
+        .await
+        .unwrap();
+    session
+}
+
+/// Progress that keeps every line, to check what a user would see.
+#[derive(Default)]
+struct Recorder(Vec<String>);
+
+impl Progress for Recorder {
+    fn start(&mut self, task: &str, _: u64) {
+        self.0.push(format!("start {task}"));
+    }
+    fn update(&mut self, _: u64, message: &str) {
+        self.0.push(message.to_string());
+    }
+    fn finish(&mut self, message: &str) {
+        self.0.push(format!("finish {message}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_storage_uploads_lists_and_downloads_also_in_parts() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let storage: Storage = session
+        .storage()
+        .clone()
+        .with_multipart(6 << 20, 5 << 20)
+        .unwrap();
+
+    // A 13 MB file goes in three parts (5 + 5 + 3 MB) and comes back byte for byte.
+    let big: Vec<u8> = (0..13_000_000u32).map(|i| (i % 251) as u8).collect();
+    let big_path = dir.path().join("big.bin");
+    std::fs::write(&big_path, &big).unwrap();
+    let small_path = dir.path().join("small.csv");
+    std::fs::write(&small_path, "1,0.5,2\n0,0.1,3\n").unwrap();
+    let base = session.base_location().join("storage-test");
+    storage
+        .upload_file(&big_path, &base.join("big.bin"))
+        .await
+        .unwrap();
+    storage
+        .upload_file(&small_path, &base.join("sub/small.csv"))
+        .await
+        .unwrap();
+
+    let listed = storage.list(&base).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+        vec![
+            format!("s3://{BUCKET}/purchase-predict/storage-test/big.bin"),
+            format!("s3://{BUCKET}/purchase-predict/storage-test/sub/small.csv"),
+        ]
+    );
+    // A sibling prefix is not "inside" the folder.
+    storage
+        .upload_file(
+            &small_path,
+            &session.base_location().join("storage-test2/x.csv"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(storage.list(&base).await.unwrap().len(), 2);
+    assert!(storage.exists(&base.join("big.bin")).await.unwrap());
+    assert!(!storage.exists(&base.join("nope.bin")).await.unwrap());
+
+    let back = storage
+        .download_dir(&base, &dir.path().join("back"))
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 2);
+    assert_eq!(std::fs::read(dir.path().join("back/big.bin")).unwrap(), big);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("back/sub/small.csv")).unwrap(),
+        "1,0.5,2\n0,0.1,3\n"
+    );
+
+    // A missing object is an error naming it, and leaves no file behind.
+    let missing = base.join("missing.csv");
+    let dest = dir.path().join("never.csv");
+    let err = storage.download_file(&missing, &dest).await.unwrap_err();
+    assert!(err.to_string().contains("missing.csv"), "{err}");
+    assert!(!dest.exists());
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains(".partial-")));
+}
+
+/// The demo data prepared by the pipeline (SageMaker CSVs) and a model trained locally.
+fn prepared() -> (tempfile::TempDir, std::path::PathBuf) {
+    common::demo_model(20)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
+    let Some(moto) = Moto::start() else { return };
+    let (out, local_model) = prepared();
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    assert_eq!(session.backend(), Backend::SageMaker);
+    let train = session
+        .upload_data(out.path().join("train.csv"), "data/train")
+        .await
+        .unwrap();
+    let validation = session
+        .upload_data(out.path().join("validation.csv"), "data/validation")
+        .await
+        .unwrap();
+    assert_eq!(
+        train.to_string(),
+        format!("s3://{BUCKET}/purchase-predict/data/train")
+    );
+
+    let hp = Hyperparameters {
+        num_round: 100,
+        max_depth: 5,
+        eta: 0.2,
+        gamma: 4.0,
+        min_child_weight: 6.0,
+        subsample: 0.8,
+        nthread: Some(2),
+        ..Hyperparameters::default()
+    };
+    let estimator = Estimator::new(hp.clone())
+        .instance_type("ml.m5.2xlarge")
+        .instance_count(2)
+        .distribution(Distribution::ShardedByS3Key)
+        .volume_size_gb(50)
+        .max_runtime(Duration::from_secs(1800));
+    let mut progress = Recorder::default();
+    let job = estimator
+        .fit(
+            &session,
+            &Channels::new(train.clone()).validation(validation.clone()),
+            &mut progress,
+        )
+        .await
+        .unwrap();
+    assert!(job.name.starts_with("purchase-xgb-"), "{}", job.name);
+    assert_eq!(
+        job.model_data.to_string(),
+        format!(
+            "s3://{BUCKET}/purchase-predict/output/{}/output/model.tar.gz",
+            job.name
+        )
+    );
+    assert!(
+        progress.0.iter().any(|l| l.contains("done")),
+        "{:?}",
+        progress.0
+    );
+
+    // What SageMaker was sent, as the emulator describes it back.
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let raw = client
+        .describe_training_job()
+        .training_job_name(&job.name)
+        .send()
+        .await
+        .unwrap();
+    let alg = raw.algorithm_specification().unwrap();
+    assert_eq!(
+        alg.training_image(),
+        Some("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")
+    );
+    assert_eq!(raw.role_arn(), Some(ROLE));
+    let sent_hp = raw.hyper_parameters().unwrap();
+    let mut want = hp.to_sagemaker();
+    want.remove("nthread");
+    assert_eq!(sent_hp.len(), want.len(), "{sent_hp:?}");
+    for (k, v) in &want {
+        assert_eq!(sent_hp.get(k), Some(v), "hyperparameter {k}");
+    }
+    let channels = raw.input_data_config();
+    assert_eq!(channels.len(), 2);
+    for (c, (name, uri)) in channels
+        .iter()
+        .zip([("train", &train), ("validation", &validation)])
+    {
+        assert_eq!(c.channel_name(), Some(name));
+        assert_eq!(c.content_type(), Some("text/csv"));
+        let s3 = c.data_source().unwrap().s3_data_source().unwrap();
+        assert_eq!(s3.s3_uri(), Some(uri.to_string().as_str()));
+        assert_eq!(
+            s3.s3_data_distribution_type().map(|d| d.as_str()),
+            Some("ShardedByS3Key")
+        );
+    }
+    let resources = raw.resource_config().unwrap();
+    assert_eq!(
+        resources.instance_type().map(|t| t.as_str()),
+        Some("ml.m5.2xlarge")
+    );
+    assert_eq!(resources.instance_count(), Some(2));
+    assert_eq!(resources.volume_size_in_gb(), Some(50));
+    assert_eq!(
+        raw.stopping_condition().unwrap().max_runtime_in_seconds(),
+        Some(1800)
+    );
+    assert_eq!(
+        raw.output_data_config().unwrap().s3_output_path(),
+        Some(format!("s3://{BUCKET}/purchase-predict/output").as_str())
+    );
+
+    // moto never writes the model: put the one trained locally where the job's model goes
+    // (it has SageMaker's layout: `xgboost-model` at the top), then load it back.
+    session
+        .storage()
+        .upload_file(&local_model, &job.model_data)
+        .await
+        .unwrap();
+    let local = purchase_predict::artifact::Artifact::load(&local_model).unwrap();
+    let fetched = job
+        .artifact(&session, Some(local.preprocessor.clone()), &hp)
+        .await
+        .unwrap();
+    let (x, _) = FeatureMatrix::read_sagemaker_csv(
+        out.path().join("test.csv"),
+        Some(&local.preprocessor.feature_names),
+    )
+    .unwrap();
+    assert_eq!(
+        fetched.model.predict(&x).unwrap(),
+        local.model.predict(&x).unwrap()
+    );
+    // Without a preprocessor, the features are named f0.. and the predictions are the same.
+    let bare = job.artifact(&session, None, &hp).await.unwrap();
+    assert_eq!(bare.model.feature_names[0], "f0");
+    let mut xf = x.clone();
+    xf.names = bare.model.feature_names.clone();
+    assert_eq!(
+        bare.model.predict(&xf).unwrap(),
+        local.model.predict(&x).unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_channels_are_refused_by_sagemaker_with_a_hint() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let err = Estimator::new(Hyperparameters::default())
+        .fit(
+            &session,
+            &Channels::new(Location::Local("out/train".into())),
+            &mut Silent,
+        )
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("out/train") && text.contains("upload_data"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tuning_job_sends_ranges_objective_and_limits() {
+    let Some(moto) = Moto::start() else { return };
+    let (out, _) = prepared();
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let train = session
+        .upload_data(out.path().join("train.csv"), "data/train")
+        .await
+        .unwrap();
+    let validation = session
+        .upload_data(out.path().join("validation.csv"), "data/validation")
+        .await
+        .unwrap();
+    let ranges = [
+        (
+            "eta".to_string(),
+            ParameterRange::continuous(0.01, 0.5).with_scaling(Scaling::Logarithmic),
+        ),
+        ("max_depth".to_string(), ParameterRange::integer(2, 10)),
+        (
+            "scale_pos_weight".to_string(),
+            ParameterRange::categorical(["1", "3"]),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let config = TunerConfig::new(ranges).max_jobs(12).max_parallel_jobs(3);
+    let tuner = HyperparameterTuner::new(Estimator::new(Hyperparameters::default()), config);
+    let job = tuner
+        .fit(
+            &session,
+            &Channels::new(train).validation(validation),
+            &mut Silent,
+        )
+        .await
+        .unwrap();
+    assert!(
+        job.name.len() <= 32 && job.name.starts_with("purchase-tune-"),
+        "{}",
+        job.name
+    );
+    // moto's canned answer for the best job.
+    assert_eq!(job.best_training_job, "FakeTrainingJobName");
+
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let raw = client
+        .describe_hyper_parameter_tuning_job()
+        .hyper_parameter_tuning_job_name(&job.name)
+        .send()
+        .await
+        .unwrap();
+    let cfg = raw.hyper_parameter_tuning_job_config().unwrap();
+    assert_eq!(cfg.strategy().map(|s| s.as_str()), Some("Bayesian"));
+    let objective = cfg.hyper_parameter_tuning_job_objective().unwrap();
+    assert_eq!(objective.metric_name(), Some("validation:auc"));
+    assert_eq!(objective.r#type().map(|t| t.as_str()), Some("Maximize"));
+    let limits = cfg.resource_limits().unwrap();
+    assert_eq!(limits.max_number_of_training_jobs(), Some(12));
+    assert_eq!(limits.max_parallel_training_jobs(), Some(3));
+    let ranges = cfg.parameter_ranges().unwrap();
+    let eta = &ranges.continuous_parameter_ranges()[0];
+    assert_eq!(
+        (eta.name(), eta.min_value(), eta.max_value()),
+        (Some("eta"), Some("0.01"), Some("0.5"))
+    );
+    assert_eq!(eta.scaling_type().map(|s| s.as_str()), Some("Logarithmic"));
+    let depth = &ranges.integer_parameter_ranges()[0];
+    assert_eq!(
+        (depth.name(), depth.min_value(), depth.max_value()),
+        (Some("max_depth"), Some("2"), Some("10"))
+    );
+    assert_eq!(
+        ranges.categorical_parameter_ranges()[0].values(),
+        ["1", "3"]
+    );
+    let definition = raw.training_job_definition().unwrap();
+    let statics = definition.static_hyper_parameters().unwrap();
+    assert!(!statics.contains_key("eta") && !statics.contains_key("max_depth"));
+    assert_eq!(statics.get("eval_metric").map(String::as_str), Some("auc"));
+    assert_eq!(statics.get("num_round").map(String::as_str), Some("100"));
+}
+
+/// Put a model where SageMaker would host it from.
+async fn uploaded_model(session: &Session) -> (tempfile::TempDir, Location) {
+    let (out, model) = prepared();
+    let at = session.base_location().join("models/demo/model.tar.gz");
+    session.storage().upload_file(&model, &at).await.unwrap();
+    (out, at)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_invoke_and_delete_leave_nothing_behind() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let (out, model) = uploaded_model(&session).await;
+    let config = DeployConfig::default().endpoint_name("pp-endpoint-a");
+    let endpoint = Endpoint::deploy_model(&session, &model, None, &config, &mut Silent)
+        .await
+        .unwrap();
+    let client = session
+        .sagemaker_session()
+        .unwrap()
+        .clients
+        .sagemaker
+        .clone();
+    let inventory = hosting::list_hosting(&client, "pp-endpoint-a")
+        .await
+        .unwrap();
+    assert_eq!(inventory.endpoints, ["pp-endpoint-a"]);
+    assert_eq!(inventory.endpoint_configs, ["pp-endpoint-a"]);
+    assert_eq!(inventory.models, ["pp-endpoint-a"]);
+    let cfg = client
+        .describe_endpoint_config()
+        .endpoint_config_name("pp-endpoint-a")
+        .send()
+        .await
+        .unwrap();
+    let variant = &cfg.production_variants()[0];
+    assert_eq!(
+        variant.instance_type().map(|t| t.as_str()),
+        Some("ml.m5.large")
+    );
+    assert_eq!(variant.initial_instance_count(), Some(1));
+    let m = client
+        .describe_model()
+        .model_name("pp-endpoint-a")
+        .send()
+        .await
+        .unwrap();
+    let container = m.primary_container().unwrap();
+    assert_eq!(container.model_data_url(), Some(model.to_string().as_str()));
+    assert_eq!(
+        container.image(),
+        Some("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")
+    );
+
+    // InvokeEndpoint answers with what the emulator was told to answer: the container's
+    // one-line CSV for two rows.
+    moto.post(
+        "/moto-api/static/sagemaker/endpoint-results",
+        r#"{"results":[{"Body":"0.25,0.75","ContentType":"text/csv","InvokedProductionVariant":"AllTraffic","CustomAttributes":""}],"region":"us-east-1"}"#,
+    );
+    let art = purchase_predict::artifact::Artifact::load(out.path().join("model.tar.gz")).unwrap();
+    let (x, _) = FeatureMatrix::read_sagemaker_csv(
+        out.path().join("test.csv"),
+        Some(&art.preprocessor.feature_names),
+    )
+    .unwrap();
+    let two = x.take(&[0, 1]);
+    let predictor = endpoint.predictor().unwrap();
+    assert!(format!("{predictor:?}").contains("pp-endpoint-a"));
+    assert_eq!(predictor.predict(&two).unwrap(), vec![0.25, 0.75]);
+
+    let deleted = endpoint.delete().await.unwrap();
+    assert_eq!(deleted.len(), 3, "{deleted:?}");
+    let inventory = hosting::list_hosting(&client, "pp-endpoint-a")
+        .await
+        .unwrap();
+    assert_eq!(inventory, Default::default());
+}
+
+async fn deploy_then_fail(session: &Session, model: &Location) -> purchase_predict::Result<()> {
+    let config = DeployConfig::default().endpoint_name("pp-endpoint-guard");
+    let endpoint = Endpoint::deploy_model(session, model, None, &config, &mut Silent).await?;
+    let _ = endpoint.name();
+    // A cell that fails half-way, after deploying.
+    Err(Error::Shape("forced failure after deploy".into()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_guard_deletes_the_endpoint_when_a_step_fails() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let (_out, model) = uploaded_model(&session).await;
+    let err = deploy_then_fail(&session, &model).await.unwrap_err();
+    assert!(err.to_string().contains("forced failure"));
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    assert_eq!(
+        hosting::list_hosting(client, "pp-endpoint-guard")
+            .await
+            .unwrap(),
+        Default::default(),
+        "the guard must delete the endpoint, its config and its model"
+    );
+
+    // keep_running disarms the guard; delete_endpoint cleans up by name later.
+    let config = DeployConfig::default().endpoint_name("pp-endpoint-kept");
+    let endpoint = Endpoint::deploy_model(&session, &model, None, &config, &mut Silent)
+        .await
+        .unwrap();
+    let names = endpoint.keep_running();
+    assert_eq!(
+        hosting::list_hosting(client, "pp-endpoint-kept")
+            .await
+            .unwrap()
+            .endpoints,
+        ["pp-endpoint-kept"]
+    );
+    let deleted = purchase_predict::endpoint::delete_endpoint(&session, &names)
+        .await
+        .unwrap();
+    assert_eq!(deleted.len(), 3);
+    // A second delete finds nothing and says so without failing.
+    assert!(
+        purchase_predict::endpoint::delete_endpoint(&session, &names)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_transform_sends_a_line_split_csv_job_and_removes_its_model() {
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let (_out, model) = uploaded_model(&session).await;
+    let input_file = dir.path().join("customers.csv");
+    std::fs::write(&input_file, "0.1,0.2\n0.3,0.4\n").unwrap();
+    let input = session.upload_data(&input_file, "batch/in").await.unwrap();
+    let output = session.base_location().join("batch/out");
+    let job = purchase_predict::estimator::TrainingJob {
+        name: "demo".into(),
+        backend: Backend::SageMaker,
+        model_data: model,
+        final_metrics: Default::default(),
+        hyperparameters: Default::default(),
+        image_uri: None,
+        seconds: 0.0,
+    };
+    let outs = batch_transform(&session, &job, &input, &output, "ml.m5.xlarge", &mut Silent)
+        .await
+        .unwrap();
+    assert_eq!(
+        outs.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+        [format!(
+            "s3://{BUCKET}/purchase-predict/batch/out/customers.csv.out"
+        )]
+    );
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let jobs = client.list_transform_jobs().send().await.unwrap();
+    let name = jobs.transform_job_summaries()[0]
+        .transform_job_name()
+        .unwrap()
+        .to_string();
+    let raw = client
+        .describe_transform_job()
+        .transform_job_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let input_cfg = raw.transform_input().unwrap();
+    assert_eq!(input_cfg.content_type(), Some("text/csv"));
+    assert_eq!(input_cfg.split_type().map(|s| s.as_str()), Some("Line"));
+    assert_eq!(raw.max_payload_in_mb(), Some(6));
+    assert_eq!(
+        raw.batch_strategy().map(|s| s.as_str()),
+        Some("MultiRecord")
+    );
+    assert_eq!(
+        raw.transform_output().unwrap().s3_output_path(),
+        Some(output.to_string().as_str())
+    );
+    // The model made for the transform is gone again.
+    assert!(hosting::list_hosting(client, &name)
+        .await
+        .unwrap()
+        .models
+        .is_empty());
+}
+
+// ---- the recorded-request harness: states moto cannot produce -------------------------
+
+type Recorded = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+/// A session whose every request is recorded (operation from `X-Amz-Target`, JSON body) and
+/// answered by `answer(operation, call number of that operation)` → (status, JSON body).
+async fn scripted_session(
+    answer: impl Fn(&str, usize) -> (u16, String) + Send + Sync + 'static,
+) -> (Session, Recorded) {
+    let recorded: Recorded = Arc::new(Mutex::new(Vec::new()));
+    let log = recorded.clone();
+    let client = aws_smithy_http_client::test_util::infallible_client_fn(
+        move |req: http::Request<SdkBody>| {
+            let op = req
+                .headers()
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .rsplit('.')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let body: serde_json::Value = req
+                .body()
+                .bytes()
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(serde_json::Value::Null);
+            let n = {
+                let mut log = log.lock().unwrap();
+                log.push((op.clone(), body));
+                log.iter().filter(|(o, _)| *o == op).count()
+            };
+            let (status, json) = answer(&op, n);
+            let mut builder = http::Response::builder()
+                .status(status)
+                .header("content-type", "application/x-amz-json-1.1");
+            if status >= 400 {
+                let code = serde_json::from_str::<serde_json::Value>(&json)
+                    .ok()
+                    .and_then(|v| v["__type"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                builder = builder.header("x-amzn-errortype", code);
+            }
+            builder.body(SdkBody::from(json)).unwrap()
+        },
+    );
+    let config = SageMakerConfig::new(ROLE, BUCKET)
+        .region("eu-west-1")
+        .static_credentials("testing", "testing")
+        .max_attempts(1)
+        .http_client(client);
+    let session = Session::sagemaker(config)
+        .await
+        .unwrap()
+        .with_poll(fast_poll());
+    (session, recorded)
+}
+
+fn describe_training(
+    status: &str,
+    secondary: &str,
+    transitions: &[(&str, &str)],
+    failure: Option<&str>,
+) -> String {
+    let t: Vec<serde_json::Value> = transitions
+        .iter()
+        .map(|(s, m)| serde_json::json!({"Status": s, "StartTime": 1.7e9, "StatusMessage": m}))
+        .collect();
+    let mut v = serde_json::json!({
+        "TrainingJobName": "job-1",
+        "TrainingJobArn": "arn:aws:sagemaker:eu-west-1:123456789012:training-job/job-1",
+        "TrainingJobStatus": status,
+        "SecondaryStatus": secondary,
+        "SecondaryStatusTransitions": t,
+        "AlgorithmSpecification": {"TrainingImage": "x", "TrainingInputMode": "File"},
+        "ModelArtifacts": {"S3ModelArtifacts": "s3://pp-test-bucket/out/job-1/output/model.tar.gz"},
+        "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        "CreationTime": 1.7e9,
+        "FinalMetricDataList": [{"MetricName": "validation:auc", "Value": 0.93, "Timestamp": 1.7e9}]
+    });
+    if let Some(f) = failure {
+        v["FailureReason"] = serde_json::Value::String(f.into());
+    }
+    v.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn training_waiter_reports_transitions_rides_out_throttling_and_completes() {
+    let (session, recorded) = scripted_session(|op, n| match (op, n) {
+        ("DescribeTrainingJob", 1) => (
+            200,
+            describe_training(
+                "InProgress",
+                "Starting",
+                &[("Starting", "Preparing the instances for training")],
+                None,
+            ),
+        ),
+        ("DescribeTrainingJob", 2) => (
+            400,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into(),
+        ),
+        ("DescribeTrainingJob", 3) => (
+            200,
+            describe_training(
+                "InProgress",
+                "Training",
+                &[
+                    ("Starting", "Preparing"),
+                    ("Downloading", "Downloading input data"),
+                    (
+                        "Training",
+                        "Training image download completed. Training in progress.",
+                    ),
+                ],
+                None,
+            ),
+        ),
+        ("DescribeTrainingJob", _) => (
+            200,
+            describe_training(
+                "Completed",
+                "Completed",
+                &[
+                    ("Starting", "Preparing"),
+                    ("Downloading", "x"),
+                    ("Training", "y"),
+                    ("Uploading", "Uploading generated training model"),
+                    ("Completed", "Training job completed"),
+                ],
+                None,
+            ),
+        ),
+        (other, _) => panic!("unexpected call {other}"),
+    })
+    .await;
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let mut progress = Recorder::default();
+    let d = training::wait_for_training_job(
+        client,
+        "job-1",
+        session.poll(),
+        Duration::from_secs(30),
+        &mut progress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.status, "Completed");
+    assert_eq!(
+        d.final_metrics.get("validation:auc").copied(),
+        Some(0.93f32 as f64)
+    );
+    assert_eq!(
+        d.model_artifacts.as_deref(),
+        Some("s3://pp-test-bucket/out/job-1/output/model.tar.gz")
+    );
+    let lines = progress.0.join("\n");
+    assert!(
+        lines.contains("Starting: Preparing the instances for training"),
+        "{lines}"
+    );
+    assert!(lines.contains("ThrottlingException"), "{lines}");
+    assert!(
+        lines.contains("Downloading: Downloading input data"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("Training: Training image download completed"),
+        "{lines}"
+    );
+    let calls = recorded.lock().unwrap();
+    assert_eq!(calls.len(), 4);
+    assert!(calls
+        .iter()
+        .all(|(op, body)| op == "DescribeTrainingJob" && body["TrainingJobName"] == "job-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_and_stopped_jobs_carry_the_failure_reason() {
+    for (status, reason) in [
+        (
+            "Failed",
+            "ClientError: Unable to parse the CSV: row 17 has 3 columns",
+        ),
+        ("Stopped", "Stopped by the user"),
+    ] {
+        let answer = describe_training(status, status, &[], Some(reason));
+        let (session, _) = scripted_session(move |op, n| match (op, n) {
+            ("DescribeTrainingJob", 1) => {
+                (200, describe_training("InProgress", "Training", &[], None))
+            }
+            ("DescribeTrainingJob", _) => (200, answer.clone()),
+            (other, _) => panic!("unexpected call {other}"),
+        })
+        .await;
+        let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+        let err = training::wait_for_training_job(
+            client,
+            "job-1",
+            session.poll(),
+            Duration::from_secs(30),
+            &mut Silent,
+        )
+        .await
+        .unwrap_err();
+        match &err {
+            Error::JobFailed {
+                status: s,
+                reason: r,
+                name,
+                ..
+            } => {
+                assert_eq!(
+                    (s.as_str(), r.as_str(), name.as_str()),
+                    (status, reason, "job-1")
+                );
+            }
+            other => panic!("expected JobFailed, got {other:?}"),
+        }
+        assert!(err.to_string().contains(reason));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_time_out_and_give_up_after_repeated_errors() {
+    let (session, _) =
+        scripted_session(|_, _| (200, describe_training("InProgress", "Training", &[], None)))
+            .await;
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let err = training::wait_for_training_job(
+        client,
+        "job-1",
+        session.poll(),
+        Duration::from_millis(60),
+        &mut Silent,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Timeout { last_status, .. } if last_status.contains("InProgress")),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("may still be running"));
+
+    let (session, recorded) = scripted_session(|_, _| {
+        (
+            500,
+            r#"{"__type":"InternalFailure","message":"boom"}"#.into(),
+        )
+    })
+    .await;
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let err = training::wait_for_training_job(
+        client,
+        "job-1",
+        session.poll(),
+        Duration::from_secs(30),
+        &mut Silent,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("errors in a row"), "{err}");
+    assert_eq!(recorded.lock().unwrap().len(), 6);
+
+    // A non-transient error (a job that does not exist) fails at once.
+    let (session, recorded) = scripted_session(|_, _| {
+        (
+            400,
+            r#"{"__type":"ValidationException","message":"Requested resource not found."}"#.into(),
+        )
+    })
+    .await;
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let err = training::wait_for_training_job(
+        client,
+        "job-1",
+        session.poll(),
+        Duration::from_secs(30),
+        &mut Silent,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("Requested resource not found"),
+        "{err}"
+    );
+    assert_eq!(recorded.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_that_fails_reports_why_and_is_cleaned_up() {
+    let (session, recorded) = scripted_session(|op, _| match op {
+        "CreateModel" => (200, r#"{"ModelArn":"arn:m"}"#.into()),
+        "CreateEndpointConfig" => (200, r#"{"EndpointConfigArn":"arn:c"}"#.into()),
+        "CreateEndpoint" => (200, r#"{"EndpointArn":"arn:e"}"#.into()),
+        "DescribeEndpoint" => (200, r#"{"EndpointName":"pp-bad","EndpointArn":"arn:e","EndpointStatus":"Failed","FailureReason":"The primary container for production variant AllTraffic did not pass the ping health check.","CreationTime":1.7e9,"LastModifiedTime":1.7e9}"#.into()),
+        "DeleteEndpoint" | "DeleteEndpointConfig" | "DeleteModel" => (200, "{}".into()),
+        other => panic!("unexpected call {other}"),
+    })
+    .await;
+    let model: Location = "s3://pp-test-bucket/models/m/model.tar.gz".parse().unwrap();
+    let config = DeployConfig::default()
+        .endpoint_name("pp-bad")
+        .instance_type("ml.c5.large");
+    let err = Endpoint::deploy_model(&session, &model, None, &config, &mut Silent)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("did not pass the ping health check"),
+        "{err}"
+    );
+    let calls = recorded.lock().unwrap();
+    let ops: Vec<&str> = calls.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(
+        ops,
+        [
+            "CreateModel",
+            "CreateEndpointConfig",
+            "CreateEndpoint",
+            "DescribeEndpoint",
+            "DeleteEndpoint",
+            "DeleteEndpointConfig",
+            "DeleteModel"
+        ]
+    );
+    let create_model = &calls[0].1;
+    assert_eq!(create_model["ExecutionRoleArn"], ROLE);
+    assert_eq!(
+        create_model["PrimaryContainer"]["Image"],
+        "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    );
+    assert_eq!(
+        create_model["PrimaryContainer"]["ModelDataUrl"],
+        model.to_string()
+    );
+    let variant = &calls[1].1["ProductionVariants"][0];
+    assert_eq!(variant["InstanceType"], "ml.c5.large");
+    assert_eq!(variant["VariantName"], "AllTraffic");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tuning_jobs_table_reads_every_page() {
+    // moto answers ListTrainingJobsForHyperParameterTuningJob with HTTP 500, so the table
+    // is checked here.
+    let summary = |name: &str, auc: f64, status: &str| {
+        serde_json::json!({
+            "TrainingJobName": name, "TrainingJobArn": format!("arn:{name}"),
+            "CreationTime": 1.7e9, "TrainingJobStatus": status,
+            "TunedHyperParameters": {"eta": "0.1"},
+            "FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": "validation:auc", "Value": auc}
+        })
+    };
+    let page1 = serde_json::json!({"TrainingJobSummaries": [summary("t-001", 0.91, "Completed"), summary("t-002", 0.95, "Completed")], "NextToken": "p2"}).to_string();
+    let page2 = serde_json::json!({"TrainingJobSummaries": [summary("t-003", 0.93, "Stopped")]})
+        .to_string();
+    let (session, recorded) = scripted_session(move |op, n| match (op, n) {
+        ("ListTrainingJobsForHyperParameterTuningJob", 1) => (200, page1.clone()),
+        ("ListTrainingJobsForHyperParameterTuningJob", 2) => (200, page2.clone()),
+        (other, _) => panic!("unexpected call {other}"),
+    })
+    .await;
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let jobs = tuning::list_tuning_training_jobs(client, "t")
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
+        ["t-001", "t-002", "t-003"]
+    );
+    assert_eq!(jobs[1].objective, Some(0.95f32 as f64));
+    assert_eq!(jobs[2].status, "Stopped");
+    let calls = recorded.lock().unwrap();
+    assert_eq!(calls[1].1["NextToken"], "p2");
+    assert_eq!(calls[0].1["HyperParameterTuningJobName"], "t");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
+    let (out, _) = prepared();
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::local(dir.path().join("work"));
+    let train = session
+        .upload_data(out.path().join("train.csv"), "data/train")
+        .await
+        .unwrap();
+    let validation = session
+        .upload_data(out.path().join("validation.csv"), "data/validation")
+        .await
+        .unwrap();
+    let channels = Channels::new(train).validation(validation);
+    let hp = Hyperparameters {
+        num_round: 30,
+        ..Hyperparameters::default()
+    };
+    let estimator = Estimator::new(hp.clone());
+    let job = estimator
+        .fit(&session, &channels, &mut Silent)
+        .await
+        .unwrap();
+    assert_eq!(job.backend, Backend::Local);
+    let expected = dir
+        .path()
+        .join(format!("work/output/{}/output/model.tar.gz", job.name));
+    assert_eq!(job.model_data, Location::Local(expected.clone()));
+    assert!(expected.exists());
+    let auc = job.final_metrics["validation:auc"];
+    assert!(auc > 0.8, "validation AUC {auc}");
+
+    let (x, _) = FeatureMatrix::read_sagemaker_csv(out.path().join("test.csv"), None).unwrap();
+    let x = x.take(&(0..500).collect::<Vec<_>>());
+    let endpoint = Endpoint::deploy(&session, &job, &DeployConfig::default(), &mut Silent)
+        .await
+        .unwrap();
+    assert!(endpoint.url().unwrap().starts_with("http://127.0.0.1:"));
+    let served = endpoint.predictor().unwrap().predict(&x).unwrap();
+    let artifact = job.artifact(&session, None, &hp).await.unwrap();
+    let direct = artifact.model.predict(&x).unwrap();
+    for (a, b) in served.iter().zip(&direct) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    let url = endpoint.url().unwrap();
+    drop(endpoint); // the guard stops the server
+    assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err());
+
+    let ranges = [("eta".to_string(), ParameterRange::continuous(0.05, 0.5))]
+        .into_iter()
+        .collect();
+    let tuner = HyperparameterTuner::new(
+        estimator.clone(),
+        TunerConfig::new(ranges).max_jobs(4).max_parallel_jobs(2),
+    );
+    let tuned = tuner.fit(&session, &channels, &mut Silent).await.unwrap();
+    let table = tuned.training_jobs(&session).await.unwrap();
+    assert_eq!(table.len(), 4);
+    assert_eq!(table[0].name, tuned.best_training_job);
+    assert!(table.windows(2).all(|w| w[0].objective >= w[1].objective));
+    let best = tuned
+        .best_training_job(&session, &estimator, &channels, &mut Silent)
+        .await
+        .unwrap();
+    assert!(best.model_data.local_path().unwrap().exists());
+}
