@@ -1015,6 +1015,13 @@ async fn tuning_jobs_table_reads_every_page() {
         (other, _) => panic!("unexpected call {other}"),
     })
     .await;
+    // Credentials never show in what a notebook would print.
+    let shown = format!("{session:?} {session}");
+    assert!(
+        shown.contains("eu-west-1") && shown.contains(ROLE),
+        "{shown}"
+    );
+    assert!(!shown.contains("testing"), "{shown}");
     let client = &session.sagemaker_session().unwrap().clients.sagemaker;
     let jobs = tuning::list_tuning_training_jobs(client, "t")
         .await
