@@ -519,6 +519,69 @@ fn parse_numeric_strings(c: &Column) -> Result<Result<Vec<Option<f64>>, BadNumbe
     })
 }
 
+/// The names of the numeric columns of `df`, in order.
+pub fn numeric_columns(df: &DataFrame) -> Vec<String> {
+    df.columns()
+        .iter()
+        .filter(|c| is_numeric_dtype(c.dtype()))
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+/// The names of the other (categorical) columns of `df`, in order.
+pub fn categorical_columns(df: &DataFrame) -> Vec<String> {
+    df.columns()
+        .iter()
+        .filter(|c| !is_numeric_dtype(c.dtype()))
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+/// One row per column: name, type, missing values (count and %), distinct values, and the
+/// first value — the "what is in this table" overview of an exploration notebook.
+pub fn describe(df: &DataFrame) -> Result<DataFrame> {
+    let n = df.height().max(1) as f64;
+    let mut names = Vec::new();
+    let mut kinds = Vec::new();
+    let mut missing = Vec::new();
+    let mut missing_pct = Vec::new();
+    let mut distinct = Vec::new();
+    let mut first = Vec::new();
+    for c in df.columns() {
+        names.push(c.name().to_string());
+        kinds.push(if is_numeric_dtype(c.dtype()) {
+            format!("numeric ({})", c.dtype())
+        } else {
+            "categorical".to_string()
+        });
+        let nulls = c.null_count() as u64;
+        missing.push(nulls);
+        missing_pct.push((nulls as f64 / n * 1000.0).round() / 10.0);
+        distinct.push(
+            c.n_unique()
+                .map_err(|e| Error::polars(format!("distinct values of `{}`", c.name()), e))?
+                as u64,
+        );
+        first.push(
+            c.get(0)
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_default(),
+        );
+    }
+    DataFrame::new(
+        names.len(),
+        vec![
+            Column::new("column".into(), names),
+            Column::new("type".into(), kinds),
+            Column::new("missing".into(), missing),
+            Column::new("missing %".into(), missing_pct),
+            Column::new("distinct".into(), distinct),
+            Column::new("first value".into(), first),
+        ],
+    )
+    .map_err(|e| Error::polars("column overview", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

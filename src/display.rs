@@ -37,6 +37,40 @@ pub fn show(item: &impl Displayable) {
     print!("{}", item.evcxr_content());
 }
 
+/// Display several items in one cell, one under the other.
+///
+/// evcxr keeps one output per MIME type per cell, so a second `show` of a chart (or of a
+/// table) in the same cell replaces the first. This shows them all as one HTML block, charts
+/// as inline PNG images.
+///
+/// ```no_run
+/// # fn demo(df: purchase_predict::polars::prelude::DataFrame,
+/// #         roc: purchase_predict::plot::Chart) {
+/// use purchase_predict::display::{show_all, Table};
+/// show_all(&[&Table::new(&df).rows(3), &roc]);
+/// # }
+/// ```
+pub fn show_all(items: &[&dyn Displayable]) {
+    let mut html = String::new();
+    for item in items {
+        let (mime, content) = item.mime_content();
+        if mime == "text/html" {
+            html += &content;
+        } else if mime.starts_with("image/") {
+            html += &format!("<div><img src=\"data:{mime};base64,{content}\"></div>");
+        } else {
+            html += &format!("<pre>{}</pre>", escape(&content));
+        }
+    }
+    print!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT\n");
+}
+
+/// Display several charts in one cell (see [`show_all`]).
+pub fn show_charts(charts: &[Chart]) {
+    let items: Vec<&dyn Displayable> = charts.iter().map(|c| c as &dyn Displayable).collect();
+    show_all(&items);
+}
+
 /// Another name for [`show`], as Python notebooks say it.
 pub fn display(item: &impl Displayable) {
     show(item);

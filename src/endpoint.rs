@@ -406,6 +406,30 @@ impl Drop for Endpoint {
     }
 }
 
+/// A deployed endpoint handed from one program (or notebook) to another: what
+/// [`Endpoint::hand_over`] returns, serializable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedEndpoint {
+    pub backend: Backend,
+    pub names: EndpointNames,
+    /// The local server's URL (local endpoints only).
+    pub url: Option<String>,
+}
+
+impl Endpoint {
+    /// [`Endpoint::keep_running`], with the backend and URL, for another program to delete
+    /// it later ([`delete_endpoint`], [`still_running`]).
+    pub fn hand_over(self) -> DeployedEndpoint {
+        let backend = self.backend;
+        let url = self.url();
+        DeployedEndpoint {
+            backend,
+            url,
+            names: self.keep_running(),
+        }
+    }
+}
+
 /// Delete a SageMaker endpoint, its config and its model by name (what
 /// [`Endpoint::keep_running`] returned); resources already gone are skipped.
 pub async fn delete_endpoint(session: &Session, names: &EndpointNames) -> Result<Vec<String>> {
@@ -437,7 +461,7 @@ pub async fn batch_transform(
 ) -> Result<Vec<Location>> {
     match session.backend() {
         Backend::Local => {
-            let artifact = job.artifact(session, None, &Default::default()).await?;
+            let artifact = job.artifact(session, None).await?;
             let files = session.storage().list(input).await?;
             progress.start("batch transform", files.len() as u64);
             let mut outs = Vec::new();
@@ -547,4 +571,50 @@ async fn batch_transform_sagemaker(
     Err(Error::Unsupported(
         "built without the `sagemaker` feature".into(),
     ))
+}
+
+/// What is still hosted, for a "nothing is left running" check: on SageMaker the endpoints,
+/// endpoint configs and models whose names contain `name_contains`; locally (where an
+/// endpoint lives only as long as its process) `local_url` if something still answers there.
+pub async fn still_running(
+    session: &Session,
+    name_contains: &str,
+    local_url: Option<&str>,
+) -> Result<Vec<String>> {
+    #[cfg(feature = "sagemaker")]
+    if let Some(sm) = session.sagemaker_session() {
+        let inv =
+            crate::sagemaker::hosting::list_hosting(&sm.clients.sagemaker, name_contains).await?;
+        return Ok(inv
+            .endpoints
+            .iter()
+            .map(|n| format!("endpoint {n}"))
+            .chain(
+                inv.endpoint_configs
+                    .iter()
+                    .map(|n| format!("endpoint config {n}")),
+            )
+            .chain(inv.models.iter().map(|n| format!("model {n}")))
+            .collect());
+    }
+    let _ = (session, name_contains);
+    let answering = local_url.is_some_and(|url| {
+        use std::net::ToSocketAddrs;
+        url.trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .is_some_and(|addr| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+            })
+    });
+    Ok(if answering {
+        vec![format!(
+            "local endpoint at {}",
+            local_url.unwrap_or_default()
+        )]
+    } else {
+        Vec::new()
+    })
 }

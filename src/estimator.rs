@@ -495,8 +495,13 @@ impl TrainingJob {
         &self,
         session: &Session,
         preprocessor: Option<Preprocessor>,
-        hyperparameters: &Hyperparameters,
     ) -> Result<Artifact> {
+        // The manifest records the job's hyperparameters (SageMaker's text values).
+        let mut hyperparameters = Hyperparameters::default();
+        for (k, v) in &self.hyperparameters {
+            // Names this crate does not know (set by hand on SageMaker) are skipped.
+            let _ = hyperparameters.set(k, v);
+        }
         match &self.model_data {
             Location::Local(p) if self.backend == Backend::Local => Artifact::load(p),
             other => {
@@ -520,7 +525,7 @@ impl TrainingJob {
                     &other.to_string(),
                     preprocessor,
                     "y",
-                    hyperparameters.clone(),
+                    hyperparameters,
                 )
             }
         }

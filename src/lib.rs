@@ -21,6 +21,7 @@
 //! | training and tuning jobs on either backend | [`estimator`] |
 //! | deploy, invoke, batch transform, clean up | [`endpoint`] |
 //! | the raw SageMaker calls and waiters (feature `sagemaker`) | [`sagemaker`] |
+//! | the notebooks' settings and hand-overs | [`walkthrough`] |
 //!
 //! with [`xgboost`] (the libxgboost binding), [`forest`] (its trees evaluated in Rust), [`files`] (atomic writes, checksums),
 //! [`progress`] (progress reporting) and [`error`] beside them.
@@ -51,6 +52,7 @@ pub mod split;
 pub mod storage;
 pub mod train;
 pub mod tune;
+pub mod walkthrough;
 pub mod xgboost;
 
 pub use error::{Error, Result};

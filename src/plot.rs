@@ -762,16 +762,23 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
     )
 }
 
+/// The column called `name`, found by a scan of the names rather than polars' hashed schema
+/// cache: in an evcxr notebook each cell links its own copy of polars, and a schema cached
+/// by one cell's copy hashes names differently from another's (a lookup of a column that is
+/// there fails).
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a polars::prelude::Column> {
-    df.column(name).map_err(|_| Error::UnknownColumn {
-        option: "chart".into(),
-        column: name.to_string(),
-        available: df
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-    })
+    df.columns()
+        .iter()
+        .find(|c| c.name().as_str() == name)
+        .ok_or_else(|| Error::UnknownColumn {
+            option: "chart".into(),
+            column: name.to_string(),
+            available: df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        })
 }
 
 fn check_labels(df: &DataFrame, labels: &[u8]) -> Result<()> {

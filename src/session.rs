@@ -29,6 +29,31 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::storage::{Location, Storage};
 
+/// Run an async call (a job, a deploy, an upload) to completion from synchronous code — a
+/// notebook cell, a script — on one process-wide tokio runtime, so that AWS connections are
+/// reused from cell to cell.
+///
+/// Panics when called from inside a tokio runtime (use `.await` there).
+///
+/// ```
+/// let session = purchase_predict::session::Session::local("work");
+/// let base = purchase_predict::session::block_on(async { session.base_location() });
+/// assert_eq!(base.to_string(), "work");
+/// ```
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .thread_name("purchase-predict")
+                .build()
+                .expect("a tokio runtime")
+        })
+        .block_on(future)
+}
+
 /// The variable that picks the backend: `local` (default) or `sagemaker`.
 pub const BACKEND_ENV: &str = "PURCHASE_PREDICT_BACKEND";
 /// The local working folder (default `work`).

@@ -335,7 +335,7 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
         .unwrap();
     let local = purchase_predict::artifact::Artifact::load(&local_model).unwrap();
     let fetched = job
-        .artifact(&session, Some(local.preprocessor.clone()), &hp)
+        .artifact(&session, Some(local.preprocessor.clone()))
         .await
         .unwrap();
     let (x, _) = FeatureMatrix::read_sagemaker_csv(
@@ -348,7 +348,7 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
         local.model.predict(&x).unwrap()
     );
     // Without a preprocessor, the features are named f0.. and the predictions are the same.
-    let bare = job.artifact(&session, None, &hp).await.unwrap();
+    let bare = job.artifact(&session, None).await.unwrap();
     assert_eq!(bare.model.feature_names[0], "f0");
     let mut xf = x.clone();
     xf.names = bare.model.feature_names.clone();
@@ -1076,7 +1076,7 @@ async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
         .unwrap();
     assert!(endpoint.url().unwrap().starts_with("http://127.0.0.1:"));
     let served = endpoint.predictor().unwrap().predict(&x).unwrap();
-    let artifact = job.artifact(&session, None, &hp).await.unwrap();
+    let artifact = job.artifact(&session, None).await.unwrap();
     let direct = artifact.model.predict(&x).unwrap();
     for (a, b) in served.iter().zip(&direct) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
