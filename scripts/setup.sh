@@ -48,5 +48,39 @@ ensure_moto() {
     export PURCHASE_PREDICT_MOTO="$venv/bin/moto_server"
 }
 
+# The evcxr Rust kernel for Jupyter. `cargo install` takes about 13 minutes on 2 cores, once:
+# the binary stays in ~/.cargo/bin.
+ensure_evcxr() {
+    if ! command -v evcxr_jupyter >/dev/null; then
+        echo "== installing evcxr_jupyter 0.22.0 (about 13 minutes, once)"
+        cargo install --locked evcxr_jupyter --version 0.22.0
+    fi
+}
+
+# mold: evcxr links every notebook cell into a library; mold is its fastest linker.
+ensure_mold() {
+    if ! command -v mold >/dev/null 2>&1; then
+        echo "== installing mold (the notebooks' linker)"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mold >/dev/null
+    fi
+}
+
+# nbclient in a virtual environment, and the evcxr kernel registered with Jupyter.
+ensure_jupyter() {
+    local venv="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-jupyter"
+    if ! "$venv/bin/python" -c 'import nbclient, nbformat' 2>/dev/null; then
+        echo "== creating $venv with nbclient"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r notebooks/requirements.txt
+    fi
+    export PURCHASE_PREDICT_JUPYTER_PYTHON="$venv/bin/python"
+    if ! "$venv/bin/python" -c 'import jupyter_client.kernelspec as k, sys; sys.exit("rust" not in k.find_kernel_specs())'; then
+        evcxr_jupyter --install >/dev/null
+    fi
+}
+
 # libgomp spin-waits by default, which slows training badly on a busy 2-core machine.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"

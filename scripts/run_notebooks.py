@@ -1,0 +1,137 @@
+"""Execute the walkthrough notebooks headless with the evcxr kernel and write them back with
+their outputs. Called by scripts/notebooks.sh (which installs the kernel and sets evcxr up).
+
+The evcxr kernel does not report a panic or a failed `expect` as a cell error (the cell's
+stderr just says `panicked at`), so every executed cell's outputs are inspected here; the
+notebooks' panic hook also exits the kernel, which nbclient reports as a dead kernel.
+A notebook is written back only when all of it ran cleanly.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+NOTEBOOKS = [
+    "01_explore",
+    "02_preprocess",
+    "03_train_tune",
+    "04_evaluate",
+    "05_deploy_invoke",
+    "06_cleanup",
+]
+FAILURE_MARKERS = ("panicked at", "error[E", "Error: ")
+
+
+def cell_text(cell):
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}\n" + "\n".join(out.get("traceback", [])))
+        elif "data" in out and "text/plain" in out["data"]:
+            parts.append(str(out["data"]["text/plain"]))
+    return "".join(parts)
+
+
+def problems(nb):
+    """(cell number, excerpt) of every code cell that failed or did not run."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.get("execution_count") is None:
+            found.append((i, "did not run"))
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append((i, cell_text(cell)[-2000:]))
+                break
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "")
+                if any(m in text for m in FAILURE_MARKERS):
+                    found.append((i, cell_text(cell)[-3000:]))
+                    break
+    return found
+
+
+def seconds(cell):
+    ex = cell.get("metadata", {}).get("execution", {})
+    try:
+        start = ex["iopub.execute_input"]
+        end = ex["shell.execute_reply"]
+    except KeyError:
+        return None
+    parse = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    return (parse(end) - parse(start)).total_seconds()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("names", nargs="*", help="notebooks to run (default: all six, in order)")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
+    ap.add_argument("--timings", default="target/notebooks/timings.json")
+    args = ap.parse_args()
+    names = args.names or NOTEBOOKS
+    here = os.path.dirname(os.path.abspath(__file__))
+    folder = os.path.join(os.path.dirname(here), "notebooks")
+    report = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "notebooks": []}
+    t_all = time.time()
+    for name in names:
+        path = os.path.join(folder, name + ".ipynb")
+        nb = nbformat.read(path, as_version=4)
+        current = {"cell": None}
+
+        def on_cell_execute(cell, cell_index, **_):
+            current["cell"] = cell_index
+
+        client = NotebookClient(
+            nb,
+            kernel_name="rust",
+            timeout=args.timeout,
+            startup_timeout=120,
+            allow_errors=True,
+            record_timing=True,
+            resources={"metadata": {"path": folder}},
+            on_cell_execute=on_cell_execute,
+        )
+        print(f"== {name}.ipynb", flush=True)
+        t0 = time.time()
+        try:
+            client.execute()
+        except (DeadKernelError, CellTimeoutError) as e:
+            i = current["cell"]
+            print(f"FAILED: {name}.ipynb, cell {i}: {type(e).__name__}: {e}", file=sys.stderr)
+            if i is not None:
+                print(cell_text(nb.cells[i])[-3000:], file=sys.stderr)
+            sys.exit(1)
+        wall = time.time() - t0
+        bad = problems(nb)
+        if bad:
+            for i, text in bad:
+                print(f"FAILED: {name}.ipynb, cell {i}:\n{text}", file=sys.stderr)
+            sys.exit(1)
+        cells = [
+            {"cell": i, "seconds": seconds(c), "source": "".join(c.source).split("\n")[0][:70]}
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code"
+        ]
+        nbformat.write(nb, path)
+        slowest = max(cells, key=lambda c: c["seconds"] or 0)
+        print(f"   ok in {wall:.1f} s; slowest cell {slowest['cell']} ({slowest['seconds']:.1f} s): {slowest['source']}", flush=True)
+        report["notebooks"].append({"name": name, "seconds": wall, "cells": cells})
+    report["seconds"] = time.time() - t_all
+    os.makedirs(os.path.dirname(args.timings), exist_ok=True)
+    with open(args.timings, "w") as f:
+        json.dump(report, f, indent=1)
+    print(f"== all {len(names)} notebooks ran cleanly in {report['seconds']:.1f} s (timings: {args.timings})")
+
+
+if __name__ == "__main__":
+    main()

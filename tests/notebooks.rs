@@ -1,0 +1,139 @@
+//! The committed notebooks were executed by `scripts/notebooks.sh` (which fails on any error
+//! or panic), and keep the walkthrough's shape: six numbered notebooks, each opening with a
+//! "what and why", importing the crate in one `:dep` line, and closing with "what we learned".
+
+mod common;
+
+use serde_json::Value;
+
+const NOTEBOOKS: &[&str] = &[
+    "01_explore",
+    "02_preprocess",
+    "03_train_tune",
+    "04_evaluate",
+    "05_deploy_invoke",
+    "06_cleanup",
+];
+
+fn source(cell: &Value) -> String {
+    match &cell["source"] {
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).collect(),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn load(name: &str) -> Value {
+    let path = common::root().join(format!("notebooks/{name}.ipynb"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn committed_notebooks_were_executed_cleanly() {
+    for name in NOTEBOOKS {
+        let nb = load(name);
+        assert_eq!(
+            nb["metadata"]["kernelspec"]["name"], "rust",
+            "{name}: evcxr kernel"
+        );
+        let cells = nb["cells"].as_array().unwrap();
+        let mut last_count = 0;
+        for (i, cell) in cells.iter().enumerate() {
+            if cell["cell_type"] != "code" {
+                continue;
+            }
+            let count = cell["execution_count"].as_u64().unwrap_or_else(|| {
+                panic!("{name}.ipynb cell {i} was not executed; run scripts/notebooks.sh")
+            });
+            assert!(
+                count > last_count,
+                "{name}.ipynb cell {i}: cells ran out of order"
+            );
+            last_count = count;
+            for out in cell["outputs"].as_array().unwrap() {
+                assert_ne!(
+                    out["output_type"], "error",
+                    "{name}.ipynb cell {i} has an error output"
+                );
+                let text = match &out["text"] {
+                    Value::Array(l) => l.iter().filter_map(Value::as_str).collect::<String>(),
+                    Value::String(s) => s.clone(),
+                    _ => String::new(),
+                };
+                assert!(
+                    !text.contains("panicked at"),
+                    "{name}.ipynb cell {i} panicked: {text}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn notebooks_tell_a_story_and_import_the_crate_once() {
+    for name in NOTEBOOKS {
+        let nb = load(name);
+        let cells = nb["cells"].as_array().unwrap();
+        let first = cells.first().unwrap();
+        assert_eq!(first["cell_type"], "markdown", "{name}: opens with prose");
+        assert!(
+            source(first).contains("What and why"),
+            "{name}: opens with a what and why"
+        );
+        let last = cells.last().unwrap();
+        assert!(
+            source(last).contains("What we learned"),
+            "{name}: ends with what we learned"
+        );
+        let deps: Vec<usize> = cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c["cell_type"] == "code" && source(c).lines().any(|l| l.starts_with(":dep"))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(deps.len(), 1, "{name}: exactly one :dep cell");
+        let code: Vec<&Value> = cells.iter().filter(|c| c["cell_type"] == "code").collect();
+        assert!(
+            source(code[0]).starts_with(":dep purchase-predict"),
+            "{name}: the first code cell imports the crate"
+        );
+        // Short cells: the logic lives in the crate.
+        for c in &code {
+            assert!(
+                source(c).lines().count() <= 15,
+                "{name}: a cell of {} lines",
+                source(c).lines().count()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_charts_are_in_the_committed_outputs() {
+    // Charts are PNG outputs, or PNG images inside an HTML output (several per cell).
+    for (name, want) in [("01_explore", 9), ("04_evaluate", 7)] {
+        let nb = load(name);
+        let images: usize = nb["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["outputs"].as_array().cloned().unwrap_or_default())
+            .map(|o| {
+                let html = match &o["data"]["text/html"] {
+                    Value::Array(l) => l.iter().filter_map(Value::as_str).collect::<String>(),
+                    Value::String(s) => s.clone(),
+                    _ => String::new(),
+                };
+                usize::from(o["data"]["image/png"].is_string())
+                    + html.matches("data:image/png;base64,").count()
+            })
+            .sum();
+        assert!(
+            images >= want,
+            "{name} shows {images} charts, expected at least {want}"
+        );
+    }
+}
