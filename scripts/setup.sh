@@ -2,25 +2,26 @@
 # every step is skipped when already done.
 set -euo pipefail
 
+# apt_install PACKAGE WHY: one Debian package, with sudo when not root.
+apt_install() {
+    echo "== installing $1 ($2)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" >/dev/null
+}
+
 # libxgboost 1.7.4 (the XGBoost line of SageMaker's xgboost:1.7-1 image), linked through our FFI.
 ensure_libxgboost() {
     if ! dpkg -s libxgboost-dev >/dev/null 2>&1; then
-        echo "== installing libxgboost-dev (Debian's XGBoost 1.7.4)"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libxgboost-dev >/dev/null
+        apt_install libxgboost-dev "Debian's XGBoost 1.7.4"
     fi
 }
 
 # Headless Chromium for the report test (it opens report.html and takes a screenshot).
 ensure_chromium() {
     if ! command -v chromium >/dev/null 2>&1; then
-        echo "== installing chromium (for the report.html test)"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+        apt_install chromium "for the report.html test"
     fi
 }
 
@@ -60,11 +61,7 @@ ensure_evcxr() {
 # mold: evcxr links every notebook cell into a library; mold is its fastest linker.
 ensure_mold() {
     if ! command -v mold >/dev/null 2>&1; then
-        echo "== installing mold (the notebooks' linker)"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq mold >/dev/null
+        apt_install mold "the notebooks' linker"
     fi
 }
 

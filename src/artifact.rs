@@ -78,6 +78,33 @@ pub struct Manifest {
     pub files: BTreeMap<String, String>,
 }
 
+impl Manifest {
+    /// A manifest made now with this build's library versions: no id column, threshold 0.5,
+    /// no metrics yet (set those fields after). `files` is filled by [`Artifact::save`].
+    pub fn new(
+        feature_names: Vec<String>,
+        target: &str,
+        hyperparameters: Hyperparameters,
+        rounds: usize,
+        training_data: TrainingData,
+    ) -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            feature_names,
+            target: target.to_string(),
+            id_column: None,
+            threshold: 0.5,
+            hyperparameters,
+            rounds,
+            libraries: library_versions(),
+            training_data,
+            metrics: None,
+            created_at: Utc::now(),
+            files: BTreeMap::new(),
+        }
+    }
+}
+
 /// The library versions this build uses, for the manifest.
 pub fn library_versions() -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -232,24 +259,17 @@ impl Artifact {
         let booster = read_sagemaker_model(path)?;
         let model = Model::from_bytes(&booster, preprocessor.feature_names.clone())
             .map_err(|e| corrupt(path, format!("{MODEL_MEMBER}: {e}")))?;
-        let manifest = Manifest {
-            format_version: FORMAT_VERSION,
-            feature_names: preprocessor.feature_names.clone(),
-            target: target.to_string(),
-            id_column: None,
-            threshold: 0.5,
+        let manifest = Manifest::new(
+            preprocessor.feature_names.clone(),
+            target,
             hyperparameters,
-            rounds: model.rounds,
-            libraries: library_versions(),
-            training_data: TrainingData {
+            model.rounds,
+            TrainingData {
                 path: source.to_string(),
                 sha256: crate::files::sha256_file(path)?,
                 rows: 0,
             },
-            metrics: None,
-            created_at: chrono::Utc::now(),
-            files: BTreeMap::new(),
-        };
+        );
         Ok(Artifact {
             manifest,
             preprocessor,

@@ -224,14 +224,7 @@ impl Endpoint {
                 ),
             });
         }
-        let image = match image_uri {
-            Some(i) => i.to_string(),
-            None => crate::sagemaker::image_uri(
-                "xgboost",
-                &sm.region,
-                crate::train::SAGEMAKER_XGBOOST_VERSION,
-            )?,
-        };
+        let image = sm.image_or_xgboost(image_uri)?;
         let client = sm.clients.sagemaker.clone();
         let names = EndpointNames {
             endpoint: name.clone(),
@@ -285,9 +278,7 @@ impl Endpoint {
         _: String,
         _: &mut dyn Progress,
     ) -> Result<Endpoint> {
-        Err(Error::Unsupported(
-            "built without the `sagemaker` feature".into(),
-        ))
+        Err(crate::session::no_sagemaker())
     }
 
     /// The endpoint's name.
@@ -356,13 +347,7 @@ impl Endpoint {
             }
             #[cfg(feature = "sagemaker")]
             Some(Hosted::SageMaker { client, names, .. }) => {
-                crate::sagemaker::hosting::delete_endpoint_resources(
-                    &client,
-                    Some(&names.endpoint),
-                    Some(&names.endpoint_config),
-                    Some(&names.model),
-                )
-                .await
+                delete_resources(&client, &names).await
             }
         }
     }
@@ -386,12 +371,7 @@ impl Drop for Endpoint {
                     .enable_all()
                     .build()
                     .map_err(|e| Error::io("tokio runtime", e))?;
-                rt.block_on(crate::sagemaker::hosting::delete_endpoint_resources(
-                    &client,
-                    Some(&names.endpoint),
-                    Some(&names.endpoint_config),
-                    Some(&names.model),
-                ))
+                rt.block_on(delete_resources(&client, &names))
             }
         })
         .join();
@@ -430,18 +410,27 @@ impl Endpoint {
     }
 }
 
+/// DeleteEndpoint, DeleteEndpointConfig and DeleteModel for `names`.
+#[cfg(feature = "sagemaker")]
+async fn delete_resources(
+    client: &aws_sdk_sagemaker::Client,
+    names: &EndpointNames,
+) -> Result<Vec<String>> {
+    crate::sagemaker::hosting::delete_endpoint_resources(
+        client,
+        Some(&names.endpoint),
+        Some(&names.endpoint_config),
+        Some(&names.model),
+    )
+    .await
+}
+
 /// Delete a SageMaker endpoint, its config and its model by name (what
 /// [`Endpoint::keep_running`] returned); resources already gone are skipped.
 pub async fn delete_endpoint(session: &Session, names: &EndpointNames) -> Result<Vec<String>> {
     #[cfg(feature = "sagemaker")]
     if let Some(sm) = session.sagemaker_session() {
-        return crate::sagemaker::hosting::delete_endpoint_resources(
-            &sm.clients.sagemaker,
-            Some(&names.endpoint),
-            Some(&names.endpoint_config),
-            Some(&names.model),
-        )
-        .await;
+        return delete_resources(&sm.clients.sagemaker, names).await;
     }
     let _ = (session, names);
     Ok(Vec::new())
@@ -511,14 +500,7 @@ async fn batch_transform_sagemaker(
     let sm = session.sagemaker_session().expect("SageMaker session");
     let client = &sm.clients.sagemaker;
     let name = unique_name("purchase-transform", 63);
-    let image = match &job.image_uri {
-        Some(i) => i.clone(),
-        None => crate::sagemaker::image_uri(
-            "xgboost",
-            &sm.region,
-            crate::train::SAGEMAKER_XGBOOST_VERSION,
-        )?,
-    };
+    let image = sm.image_or_xgboost(job.image_uri.as_deref())?;
     hosting::create_model(
         client,
         &name,
@@ -568,9 +550,7 @@ async fn batch_transform_sagemaker(
     _: &str,
     _: &mut dyn Progress,
 ) -> Result<Vec<Location>> {
-    Err(Error::Unsupported(
-        "built without the `sagemaker` feature".into(),
-    ))
+    Err(crate::session::no_sagemaker())
 }
 
 /// What is still hosted, for a "nothing is left running" check: on SageMaker the endpoints,

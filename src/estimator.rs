@@ -274,24 +274,17 @@ impl Estimator {
             .clone()
             .unwrap_or_else(|| Preprocessor::identity(&x.names));
         let mut artifact = Artifact {
-            manifest: crate::artifact::Manifest {
-                format_version: crate::artifact::FORMAT_VERSION,
-                feature_names: x.names.clone(),
-                target: "y".into(),
-                id_column: None,
-                threshold: 0.5,
-                hyperparameters: self.hyperparameters.clone(),
-                rounds: model.rounds,
-                libraries: crate::artifact::library_versions(),
-                training_data: crate::artifact::TrainingData {
+            manifest: crate::artifact::Manifest::new(
+                x.names.clone(),
+                "y",
+                self.hyperparameters.clone(),
+                model.rounds,
+                crate::artifact::TrainingData {
                     path: channels.train.to_string(),
                     sha256: String::new(),
                     rows: x.nrows,
                 },
-                metrics: None,
-                created_at: chrono::Utc::now(),
-                files: BTreeMap::new(),
-            },
+            ),
             preprocessor,
             model,
         };
@@ -339,14 +332,7 @@ impl Estimator {
         hp.remove("nthread");
         Ok(crate::sagemaker::training::TrainingJobSpec {
             name: name.to_string(),
-            image_uri: match &self.image_uri {
-                Some(u) => u.clone(),
-                None => crate::sagemaker::image_uri(
-                    "xgboost",
-                    &sm.region,
-                    crate::train::SAGEMAKER_XGBOOST_VERSION,
-                )?,
-            },
+            image_uri: sm.image_or_xgboost(self.image_uri.as_deref())?,
             role_arn: sm.role_arn.clone(),
             instance_type: self.instance_type.clone(),
             instance_count: self.instance_count,
@@ -355,14 +341,7 @@ impl Estimator {
             output_path: s3(output, "output_path")?,
             hyperparameters: hp,
             channels: list,
-            distribution: match self.distribution {
-                Distribution::FullyReplicated => {
-                    crate::sagemaker::training::Distribution::FullyReplicated
-                }
-                Distribution::ShardedByS3Key => {
-                    crate::sagemaker::training::Distribution::ShardedByS3Key
-                }
-            },
+            distribution: self.distribution,
             content_type: "text/csv".into(),
         })
     }
@@ -416,9 +395,7 @@ impl Estimator {
         _: &Location,
         _: &mut dyn Progress,
     ) -> Result<TrainingJob> {
-        Err(Error::Unsupported(
-            "built without the `sagemaker` feature".into(),
-        ))
+        Err(crate::session::no_sagemaker())
     }
 }
 
@@ -659,6 +636,7 @@ impl HyperparameterTuner {
             best_objective: best.objective,
             best_hyperparameters: best.tuned_hyperparameters.clone(),
             objective: self.config.objective.name().to_string(),
+            direction: self.config.direction,
             output: Some(output),
             local: None,
         })
@@ -672,9 +650,7 @@ impl HyperparameterTuner {
         _: &str,
         _: &mut dyn Progress,
     ) -> Result<TuningJob> {
-        Err(Error::Unsupported(
-            "built without the `sagemaker` feature".into(),
-        ))
+        Err(crate::session::no_sagemaker())
     }
 }
 
@@ -699,6 +675,8 @@ pub struct TuningJob {
     pub best_hyperparameters: BTreeMap<String, String>,
     /// The objective metric's name.
     pub objective: String,
+    /// Whether a higher objective was better (the tuner's setting).
+    pub direction: crate::tune::Direction,
     /// Where SageMaker wrote the training jobs' models.
     pub output: Option<Location>,
     /// The local search's full result.
@@ -714,6 +692,7 @@ impl TuningJob {
             best_objective: best.objective,
             best_hyperparameters: best.hyperparameters.clone(),
             objective: result.config.objective.name().to_string(),
+            direction: result.config.direction,
             backend: Backend::Local,
             output: None,
             name,
@@ -746,10 +725,7 @@ impl TuningJob {
                 ))
             }
         };
-        let maximize = !matches!(
-            self.objective.as_str(),
-            "validation:logloss" | "validation:error"
-        );
+        let maximize = self.direction == crate::tune::Direction::Maximize;
         jobs.sort_by(|a, b| {
             let key = |j: &TunedJob| {
                 j.objective
@@ -784,9 +760,7 @@ impl TuningJob {
 
     #[cfg(not(feature = "sagemaker"))]
     async fn sagemaker_jobs(&self, _: &Session) -> Result<Vec<TunedJob>> {
-        Err(Error::Unsupported(
-            "built without the `sagemaker` feature".into(),
-        ))
+        Err(crate::session::no_sagemaker())
     }
 
     /// The best job as a [`TrainingJob`] (SageMaker: DescribeTrainingJob for its model).
@@ -841,8 +815,6 @@ impl TuningJob {
 
     #[cfg(not(feature = "sagemaker"))]
     async fn best_sagemaker(&self, _: &Session) -> Result<TrainingJob> {
-        Err(Error::Unsupported(
-            "built without the `sagemaker` feature".into(),
-        ))
+        Err(crate::session::no_sagemaker())
     }
 }

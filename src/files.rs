@@ -37,14 +37,12 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Write a file through `fill`, atomically: a temporary file in the same folder, flushed and
-/// synced, then renamed over `path`. On any error the temporary file is removed and `path`
-/// is left as it was.
-pub fn write_atomically<F>(path: impl AsRef<Path>, fill: F) -> Result<()>
-where
-    F: FnOnce(&mut dyn Write) -> Result<()>,
-{
-    let path = path.as_ref();
+/// What the temporary files of [`partial_path`] have in their names.
+pub const PARTIAL_MARKER: &str = ".partial-";
+
+/// The temporary file beside `path` that an atomic write fills before renaming it over
+/// `path` (its folder is created). Folder listings skip names with [`PARTIAL_MARKER`].
+pub fn partial_path(path: &Path) -> Result<std::path::PathBuf> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(dir) = dir {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -53,7 +51,18 @@ where
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    Ok(path.with_file_name(format!(".{name}{PARTIAL_MARKER}{}", std::process::id())))
+}
+
+/// Write a file through `fill`, atomically: a temporary file in the same folder, flushed and
+/// synced, then renamed over `path`. On any error the temporary file is removed and `path`
+/// is left as it was.
+pub fn write_atomically<F>(path: impl AsRef<Path>, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> Result<()>,
+{
+    let path = path.as_ref();
+    let tmp = partial_path(path)?;
     let result = (|| {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);

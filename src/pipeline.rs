@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{library_versions, Artifact, Manifest, TrainingData, FORMAT_VERSION};
+use crate::artifact::{Artifact, Manifest, TrainingData};
 use crate::data::{load, Dataset, LoadOptions};
 use crate::error::{Error, Result};
 use crate::files::write_json_atomically;
@@ -282,22 +282,20 @@ pub fn finish(
     )?;
     let mut artifact = Artifact {
         manifest: Manifest {
-            format_version: FORMAT_VERSION,
-            feature_names: pre.feature_names.clone(),
-            target: ds.target.clone(),
             id_column: config.load.id.clone(),
             threshold: config.threshold,
-            hyperparameters: hyperparameters.clone(),
-            rounds,
-            libraries: library_versions(),
-            training_data: TrainingData {
-                path: ds.path.display().to_string(),
-                sha256: ds.sha256.clone(),
-                rows: ds.len(),
-            },
             metrics: Some(metrics.clone()),
-            created_at: chrono::Utc::now(),
-            files: Default::default(),
+            ..Manifest::new(
+                pre.feature_names.clone(),
+                &ds.target,
+                hyperparameters.clone(),
+                rounds,
+                TrainingData {
+                    path: ds.path.display().to_string(),
+                    sha256: ds.sha256.clone(),
+                    rows: ds.len(),
+                },
+            )
         },
         preprocessor: pre,
         model,

@@ -54,6 +54,14 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
+/// The error of every SageMaker call in a build without the `sagemaker` feature.
+#[cfg(not(feature = "sagemaker"))]
+pub(crate) fn no_sagemaker() -> Error {
+    Error::Unsupported(
+        "this build has no SageMaker backend: rebuild with the `sagemaker` cargo feature".into(),
+    )
+}
+
 /// The variable that picks the backend: `local` (default) or `sagemaker`.
 pub const BACKEND_ENV: &str = "PURCHASE_PREDICT_BACKEND";
 /// The local working folder (default `work`).
@@ -298,6 +306,20 @@ pub struct SageMakerSession {
     pub clients: AwsClients,
 }
 
+impl SageMakerSession {
+    /// `image` when given, else the built-in XGBoost 1.7-1 image of this session's region.
+    pub fn image_or_xgboost(&self, image: Option<&str>) -> Result<String> {
+        match image {
+            Some(i) => Ok(i.to_string()),
+            None => crate::sagemaker::image_uri(
+                "xgboost",
+                &self.region,
+                crate::train::SAGEMAKER_XGBOOST_VERSION,
+            ),
+        }
+    }
+}
+
 impl fmt::Debug for SageMakerSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SageMakerSession")
@@ -457,10 +479,7 @@ impl Session {
     #[cfg(not(feature = "sagemaker"))]
     pub async fn sagemaker(config: SageMakerConfig) -> Result<Session> {
         config.check()?;
-        Err(Error::Unsupported(
-            "this build has no SageMaker backend: rebuild with the `sagemaker` cargo feature"
-                .into(),
-        ))
+        Err(no_sagemaker())
     }
 
     /// Which backend this session uses.

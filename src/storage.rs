@@ -463,7 +463,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         } else if kind.is_file() {
             let name = entry.file_name();
             // Skip our own in-flight temporary files.
-            if name.to_string_lossy().contains(".partial-") {
+            if name
+                .to_string_lossy()
+                .contains(crate::files::PARTIAL_MARKER)
+            {
                 continue;
             }
             out.push(path.strip_prefix(root).unwrap_or(&path).to_path_buf());
@@ -653,15 +656,7 @@ mod s3 {
             .await
             .map_err(|e| fail(location, "GetObject", e))?;
         // Stream into a temporary file beside `to`; rename only when complete.
-        let dir = to.parent().filter(|p| !p.as_os_str().is_empty());
-        if let Some(dir) = dir {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let name = to
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = to.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+        let tmp = crate::files::partial_path(to)?;
         let result: Result<()> = async {
             let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
             while let Some(chunk) = out

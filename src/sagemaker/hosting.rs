@@ -9,8 +9,8 @@ use aws_sdk_sagemaker::types::{
 };
 use aws_smithy_types::Blob;
 
-use super::waiter::{wait, Poll};
-use super::{aws_error, is_transient};
+use super::aws_error;
+use super::waiter::{poll_error, wait, Poll};
 use crate::error::{Error, Result};
 use crate::predictor::Transport;
 use crate::progress::Progress;
@@ -93,12 +93,7 @@ pub async fn wait_for_endpoint(
     wait("endpoint", name, poll, timeout, progress, || async move {
         let out = match client.describe_endpoint().endpoint_name(name).send().await {
             Ok(out) => out,
-            Err(e) if is_transient(&e) => {
-                return Ok(Poll::Transient(
-                    aws_error("DescribeEndpoint", e).to_string(),
-                ))
-            }
-            Err(e) => return Err(aws_error("DescribeEndpoint", e)),
+            Err(e) => return poll_error("DescribeEndpoint", e),
         };
         let status = out.endpoint_status().cloned();
         Ok(match status {
@@ -131,50 +126,43 @@ pub async fn delete_endpoint_resources(
     config: Option<&str>,
     model: Option<&str>,
 ) -> Result<Vec<String>> {
-    let mut deleted = Vec::new();
-    let mut first_error = None;
+    // Every delete is tried, whatever happened to the ones before it.
+    let mut outcomes: Vec<(String, Result<()>)> = Vec::new();
     if let Some(name) = endpoint {
-        match client.delete_endpoint().endpoint_name(name).send().await {
-            Ok(_) => deleted.push(format!("endpoint {name}")),
-            Err(e) => {
-                let e = aws_error("DeleteEndpoint", e);
-                if !is_missing(&e) {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
+        let r = client.delete_endpoint().endpoint_name(name).send().await;
+        outcomes.push((
+            format!("endpoint {name}"),
+            r.map(|_| ()).map_err(|e| aws_error("DeleteEndpoint", e)),
+        ));
     }
     if let Some(name) = config {
-        match client
+        let r = client
             .delete_endpoint_config()
             .endpoint_config_name(name)
             .send()
-            .await
-        {
-            Ok(_) => deleted.push(format!("endpoint config {name}")),
-            Err(e) => {
-                let e = aws_error("DeleteEndpointConfig", e);
-                if !is_missing(&e) {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
+            .await;
+        outcomes.push((
+            format!("endpoint config {name}"),
+            r.map(|_| ())
+                .map_err(|e| aws_error("DeleteEndpointConfig", e)),
+        ));
     }
     if let Some(name) = model {
-        match client.delete_model().model_name(name).send().await {
-            Ok(_) => deleted.push(format!("model {name}")),
-            Err(e) => {
-                let e = aws_error("DeleteModel", e);
-                if !is_missing(&e) {
-                    first_error.get_or_insert(e);
-                }
-            }
+        let r = client.delete_model().model_name(name).send().await;
+        outcomes.push((
+            format!("model {name}"),
+            r.map(|_| ()).map_err(|e| aws_error("DeleteModel", e)),
+        ));
+    }
+    let mut deleted = Vec::new();
+    for (what, outcome) in outcomes {
+        match outcome {
+            Ok(()) => deleted.push(what),
+            Err(e) if is_missing(&e) => {}
+            Err(e) => return Err(e),
         }
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(deleted),
-    }
+    Ok(deleted)
 }
 
 /// Names of the endpoints, endpoint configs and models that exist (for "nothing is left

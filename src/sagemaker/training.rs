@@ -10,28 +10,18 @@ use aws_sdk_sagemaker::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::waiter::{wait, Poll};
-use super::{aws_error, is_transient};
+use super::aws_error;
+use super::waiter::{poll_error, wait, Poll};
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::session::PollConfig;
 
-/// How a channel's objects are spread over the instances of a multi-instance job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Distribution {
-    /// Every instance gets every object (the default).
-    #[default]
-    FullyReplicated,
-    /// Each instance gets its share of the objects (S3 keys): data-parallel training.
-    ShardedByS3Key,
-}
+pub use crate::estimator::Distribution;
 
-impl Distribution {
-    fn sdk(self) -> S3DataDistribution {
-        match self {
-            Distribution::FullyReplicated => S3DataDistribution::FullyReplicated,
-            Distribution::ShardedByS3Key => S3DataDistribution::ShardedByS3Key,
-        }
+fn s3_distribution(d: Distribution) -> S3DataDistribution {
+    match d {
+        Distribution::FullyReplicated => S3DataDistribution::FullyReplicated,
+        Distribution::ShardedByS3Key => S3DataDistribution::ShardedByS3Key,
     }
 }
 
@@ -64,7 +54,7 @@ pub(crate) fn channel(
     let source = S3DataSource::builder()
         .s3_data_type(S3DataType::S3Prefix)
         .s3_uri(uri)
-        .s3_data_distribution_type(distribution.sdk())
+        .s3_data_distribution_type(s3_distribution(distribution))
         .build();
     Channel::builder()
         .channel_name(name)
@@ -233,12 +223,7 @@ pub async fn wait_for_training_job(
                 .await
             {
                 Ok(out) => describe_output(name, &out),
-                Err(e) if is_transient(&e) => {
-                    return Ok(Poll::Transient(
-                        aws_error("DescribeTrainingJob", e).to_string(),
-                    ))
-                }
-                Err(e) => return Err(aws_error("DescribeTrainingJob", e)),
+                Err(e) => return poll_error("DescribeTrainingJob", e),
             };
             let before = seen.swap(d.transitions.len(), std::sync::atomic::Ordering::Relaxed);
             let fresh: Vec<String> = d.transitions[before.min(d.transitions.len())..]

@@ -9,8 +9,8 @@ use aws_sdk_sagemaker::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::waiter::{wait, Poll};
-use super::{aws_error, is_transient};
+use super::aws_error;
+use super::waiter::{poll_error, wait, Poll};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::session::PollConfig;
@@ -102,12 +102,7 @@ pub async fn wait_for_transform_job(
                 .await
             {
                 Ok(out) => out,
-                Err(e) if is_transient(&e) => {
-                    return Ok(Poll::Transient(
-                        aws_error("DescribeTransformJob", e).to_string(),
-                    ))
-                }
-                Err(e) => return Err(aws_error("DescribeTransformJob", e)),
+                Err(e) => return poll_error("DescribeTransformJob", e),
             };
             let status = out.transform_job_status().cloned();
             Ok(match status {

@@ -13,11 +13,11 @@ use aws_sdk_sagemaker::types::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::aws_error;
 use super::training::{
     channels, output_config, resource_config, stopping_condition, TrainingJobSpec,
 };
-use super::waiter::{wait, Poll};
-use super::{aws_error, is_transient};
+use super::waiter::{poll_error, wait, Poll};
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::session::PollConfig;
@@ -262,12 +262,7 @@ pub async fn wait_for_tuning_job(
             .await
         {
             Ok(out) => describe_output(name, &out),
-            Err(e) if is_transient(&e) => {
-                return Ok(Poll::Transient(
-                    aws_error("DescribeHyperParameterTuningJob", e).to_string(),
-                ))
-            }
-            Err(e) => return Err(aws_error("DescribeHyperParameterTuningJob", e)),
+            Err(e) => return poll_error("DescribeHyperParameterTuningJob", e),
         };
         let line = format!(
             "{}: {} completed, {} running, {} failed, {} stopped",

@@ -19,6 +19,26 @@ pub(crate) enum Poll<T> {
     Failed { status: String, reason: String },
 }
 
+/// A failed Describe call as a poll: a transient error (throttling, 5xx, network) is tried
+/// again, anything else ends the wait.
+pub(crate) fn poll_error<T, E>(
+    operation: &str,
+    e: aws_sdk_sagemaker::error::SdkError<E, aws_sdk_sagemaker::config::http::HttpResponse>,
+) -> Result<Poll<T>>
+where
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
+{
+    if super::is_transient(&e) {
+        Ok(Poll::Transient(super::aws_error(operation, e).to_string()))
+    } else {
+        Err(super::aws_error(operation, e))
+    }
+}
+
 /// Consecutive transient errors tolerated.
 pub(crate) const MAX_TRANSIENT: usize = 5;
 
