@@ -14,9 +14,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use purchase_predict::artifact::Artifact;
-use purchase_predict::predictor::{HttpConnection, HttpEndpoint, Predictor};
-use purchase_predict::prep::FeatureMatrix;
+use purchase_predict::data::FeatureMatrix;
+use purchase_predict::model::artifact::Artifact;
+use purchase_predict::serve::http::{HttpConnection, HttpEndpoint};
+use purchase_predict::serve::predictor::Predictor;
 
 struct Args {
     ours: String,
@@ -254,7 +255,7 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..500 {
         let t0 = Instant::now();
-        let v = purchase_predict::serve::parse_csv_rows(&batch, n).unwrap();
+        let v = purchase_predict::codec::csv::parse_csv_rows(&batch, n).unwrap();
         std::hint::black_box(artifact.model.booster().predict_dense(&v, 1000, n).unwrap());
         times.push(t0.elapsed().as_secs_f64() * 1e3);
     }

@@ -31,8 +31,9 @@ pub enum Error {
         available: Vec<String>,
     },
 
-    /// A column named in an option (`--drop`, `--id`, `--numeric`, ...) is not in the table.
-    #[error("column `{column}` given to {option} not found; columns are: {}", available.join(", "))]
+    /// A column named in an option (`drop`, `id`, `numeric`, ...) is not in the table. The
+    /// command line names the option by its flag (`--drop`).
+    #[error("column `{column}` given to `{option}` not found; columns are: {}", available.join(", "))]
     UnknownColumn {
         option: String,
         column: String,
@@ -113,6 +114,11 @@ pub enum Error {
     /// A model archive is unreadable, truncated, or a member fails its checksum.
     #[error("corrupt model artifact {}: {reason}", path.display())]
     CorruptArtifact { path: PathBuf, reason: String },
+
+    /// A model archive could not be loaded (by the server, which keeps answering 500 and
+    /// saying why).
+    #[error("model {} failed to load: {reason}", path.display())]
+    ModelLoad { path: PathBuf, reason: String },
 
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
@@ -199,5 +205,97 @@ impl Error {
             context: context.into(),
             source,
         }
+    }
+}
+
+/// Return early with an error, as polars' `polars_bail!`:
+/// - `bail!(setting "name", "reason {x}")`: [`Error::InvalidSetting`] naming the setting;
+/// - `bail!(Shape: "{n} labels for {m} rows")`: a variant that carries a message.
+macro_rules! bail {
+    (setting $name:expr, $($fmt:tt)+) => {
+        return Err($crate::error::Error::InvalidSetting {
+            name: ($name).into(),
+            reason: format!($($fmt)+),
+        })
+    };
+    ($variant:ident: $($fmt:tt)+) => {
+        return Err($crate::error::Error::$variant(format!($($fmt)+)))
+    };
+}
+
+/// [`bail!`] unless a condition holds, as polars' `polars_ensure!`:
+/// `ensure!(n > 0, setting "workers", "must be ≥ 1")`.
+macro_rules! ensure {
+    ($cond:expr, $($rest:tt)+) => {
+        if !($cond) {
+            $crate::error::bail!($($rest)+);
+        }
+    };
+}
+
+pub(crate) use {bail, ensure};
+
+/// A value that passed its checks: what `fit`, `start` and `run` work on, so that the code
+/// past the edge never checks again (linfa's `ParamGuard`). Made by [`Check::check`];
+/// reads as the value it holds.
+///
+/// ```
+/// use purchase_predict::error::Check;
+/// use purchase_predict::model::Hyperparameters;
+/// let hp = Hyperparameters::default().check()?;
+/// assert_eq!(hp.num_round, 100);
+/// # Ok::<(), purchase_predict::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Valid<T>(T);
+
+impl<T> Valid<T> {
+    /// The value itself.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Valid<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Settings with rules: `check_ref` says what is wrong, naming the setting; `check` turns
+/// the value into a [`Valid`] one.
+pub trait Check: Sized {
+    /// Validate without consuming.
+    fn check_ref(&self) -> Result<()>;
+
+    /// Validate into a [`Valid`] value.
+    fn check(self) -> Result<Valid<Self>> {
+        self.check_ref()?;
+        Ok(Valid(self))
+    }
+}
+
+/// What an entry point takes: a [`Valid`] value as it is, or a plain one (by reference),
+/// checked there, once.
+pub trait IntoValid<T> {
+    fn into_valid(self) -> Result<Valid<T>>;
+}
+
+impl<T: Check + Clone> IntoValid<T> for &T {
+    fn into_valid(self) -> Result<Valid<T>> {
+        self.clone().check()
+    }
+}
+
+impl<T> IntoValid<T> for Valid<T> {
+    fn into_valid(self) -> Result<Valid<T>> {
+        Ok(self)
+    }
+}
+
+impl<T: Clone> IntoValid<T> for &Valid<T> {
+    fn into_valid(self) -> Result<Valid<T>> {
+        Ok(self.clone())
     }
 }

@@ -1,59 +1,33 @@
 //! purchase-predict: from a customer table to a model that predicts who will buy.
 //!
-//! The modules follow the pipeline, in order:
+//! The folders are the pipeline, in order, each depending only on those above it:
 //!
-//! | stage | module |
-//! |---|---|
-//! | make the shipped demo table | [`generate`] |
-//! | load and validate a table | [`data`] |
-//! | stratified train/validation/test split | [`split`] |
-//! | impute, scale, one-hot encode; SageMaker CSV | [`prep`] |
-//! | train XGBoost (hyperparameters with SageMaker's names) | [`train`] |
-//! | search the hyperparameters (SageMaker's tuning vocabulary) | [`tune`] |
-//! | confusion matrix, AUCs, threshold sweep | [`metrics`] |
-//! | `model.tar.gz` as SageMaker lays it out | [`artifact`] |
-//! | all of the above in one call | [`pipeline`] |
-//! | a local endpoint with SageMaker's XGBoost contract | [`serve`] |
-//! | send customers to an endpoint, get probabilities | [`predictor`] |
-//! | score a whole file in bounded memory (batch transform) | [`batch`] |
-//! | where data lives: a folder or S3 | [`storage`] |
-//! | where work runs: local or SageMaker | [`session`] |
-//! | training and tuning jobs on either backend | [`estimator`] |
-//! | deploy, invoke, batch transform, clean up | [`endpoint`] |
-//! | the raw SageMaker calls and waiters (feature `sagemaker`) | [`sagemaker`] |
-//! | the notebooks' settings and hand-overs | [`walkthrough`] |
+//! | stage | folder | what is there |
+//! |---|---|---|
+//! | data | [`data`] | load and validate a table, the demo generator, the stratified split, the [`data::FeatureMatrix`] |
+//! | preprocess | [`prep`] | impute, scale, one-hot encode ([`prep::Preprocessor`]) |
+//! | model | [`model`] | hyperparameters, training, tuning, the libxgboost binding, the trees in Rust, `model.tar.gz` |
+//! | evaluate | [`evaluate`] | metrics files, charts, `report.html`, notebook display |
+//! | serve | [`serve`] | the local endpoint (SageMaker's container contract), its client [`serve::Predictor`], batch scoring |
+//! | cloud | [`cloud`] | where work runs and data lives: session, storage, the backend seam, SageMaker |
+//! | app | [`app`] | the whole pipeline in one call, the command line, the notebooks' settings |
 //!
-//! with [`xgboost`] (the libxgboost binding), [`forest`] (its trees evaluated in Rust), [`files`] (atomic writes, checksums),
-//! [`progress`] (progress reporting) and [`error`] beside them.
+//! over shared ground that every stage may use: [`error`] (one error type), [`metrics`]
+//! (confusion matrix, AUCs, curves), [`codec`] (the wire formats: SageMaker CSV, libsvm, JSON,
+//! the payload limit) and [`util`] (atomic files, progress, the seeded RNG, the one runtime).
+//! `ARCHITECTURE.md` says where a new model type, backend or wire format goes.
 
-pub mod artifact;
-pub mod batch;
-pub mod cli;
+pub mod app;
+pub mod cloud;
+pub mod codec;
 pub mod data;
-pub mod display;
-pub mod endpoint;
 pub mod error;
-pub mod estimator;
-pub mod files;
-pub mod forest;
-pub mod generate;
+pub mod evaluate;
 pub mod metrics;
-pub mod pipeline;
-pub mod plot;
-pub mod predictor;
+pub mod model;
 pub mod prep;
-pub mod progress;
-pub mod random;
-pub mod report;
-pub mod sagemaker;
 pub mod serve;
-pub mod session;
-pub mod split;
-pub mod storage;
-pub mod train;
-pub mod tune;
-pub mod walkthrough;
-pub mod xgboost;
+pub mod util;
 
 pub use error::{Error, Result};
 pub use polars;

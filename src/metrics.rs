@@ -22,7 +22,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{ensure, Error, Result};
 
 /// Counts of a binary confusion matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -325,12 +325,7 @@ pub struct CalibrationBin {
 /// Calibration over `bins` equal-width probability bins (empty bins left out).
 pub fn calibration(labels: &[u8], scores: &[f32], bins: usize) -> Result<Vec<CalibrationBin>> {
     validate(labels, scores)?;
-    if bins == 0 {
-        return Err(Error::InvalidSetting {
-            name: "bins".into(),
-            reason: "must be ≥ 1".into(),
-        });
-    }
+    ensure!(bins != 0, setting "bins", "must be ≥ 1");
     let mut sum = vec![0.0f64; bins];
     let mut buyers = vec![0usize; bins];
     let mut count = vec![0usize; bins];
@@ -371,12 +366,7 @@ pub fn log_loss(labels: &[u8], scores: &[f32]) -> Result<f64> {
 
 /// Every metric at `threshold`.
 pub fn evaluate(labels: &[u8], scores: &[f32], threshold: f64) -> Result<Metrics> {
-    if !(0.0..=1.0).contains(&threshold) {
-        return Err(Error::InvalidSetting {
-            name: "threshold".into(),
-            reason: format!("must be in [0, 1], got {threshold}"),
-        });
-    }
+    ensure!((0.0..=1.0).contains(&threshold), setting "threshold", "must be in [0, 1], got {threshold}");
     let c = confusion(labels, scores, threshold)?;
     let (pos, _) = class_counts(labels);
     Ok(Metrics {

@@ -20,14 +20,13 @@
 //! ```
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::Path;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::number::{parse_field, Field};
+use crate::data::FeatureMatrix;
 use crate::error::{Error, Result};
-use crate::files::write_atomically;
 
 /// The level that stands for a missing categorical value.
 pub const MISSING_LEVEL: &str = "missing";
@@ -95,17 +94,6 @@ pub struct Preprocessor {
     pub columns: Vec<ColumnTransform>,
     /// Output feature names, in the order of the matrix columns.
     pub feature_names: Vec<String>,
-}
-
-/// Rows × features, row-major `f32`, as XGBoost takes them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeatureMatrix {
-    /// Column names.
-    pub names: Vec<String>,
-    /// Number of rows.
-    pub nrows: usize,
-    /// `nrows * names.len()` values, row after row.
-    pub values: Vec<f32>,
 }
 
 impl Preprocessor {
@@ -301,17 +289,15 @@ pub fn numeric_values(c: &Column) -> Result<Vec<Option<f64>>> {
         return ca
             .iter()
             .enumerate()
-            .map(|(i, v)| match v.map(str::trim) {
-                None | Some("") => Ok(None),
-                Some(t) => match t.parse::<f64>() {
-                    Ok(x) if x.is_finite() => Ok(Some(x)),
-                    _ => Err(Error::UnparseableNumeric {
-                        column: name.clone(),
-                        row: i + 1,
-                        value: t.to_string(),
-                        hint: String::new(),
-                    }),
-                },
+            .map(|(i, v)| match v.map_or(Field::Missing, parse_field) {
+                Field::Missing => Ok(None),
+                Field::Number(x) => Ok(Some(x)),
+                Field::Invalid => Err(Error::UnparseableNumeric {
+                    column: name.clone(),
+                    row: i + 1,
+                    value: v.unwrap_or_default().trim().to_string(),
+                    hint: String::new(),
+                }),
             })
             .collect();
     }
@@ -331,154 +317,6 @@ fn category_values(c: &Column) -> Result<Vec<String>> {
         .iter()
         .map(|v| v.unwrap_or(MISSING_LEVEL).to_string())
         .collect())
-}
-
-impl FeatureMatrix {
-    /// Number of feature columns.
-    pub fn ncols(&self) -> usize {
-        self.names.len()
-    }
-
-    /// Row `i` as a slice.
-    pub fn row(&self, i: usize) -> &[f32] {
-        let n = self.ncols();
-        &self.values[i * n..(i + 1) * n]
-    }
-
-    /// The rows at `indices`, in that order.
-    pub fn take(&self, indices: &[usize]) -> FeatureMatrix {
-        let mut values = Vec::with_capacity(indices.len() * self.ncols());
-        for &i in indices {
-            values.extend_from_slice(self.row(i));
-        }
-        FeatureMatrix {
-            names: self.names.clone(),
-            nrows: indices.len(),
-            values,
-        }
-    }
-
-    /// As a polars DataFrame (for display and inspection).
-    pub fn to_dataframe(&self) -> Result<DataFrame> {
-        let n = self.ncols();
-        let cols: Vec<Column> = self
-            .names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let v: Vec<f32> = (0..self.nrows).map(|r| self.values[r * n + j]).collect();
-                Column::new(name.as_str().into(), v)
-            })
-            .collect();
-        DataFrame::new(self.nrows, cols).map_err(|e| Error::polars("feature frame", e))
-    }
-
-    /// Read a SageMaker training CSV (label first, no header) back: the features, named
-    /// `names` (or `f0`, `f1`, ... when `None`), and the 0/1 labels. Errors name the file,
-    /// line and column.
-    pub fn read_sagemaker_csv(
-        path: impl AsRef<Path>,
-        names: Option<&[String]>,
-    ) -> Result<(FeatureMatrix, Vec<u8>)> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let first = text.lines().next().ok_or_else(|| Error::EmptyFile {
-            path: path.to_path_buf(),
-            detail: "no rows".into(),
-        })?;
-        let ncols = first.split(',').count();
-        if ncols < 2 {
-            return Err(Error::Shape(format!(
-                "{}: a training CSV needs a label and at least one feature",
-                path.display()
-            )));
-        }
-        let all = crate::serve::parse_csv_rows(&text, ncols)
-            .map_err(|m| Error::Shape(format!("{}: {m}", path.display())))?;
-        let nrows = all.len() / ncols;
-        let mut labels = Vec::with_capacity(nrows);
-        let mut values = Vec::with_capacity(nrows * (ncols - 1));
-        for (r, row) in all.chunks(ncols).enumerate() {
-            let v = row[0];
-            labels.push(if v == 0.0 {
-                0
-            } else if v == 1.0 {
-                1
-            } else {
-                return Err(Error::Shape(format!(
-                    "{}: line {}: label `{v}` is not 0 or 1",
-                    path.display(),
-                    r + 1
-                )));
-            });
-            values.extend_from_slice(&row[1..]);
-        }
-        let names = match names {
-            Some(n) if n.len() == ncols - 1 => n.to_vec(),
-            Some(n) => {
-                return Err(Error::Shape(format!(
-                    "{}: {} features, but {} names were given",
-                    path.display(),
-                    ncols - 1,
-                    n.len()
-                )))
-            }
-            None => (0..ncols - 1).map(|j| format!("f{j}")).collect(),
-        };
-        Ok((
-            FeatureMatrix {
-                names,
-                nrows,
-                values,
-            },
-            labels,
-        ))
-    }
-
-    /// Write in SageMaker's built-in XGBoost CSV format: with `labels`, the label in the
-    /// first column (training and validation channels); without, features only (the
-    /// inference format). No header, no index. Values are written as the shortest text that
-    /// reads back to the same `f32`, so SageMaker trains on exactly the numbers used locally.
-    /// The file is written atomically.
-    pub fn write_sagemaker_csv(&self, path: impl AsRef<Path>, labels: Option<&[u8]>) -> Result<()> {
-        let path = path.as_ref();
-        if let Some(l) = labels {
-            if l.len() != self.nrows {
-                return Err(Error::Shape(format!(
-                    "{} labels for {} rows",
-                    l.len(),
-                    self.nrows
-                )));
-            }
-        }
-        write_atomically(path, |w| {
-            self.write_csv_rows(w, labels)
-                .map_err(|e| Error::io(path, e))
-        })
-    }
-
-    fn write_csv_rows(&self, w: &mut dyn Write, labels: Option<&[u8]>) -> std::io::Result<()> {
-        let mut line = String::with_capacity(16 * (self.ncols() + 1));
-        for r in 0..self.nrows {
-            line.clear();
-            if let Some(l) = labels {
-                line.push(if l[r] == 1 { '1' } else { '0' });
-                line.push(',');
-            }
-            for (j, v) in self.row(r).iter().enumerate() {
-                if j > 0 {
-                    line.push(',');
-                }
-                if v.is_finite() {
-                    use std::fmt::Write as _;
-                    let _ = write!(line, "{v}");
-                }
-            }
-            line.push('\n');
-            w.write_all(line.as_bytes())?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -571,33 +409,5 @@ mod tests {
         a.write_sagemaker_csv(&p1, Some(&[1, 0, 0, 1])).unwrap();
         b.write_sagemaker_csv(&p2, Some(&[1, 0, 0, 1])).unwrap();
         assert_eq!(std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
-    }
-
-    #[test]
-    fn sagemaker_csv_is_label_first_no_header_and_round_trips_f32() {
-        let x = FeatureMatrix {
-            names: vec!["a".into(), "b".into()],
-            nrows: 2,
-            values: vec![0.1, -1.0, 1.0 / 3.0, 2.5e-8],
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.csv");
-        x.write_sagemaker_csv(&p, Some(&[1, 0])).unwrap();
-        let text = std::fs::read_to_string(&p).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "1,0.1,-1");
-        let parsed: Vec<f32> = lines[1]
-            .split(',')
-            .skip(1)
-            .map(|v| v.parse().unwrap())
-            .collect();
-        assert_eq!(parsed, vec![1.0 / 3.0, 2.5e-8]);
-        let q = dir.path().join("i.csv");
-        x.write_sagemaker_csv(&q, None).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&q).unwrap().lines().next(),
-            Some("0.1,-1")
-        );
-        assert!(x.write_sagemaker_csv(&q, Some(&[1])).is_err());
     }
 }

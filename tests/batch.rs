@@ -4,11 +4,11 @@ mod common;
 
 use std::path::Path;
 
-use purchase_predict::artifact::Artifact;
-use purchase_predict::batch::{score_file, BatchConfig};
 use purchase_predict::data::read_table;
+use purchase_predict::model::artifact::Artifact;
 use purchase_predict::polars::prelude::*;
-use purchase_predict::progress::Silent;
+use purchase_predict::serve::batch::{score_file, transform_file, BatchConfig};
+use purchase_predict::util::progress::Silent;
 
 /// In-process probabilities for every row of a raw table.
 fn in_process(model: &Path, table: &Path) -> Vec<f32> {
@@ -173,7 +173,8 @@ fn missing_columns_and_a_wrong_id_are_named() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("`client` given to --id not found"), "{err}");
+    // The library names its setting; the command line names the flag (tests/cli.rs).
+    assert!(err.contains("`client` given to `id` not found"), "{err}");
     let err = score_file(
         &BatchConfig::new(&model, &data, &out).with_chunk_rows(0),
         &mut Silent,
@@ -198,7 +199,7 @@ fn memory_stays_flat_as_the_file_grows() {
     let (dir, model) = common::demo_model(5);
     let score = |rows: usize| {
         let input = dir.path().join(format!("c{rows}.csv"));
-        purchase_predict::generate::write_customers(&input, rows, 7).unwrap();
+        purchase_predict::data::generate::write_customers(&input, rows, 7).unwrap();
         let out = dir.path().join(format!("s{rows}.csv"));
         let stdout = common::cli_ok(&predict_args(&model, &input, &out, "5000"));
         assert!(
@@ -218,4 +219,39 @@ fn memory_stays_flat_as_the_file_grows() {
         large_peak - small_peak < 25.0,
         "peak {small_peak:.0} MB for 20k rows vs {large_peak:.0} MB for 400k rows ({large_file:.0} MB file)"
     );
+}
+
+#[test]
+fn batch_transform_streams_feature_csv_in_chunks_with_the_files_line_numbers() {
+    let (dir, model) = common::demo_model(10);
+    let artifact = Artifact::load(&model).unwrap();
+    // SageMaker's transform input: preprocessed features, no header, no label.
+    let raw = read_table(common::root().join("data/customers.csv"), None).unwrap();
+    let x = artifact.preprocessor.transform(&raw).unwrap();
+    let input = dir.path().join("features.csv");
+    x.write_sagemaker_csv(&input, None).unwrap();
+    let output = dir.path().join("features.csv.out");
+    let rows = transform_file(&artifact, &input, &output, 1500).unwrap();
+    assert_eq!(rows, x.nrows);
+    let got: Vec<f32> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    // Chunked scoring gives the same scores as the whole matrix at once, in order.
+    assert_eq!(got, artifact.model.predict(&x).unwrap());
+
+    // A bad value in the fourth chunk names its line in the whole file; nothing is written.
+    let mut text = std::fs::read_to_string(&input).unwrap();
+    let line = 4 * 1500 + 7;
+    let start: usize = text.lines().take(line - 1).map(|l| l.len() + 1).sum();
+    text.insert(start, 'x');
+    std::fs::write(&input, text).unwrap();
+    std::fs::remove_file(&output).unwrap();
+    let err = transform_file(&artifact, &input, &output, 1500)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&format!("line {line}, column 1")), "{err}");
+    assert!(err.contains("features.csv"), "{err}");
+    assert!(!output.exists());
 }

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{cli_err, cli_ok, metrics, read_numeric_csv};
-use purchase_predict::artifact::Artifact;
-use purchase_predict::prep::FeatureMatrix;
+use purchase_predict::data::FeatureMatrix;
+use purchase_predict::model::artifact::Artifact;
 
 #[test]
 fn run_on_the_shipped_data_writes_model_metrics_and_sagemaker_csvs() {
@@ -85,7 +85,8 @@ fn run_on_the_shipped_data_writes_model_metrics_and_sagemaker_csvs() {
     assert_eq!(a.manifest.training_data.rows, 10_000);
     assert_eq!(
         a.manifest.training_data.sha256,
-        purchase_predict::files::sha256_file(common::root().join("data/customers.csv")).unwrap()
+        purchase_predict::util::files::sha256_file(common::root().join("data/customers.csv"))
+            .unwrap()
     );
     assert_eq!(a.manifest.libraries["xgboost"], "1.7.4");
     let x = FeatureMatrix {
@@ -185,7 +186,7 @@ fn bad_input_exits_non_zero_with_a_clear_message() {
     let e = cli_err(&["run", "--hp", "depth=3", "--out", o]);
     assert!(e.contains("unknown hyperparameter"), "{e}");
     let e = cli_err(&["run", "--drop", "nope", "--out", o]);
-    assert!(e.contains("`nope`") && e.contains("--drop"), "{e}");
+    assert!(e.contains("`nope` given to `--drop` not found"), "{e}");
     let e = cli_err(&["run", "--target", "region", "--out", o]);
     assert!(
         e.contains("not yes/no") && e.contains("first at row 1"),
@@ -209,5 +210,8 @@ fn generate_writes_the_table() {
         "5",
     ]);
     let text = std::fs::read_to_string(&p).unwrap();
-    assert_eq!(text, purchase_predict::generate::customers_csv(250, 5));
+    assert_eq!(
+        text,
+        purchase_predict::data::generate::customers_csv(250, 5)
+    );
 }

@@ -2,12 +2,14 @@
 
 mod common;
 
-use purchase_predict::artifact::{Artifact, MANIFEST_MEMBER, MODEL_MEMBER, PREPROCESSOR_MEMBER};
+use purchase_predict::app::pipeline::{run, RunConfig};
+use purchase_predict::data::generate::{customers_csv, DEFAULT_ROWS, DEFAULT_SEED};
 use purchase_predict::data::{load, LoadOptions};
-use purchase_predict::generate::{customers_csv, DEFAULT_ROWS, DEFAULT_SEED};
-use purchase_predict::pipeline::{run, RunConfig};
+use purchase_predict::model::artifact::{
+    Artifact, MANIFEST_MEMBER, MODEL_MEMBER, PREPROCESSOR_MEMBER,
+};
 use purchase_predict::polars::prelude::*;
-use purchase_predict::progress::Silent;
+use purchase_predict::util::progress::Silent;
 use purchase_predict::Error;
 
 #[test]

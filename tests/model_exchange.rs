@@ -3,10 +3,10 @@
 
 mod common;
 
-use purchase_predict::forest::Forest;
-use purchase_predict::prep::FeatureMatrix;
-use purchase_predict::progress::Silent;
-use purchase_predict::train::{train, Hyperparameters, Model};
+use purchase_predict::data::FeatureMatrix;
+use purchase_predict::model::forest::Forest;
+use purchase_predict::model::{train::train, Hyperparameters, Model};
+use purchase_predict::util::progress::Silent;
 
 fn fixture() -> std::path::PathBuf {
     common::root().join("tests/fixtures/xgboost-1.7")

@@ -5,9 +5,9 @@ mod common;
 
 use std::collections::HashSet;
 
-use purchase_predict::artifact::Artifact;
+use purchase_predict::evaluate::plot::{self, Chart, DEFAULT_SIZE};
 use purchase_predict::metrics::{evaluate, threshold_sweep};
-use purchase_predict::plot::{self, Chart, DEFAULT_SIZE};
+use purchase_predict::model::artifact::Artifact;
 
 /// Decode a PNG: (width, height, RGB bytes).
 fn decode(png_bytes: &[u8]) -> (u32, u32, Vec<u8>) {
@@ -71,7 +71,7 @@ fn every_evaluation_chart_renders_with_its_labels() {
     let artifact = Artifact::load(&model).unwrap();
     let test = common::read_numeric_csv(&dir.path().join("test.csv"));
     let labels: Vec<u8> = test.iter().map(|r| r[0] as u8).collect();
-    let x = purchase_predict::prep::FeatureMatrix {
+    let x = purchase_predict::data::FeatureMatrix {
         names: artifact.manifest.feature_names.clone(),
         nrows: test.len(),
         values: test.iter().flat_map(|r| r[1..].to_vec()).collect(),
@@ -140,7 +140,7 @@ fn every_evaluation_chart_renders_with_its_labels() {
         &["Feature importance (gain), top 10", &top],
     );
     // In a notebook: the evcxr protocol with the PNG in base64.
-    use purchase_predict::display::Displayable;
+    use purchase_predict::evaluate::display::Displayable;
     let chart = plot::roc(&labels, &scores).unwrap();
     let shown = chart.evcxr_content();
     let body = shown
@@ -169,20 +169,20 @@ fn every_evaluation_chart_renders_with_its_labels() {
 #[test]
 fn the_tuning_chart_renders() {
     let dir = tempfile::tempdir().unwrap();
-    let p = purchase_predict::pipeline::prepare(&purchase_predict::pipeline::RunConfig::demo(
-        dir.path(),
-    ))
+    let p = purchase_predict::app::pipeline::prepare(
+        &purchase_predict::app::pipeline::RunConfig::demo(dir.path()),
+    )
     .unwrap();
-    let mut config = purchase_predict::tune::TunerConfig::new(
-        purchase_predict::tune::TunerConfig::default_ranges(),
+    let mut config = purchase_predict::model::tune::TunerConfig::new(
+        purchase_predict::model::tune::TunerConfig::default_ranges(),
     )
     .max_jobs(6);
     config.base.num_round = 30;
-    let r = purchase_predict::tune::tune(
+    let r = purchase_predict::model::tune::tune(
         (&p.x_train, &p.y_train),
         p.validation(),
         &config,
-        &mut purchase_predict::progress::Silent,
+        &mut purchase_predict::util::progress::Silent,
     )
     .unwrap();
     check(

@@ -3,10 +3,11 @@
 
 mod common;
 
-use purchase_predict::artifact::Artifact;
 use purchase_predict::data::read_table;
-use purchase_predict::predictor::{HttpEndpoint, JsonDeserializer, JsonSerializer, Predictor};
-use purchase_predict::prep::FeatureMatrix;
+use purchase_predict::data::FeatureMatrix;
+use purchase_predict::model::artifact::Artifact;
+use purchase_predict::serve::http::HttpEndpoint;
+use purchase_predict::serve::predictor::{JsonDeserializer, JsonSerializer, Predictor};
 use purchase_predict::serve::{BackgroundServer, ServerConfig};
 use purchase_predict::Error;
 
@@ -27,7 +28,7 @@ fn assert_close(got: &[f32], want: &[f32]) {
 
 /// Counter value from the server's /metrics.
 fn metric(server: &BackgroundServer, name: &str) -> f64 {
-    let mut c = purchase_predict::predictor::HttpConnection::connect(
+    let mut c = purchase_predict::serve::http::HttpConnection::connect(
         server.addr(),
         std::time::Duration::from_secs(10),
     )

@@ -13,15 +13,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_smithy_types::body::SdkBody;
-use purchase_predict::endpoint::{batch_transform, DeployConfig, Endpoint};
-use purchase_predict::estimator::{Channels, Distribution, Estimator, HyperparameterTuner};
-use purchase_predict::prep::FeatureMatrix;
-use purchase_predict::progress::{Progress, Silent};
-use purchase_predict::sagemaker::{hosting, training, tuning};
-use purchase_predict::session::{Backend, PollConfig, SageMakerConfig, Session};
-use purchase_predict::storage::{Location, Storage};
-use purchase_predict::train::Hyperparameters;
-use purchase_predict::tune::{ParameterRange, Scaling, TunerConfig};
+use purchase_predict::cloud::endpoint::{batch_transform, DeployConfig, Endpoint};
+use purchase_predict::cloud::estimator::{
+    Channels, Distribution, Estimator, HyperparameterTuner, TrainingJob,
+};
+use purchase_predict::cloud::sagemaker::{hosting, training, tuning};
+use purchase_predict::cloud::session::{Backend, PollConfig, SageMakerConfig, Session};
+use purchase_predict::cloud::storage::{Location, Storage};
+use purchase_predict::data::FeatureMatrix;
+use purchase_predict::model::tune::{ParameterRange, Scaling, TunerConfig};
+use purchase_predict::model::Hyperparameters;
+use purchase_predict::util::progress::{Progress, Silent};
 use purchase_predict::Error;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/SageMakerRole";
@@ -333,7 +335,7 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
         .upload_file(&local_model, &job.model_data)
         .await
         .unwrap();
-    let local = purchase_predict::artifact::Artifact::load(&local_model).unwrap();
+    let local = purchase_predict::model::artifact::Artifact::load(&local_model).unwrap();
     let fetched = job
         .artifact(&session, Some(local.preprocessor.clone()))
         .await
@@ -522,7 +524,8 @@ async fn deploy_invoke_and_delete_leave_nothing_behind() {
         "/moto-api/static/sagemaker/endpoint-results",
         r#"{"results":[{"Body":"0.25,0.75","ContentType":"text/csv","InvokedProductionVariant":"AllTraffic","CustomAttributes":""}],"region":"us-east-1"}"#,
     );
-    let art = purchase_predict::artifact::Artifact::load(out.path().join("model.tar.gz")).unwrap();
+    let art =
+        purchase_predict::model::artifact::Artifact::load(out.path().join("model.tar.gz")).unwrap();
     let (x, _) = FeatureMatrix::read_sagemaker_csv(
         out.path().join("test.csv"),
         Some(&art.preprocessor.feature_names),
@@ -579,13 +582,13 @@ async fn cleanup_guard_deletes_the_endpoint_when_a_step_fails() {
             .endpoints,
         ["pp-endpoint-kept"]
     );
-    let deleted = purchase_predict::endpoint::delete_endpoint(&session, &names)
+    let deleted = purchase_predict::cloud::endpoint::delete_endpoint(&session, &names)
         .await
         .unwrap();
     assert_eq!(deleted.len(), 3);
     // A second delete finds nothing and says so without failing.
     assert!(
-        purchase_predict::endpoint::delete_endpoint(&session, &names)
+        purchase_predict::cloud::endpoint::delete_endpoint(&session, &names)
             .await
             .unwrap()
             .is_empty()
@@ -602,7 +605,7 @@ async fn batch_transform_sends_a_line_split_csv_job_and_removes_its_model() {
     std::fs::write(&input_file, "0.1,0.2\n0.3,0.4\n").unwrap();
     let input = session.upload_data(&input_file, "batch/in").await.unwrap();
     let output = session.base_location().join("batch/out");
-    let job = purchase_predict::estimator::TrainingJob {
+    let job = purchase_predict::cloud::estimator::TrainingJob {
         name: "demo".into(),
         backend: Backend::SageMaker,
         model_data: model,
@@ -610,6 +613,8 @@ async fn batch_transform_sends_a_line_split_csv_job_and_removes_its_model() {
         hyperparameters: Default::default(),
         image_uri: None,
         seconds: 0.0,
+        train_channel: None,
+        preprocessor: None,
     };
     let outs = batch_transform(&session, &job, &input, &output, "ml.m5.xlarge", &mut Silent)
         .await
@@ -1102,4 +1107,52 @@ async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
         .await
         .unwrap();
     assert!(best.model_data.local_path().unwrap().exists());
+    // The same contract as on SageMaker: the best trial's job, by name, with its objective
+    // and hyperparameters.
+    assert_eq!(best.name, tuned.best_training_job);
+    assert_eq!(
+        best.final_metrics.get("validation:auc").copied(),
+        tuned.best_objective
+    );
+    assert_eq!(
+        best.hyperparameters["eta"],
+        tuned.best_hyperparameters["eta"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifact_has_the_same_manifest_whichever_backend_trained_it() {
+    let (out, _) = prepared();
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::local(dir.path().join("work"));
+    let train = session
+        .upload_data(out.path().join("train.csv"), "data/train")
+        .await
+        .unwrap();
+    let channels = Channels::new(train);
+    let hp = Hyperparameters {
+        num_round: 10,
+        ..Hyperparameters::default()
+    };
+    let job = Estimator::new(hp)
+        .fit(&session, &channels, &mut Silent)
+        .await
+        .unwrap();
+    let local = job.artifact(&session, None).await.unwrap();
+    // The same archive as a SageMaker job's model: the built-in container's archives hold
+    // the booster alone, so the artifact is assembled from the job's record instead.
+    let remote = TrainingJob {
+        backend: Backend::SageMaker,
+        ..job.clone()
+    };
+    let assembled = remote.artifact(&session, None).await.unwrap();
+    let (a, b) = (&local.manifest, &assembled.manifest);
+    assert_eq!(a.feature_names, b.feature_names);
+    assert_eq!(a.target, b.target);
+    assert_eq!(a.hyperparameters, b.hyperparameters);
+    assert_eq!(a.rounds, b.rounds);
+    assert_eq!(a.threshold, b.threshold);
+    assert_eq!(a.training_data.path, b.training_data.path);
+    assert_eq!(a.training_data.path, channels.train.to_string());
+    assert_eq!(local.preprocessor, assembled.preprocessor);
 }

@@ -5,10 +5,11 @@ mod common;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use purchase_predict::artifact::Artifact;
-use purchase_predict::predictor::HttpConnection;
-use purchase_predict::prep::FeatureMatrix;
-use purchase_predict::serve::{Server, ServerConfig, MAX_PAYLOAD_BYTES};
+use purchase_predict::codec::MAX_PAYLOAD_BYTES;
+use purchase_predict::data::FeatureMatrix;
+use purchase_predict::model::artifact::Artifact;
+use purchase_predict::serve::http::HttpConnection;
+use purchase_predict::serve::{Server, ServerConfig};
 
 struct Reply {
     status: u16,

@@ -4,13 +4,13 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use purchase_predict::pipeline::{prepare, RunConfig};
-use purchase_predict::progress::Silent;
-use purchase_predict::tune::{
+use purchase_predict::app::pipeline::{prepare, RunConfig};
+use purchase_predict::model::tune::{
     tune, EarlyStoppingType, ParameterRange, Scaling, Strategy, TrialStatus, TunerConfig,
 };
+use purchase_predict::util::progress::Silent;
 
-fn prepared() -> (tempfile::TempDir, purchase_predict::pipeline::Prepared) {
+fn prepared() -> (tempfile::TempDir, purchase_predict::app::pipeline::Prepared) {
     let dir = tempfile::tempdir().unwrap();
     let p = prepare(&RunConfig::demo(dir.path())).unwrap();
     (dir, p)
@@ -52,7 +52,7 @@ fn a_seed_makes_a_parallel_run_reproducible() {
         .unwrap()
     };
     let (a, b, c) = (run(11), run(11), run(12));
-    let outcome = |r: &purchase_predict::tune::TuningResult| {
+    let outcome = |r: &purchase_predict::model::tune::TuningResult| {
         r.trials
             .iter()
             .map(|t| {
@@ -167,7 +167,7 @@ fn tune_command_writes_every_trial_and_the_refit_best_model() {
     assert_eq!(tuning["config"]["base"]["num_round"], 50);
     // The saved model carries the best trial's values.
     let artifact =
-        purchase_predict::artifact::Artifact::load(dir.path().join("model.tar.gz")).unwrap();
+        purchase_predict::model::artifact::Artifact::load(dir.path().join("model.tar.gz")).unwrap();
     let hp = &artifact.manifest.hyperparameters;
     assert_eq!(
         hp.max_depth.to_string(),

@@ -101,9 +101,10 @@ pub fn read_numeric_csv(path: &Path) -> Vec<Vec<f32>> {
 /// folder; returns the folder (keep it alive) and the path of its `model.tar.gz`.
 pub fn demo_model(rounds: u32) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = purchase_predict::pipeline::RunConfig::demo(dir.path());
+    let mut cfg = purchase_predict::app::pipeline::RunConfig::demo(dir.path());
     cfg.hyperparameters.num_round = rounds;
-    purchase_predict::pipeline::run(&cfg, &mut purchase_predict::progress::Silent).unwrap();
+    purchase_predict::app::pipeline::run(&cfg, &mut purchase_predict::util::progress::Silent)
+        .unwrap();
     let model = dir.path().join("model.tar.gz");
     (dir, model)
 }

@@ -1,0 +1,628 @@
+//! The `purchase-predict` command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::pipeline::{self, RunConfig, RunReport};
+use crate::data::generate;
+use crate::error::{Check, Error, Result};
+use crate::util::progress::{Bar, Lines, Progress};
+
+/// From a customer table to a model that predicts who will buy.
+#[derive(Debug, Parser)]
+#[command(name = "purchase-predict", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load → split → preprocess → train XGBoost → evaluate; write model.tar.gz,
+    /// metrics.json and the SageMaker-format train/validation/test CSVs.
+    Run(Box<RunArgs>),
+    /// Write the synthetic demo table (data/customers.csv).
+    Generate(GenerateArgs),
+    /// Serve a model.tar.gz over HTTP with SageMaker's XGBoost container contract
+    /// (GET /ping, POST /invocations, GET /execution-parameters, GET /metrics).
+    /// Request logs go to stderr; RUST_LOG=warn silences them.
+    Serve(ServeArgs),
+    /// Like `run`, but search the hyperparameters first (SageMaker's tuning vocabulary,
+    /// locally): writes tuning.json with every trial, and the refit best model and metrics.
+    Tune(Box<TuneArgs>),
+    /// Score a labelled table with a model.tar.gz and write report.html and metrics.json.
+    Evaluate(EvaluateArgs),
+    /// Score a raw customer file (CSV or Parquet) with a model.tar.gz, streaming in chunks:
+    /// writes the id column (if any), probability and label. Local batch transform.
+    Predict(PredictArgs),
+}
+
+/// Options of `tune`: those of `run` (`--hp` sets the fixed hyperparameters) and the search.
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Trials in all.
+    #[arg(long, default_value_t = 20)]
+    pub max_jobs: usize,
+    /// Trials at once (default: 2, or 1 on one core); each gets cores / this many threads.
+    #[arg(long)]
+    pub max_parallel_jobs: Option<usize>,
+    /// Bayesian (Gaussian process) or Random.
+    #[arg(long, default_value = "Bayesian")]
+    pub strategy: String,
+    /// validation:auc, validation:logloss, validation:error or validation:f1.
+    #[arg(long, default_value = "validation:auc")]
+    pub objective: String,
+    /// Maximize or Minimize (default: the objective's usual direction).
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// Seed of the search (the data split uses --seed).
+    #[arg(long, default_value_t = 0)]
+    pub tuner_seed: u64,
+    /// Auto (stop trials below the median of earlier ones at the same round) or Off.
+    #[arg(long, default_value = "Auto")]
+    pub early_stopping_type: String,
+    /// Judge trials by k-fold cross-validation on the training split instead of the
+    /// validation split.
+    #[arg(long)]
+    pub cv_folds: Option<usize>,
+    /// Ranges to tune (see `--help`).
+    #[arg(
+        long = "range",
+        value_name = "SPEC",
+        help = "A range to tune, NAME=MIN:MAX[:SCALING] (SCALING: Auto, Linear, Logarithmic, \
+                ReverseLogarithmic; integers for integer hyperparameters) or NAME=A|B|C for a \
+                categorical one. Repeat for several; without any, a default space of eight."
+    )]
+    pub ranges: Vec<String>,
+}
+
+/// Integer-valued hyperparameters (their ranges are `IntegerParameter`s).
+const INTEGER_HYPERPARAMETERS: &[&str] = &["num_round", "max_depth", "early_stopping_rounds"];
+
+/// Parse `NAME=MIN:MAX[:SCALING]` or `NAME=A|B|C`.
+pub fn parse_range(spec: &str) -> Result<(String, crate::model::tune::ParameterRange)> {
+    use crate::model::tune::{ParameterRange, Scaling};
+    let bad = |reason: &str| Error::InvalidSetting {
+        name: "--range".into(),
+        reason: format!("`{spec}`: {reason}"),
+    };
+    let (name, body) = spec
+        .split_once('=')
+        .ok_or_else(|| bad("expected NAME=MIN:MAX[:SCALING] or NAME=A|B|C"))?;
+    let name = name.trim().to_string();
+    if body.contains('|') {
+        return Ok((
+            name,
+            ParameterRange::categorical(body.split('|').map(|v| v.trim().to_string())),
+        ));
+    }
+    let parts: Vec<&str> = body.split(':').map(str::trim).collect();
+    if !(2..=3).contains(&parts.len()) {
+        return Err(bad("expected MIN:MAX or MIN:MAX:SCALING"));
+    }
+    let scaling: Scaling = match parts.get(2) {
+        Some(s) => s.parse()?,
+        None => Scaling::Auto,
+    };
+    let range = if INTEGER_HYPERPARAMETERS.contains(&name.as_str()) {
+        let int = |s: &str| s.parse::<i64>().map_err(|_| bad("bounds must be integers"));
+        ParameterRange::integer(int(parts[0])?, int(parts[1])?)
+    } else {
+        let num = |s: &str| s.parse::<f64>().map_err(|_| bad("bounds must be numbers"));
+        ParameterRange::continuous(num(parts[0])?, num(parts[1])?)
+    };
+    Ok((name, range.with_scaling(scaling)))
+}
+
+impl TuneArgs {
+    /// The tuner settings these options describe (checked).
+    pub fn to_tuner(&self) -> Result<crate::model::tune::TunerConfig> {
+        use crate::model::tune::{Direction, EarlyStoppingType, Objective, TunerConfig};
+        let ranges = if self.ranges.is_empty() {
+            TunerConfig::default_ranges()
+        } else {
+            self.ranges
+                .iter()
+                .map(|s| parse_range(s))
+                .collect::<Result<_>>()?
+        };
+        let objective: Objective = self.objective.parse()?;
+        let mut tuner = TunerConfig::new(ranges)
+            .objective(objective)
+            .strategy(self.strategy.parse()?)
+            .max_jobs(self.max_jobs)
+            .seed(self.tuner_seed)
+            .cv_folds(self.cv_folds)
+            .early_stopping_type(
+                match self.early_stopping_type.to_ascii_lowercase().as_str() {
+                    "auto" => EarlyStoppingType::Auto,
+                    "off" => EarlyStoppingType::Off,
+                    other => {
+                        return Err(Error::InvalidSetting {
+                            name: "--early-stopping-type".into(),
+                            reason: format!("`{other}`: use Auto or Off"),
+                        })
+                    }
+                },
+            );
+        if let Some(p) = self.max_parallel_jobs {
+            tuner = tuner.max_parallel_jobs(p);
+        }
+        if let Some(d) = &self.direction {
+            tuner = tuner.direction(match d.to_ascii_lowercase().as_str() {
+                "maximize" => Direction::Maximize,
+                "minimize" => Direction::Minimize,
+                other => {
+                    return Err(Error::InvalidSetting {
+                        name: "--direction".into(),
+                        reason: format!("`{other}`: use Maximize or Minimize"),
+                    })
+                }
+            });
+        }
+        let mut base = tuner.base.clone();
+        base.set_all(&self.run.hp)?;
+        if let Some(n) = self.run.threads {
+            base.set("nthread", &n.to_string())?;
+        }
+        tuner = tuner.base(base);
+        tuner.check_ref()?;
+        Ok(tuner)
+    }
+}
+
+/// Options of `evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The model.tar.gz written by `run` or `tune`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A table with the model's input columns and its target column (CSV or Parquet).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output folder for report.html and metrics.json.
+    #[arg(long, default_value = "out/evaluation")]
+    pub out: PathBuf,
+    /// Threshold for the 0/1 metrics (default: the model's).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+}
+
+/// Options of `predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model.tar.gz written by `run`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Customers to score: CSV or Parquet (.parquet/.pq), with or without the target column.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output file: Parquet for .parquet/.pq, CSV otherwise. Written atomically.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Id column to copy to the output (default: the model's id column when present).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Label threshold (default: the one stored in the model).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Rows per chunk; memory grows with it, not with the file.
+    #[arg(long, default_value_t = crate::serve::batch::DEFAULT_CHUNK_ROWS)]
+    pub chunk_rows: usize,
+    /// CSV delimiter (default: detected from the header).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The model.tar.gz written by `run`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Customer table, CSV (any of , ; tab |) or Parquet. Default: data/customers.csv.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Column to predict (yes/no, true/false, 1/0). Required with --data.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Columns to leave out, comma-separated (e.g. duration).
+    #[arg(long, value_delimiter = ',')]
+    pub drop: Vec<String>,
+    /// Column identifying a customer: kept out of the features.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Columns to treat as numeric, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub numeric: Vec<String>,
+    /// Columns to treat as categorical, comma-separated (e.g. integer codes).
+    #[arg(long, value_delimiter = ',')]
+    pub categorical: Vec<String>,
+    /// CSV field separator (detected when absent).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// Output folder.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Seed of the split.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of rows held out for testing.
+    #[arg(long, default_value_t = 0.3)]
+    pub test_share: f64,
+    /// Share of the training rows cut off for validation (0 = none).
+    #[arg(long, default_value_t = 0.2)]
+    pub validation_share: f64,
+    /// Decision threshold for the reported metrics.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Override a hyperparameter, SageMaker names: --hp eta=0.1 --hp num_round=200.
+    #[arg(long = "hp", value_name = "NAME=VALUE")]
+    pub hp: Vec<String>,
+    /// Threads for training (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// Options of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Where to write.
+    #[arg(long, default_value = pipeline::DEMO_DATA)]
+    pub out: PathBuf,
+    /// Number of customers.
+    #[arg(long, default_value_t = generate::DEFAULT_ROWS)]
+    pub rows: usize,
+    /// Seed.
+    #[arg(long, default_value_t = generate::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+impl RunArgs {
+    /// Turn the options into a validated [`RunConfig`].
+    pub fn to_config(&self) -> Result<RunConfig> {
+        let mut config = match (&self.data, &self.target) {
+            (None, None) => RunConfig::demo(&self.out),
+            (None, Some(t)) => {
+                let mut c = RunConfig::demo(&self.out);
+                c.load.target = t.clone();
+                c
+            }
+            (Some(d), Some(t)) => RunConfig::new(d, t, &self.out),
+            (Some(_), None) => {
+                return Err(Error::InvalidSetting {
+                    name: "--target".into(),
+                    reason: "required with --data: name the column to predict".into(),
+                })
+            }
+        };
+        if self.id.is_some() {
+            config.load.id = self.id.clone();
+        }
+        config.load.drop = self.drop.clone();
+        config.load.numeric = self.numeric.clone();
+        config.load.categorical = self.categorical.clone();
+        if let Some(d) = delimiter_byte(self.delimiter)? {
+            config.load.delimiter = Some(d);
+        }
+        config.split.seed = self.seed;
+        config.split.test_share = self.test_share;
+        config.split.validation_share = self.validation_share;
+        config.threshold = self.threshold;
+        config.hyperparameters.set_all(&self.hp)?;
+        if let Some(n) = self.threads {
+            config.hyperparameters.set("nthread", &n.to_string())?;
+        }
+        config.check_ref()?;
+        Ok(config)
+    }
+}
+
+/// A bar on a terminal, a status line every 5 s otherwise (logs, notebooks).
+fn terminal_progress() -> Box<dyn Progress> {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        Box::new(Bar::new())
+    } else {
+        Box::new(Lines::every(Duration::from_secs(5)))
+    }
+}
+
+fn delimiter_byte(d: Option<char>) -> Result<Option<u8>> {
+    match d {
+        None => Ok(None),
+        Some(c) if c.is_ascii() => Ok(Some(c as u8)),
+        Some(c) => Err(Error::InvalidSetting {
+            name: "--delimiter".into(),
+            reason: format!("must be one ASCII character, got {c:?}"),
+        }),
+    }
+}
+
+/// Run the command line; the binary prints the error and exits 1 on `Err`.
+pub fn main_with(cli: Cli) -> Result<()> {
+    run_command(cli).map_err(|e| match e {
+        // The library names options by their field; here they are flags.
+        Error::UnknownColumn {
+            option,
+            column,
+            available,
+        } if !option.contains(' ') => Error::UnknownColumn {
+            option: format!("--{}", option.replace('_', "-")),
+            column,
+            available,
+        },
+        other => other,
+    })
+}
+
+fn run_command(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run(args) => {
+            let config = args.to_config()?;
+            let mut progress = terminal_progress();
+            println!(
+                "purchase-predict run: {} (target `{}`)",
+                config.data.display(),
+                config.load.target
+            );
+            let report = pipeline::run(&config, progress.as_mut())?;
+            print!("{}", summary(&config, &report));
+            Ok(())
+        }
+        Command::Tune(args) => {
+            let config = args.run.to_config()?;
+            let tuner = args.to_tuner()?;
+            let mut progress = terminal_progress();
+            println!(
+                "purchase-predict tune: {} (target `{}`), {} trials, {} at once, {:?}, {} {:?}",
+                config.data.display(),
+                config.load.target,
+                tuner.max_jobs,
+                tuner.max_parallel_jobs,
+                tuner.strategy,
+                tuner.objective.name(),
+                tuner.direction
+            );
+            let (report, result) =
+                crate::app::pipeline::tune_run(&config, &tuner, progress.as_mut())?;
+            print!("{}", tuning_summary(&result)?);
+            print!("{}", summary(&config, &report));
+            println!("wrote {}", config.out_dir.join("tuning.json").display());
+            Ok(())
+        }
+        Command::Evaluate(args) => {
+            let r =
+                crate::evaluate::evaluate_file(&args.model, &args.data, &args.out, args.threshold)?;
+            let m = &r.metrics;
+            println!(
+                "evaluated {} rows at threshold {:.2}: accuracy {:.4}, precision {:.4}, recall {:.4}, F1 {:.4}, ROC AUC {}",
+                r.rows,
+                m.threshold,
+                m.accuracy,
+                m.precision,
+                m.recall,
+                m.f1,
+                opt(m.roc_auc)
+            );
+            println!("wrote {}, {}", r.report.display(), r.metrics_file.display());
+            Ok(())
+        }
+        Command::Predict(args) => {
+            let config = crate::serve::batch::BatchConfig {
+                model: args.model,
+                input: args.input,
+                output: args.output,
+                id: args.id,
+                chunk_rows: args.chunk_rows,
+                threshold: args.threshold,
+                delimiter: delimiter_byte(args.delimiter)?,
+            };
+            let mut progress = terminal_progress();
+            let r = crate::serve::batch::score_file(&config, progress.as_mut())?;
+            println!(
+                "scored {} customers in {:.1} s ({:.0} rows/s, {} chunk{}): {} predicted buyers at threshold {}",
+                r.rows,
+                r.seconds,
+                r.rows as f64 / r.seconds.max(1e-9),
+                r.chunks,
+                if r.chunks == 1 { "" } else { "s" },
+                r.predicted_buyers,
+                r.threshold
+            );
+            println!(
+                "wrote {}{}{}",
+                r.output.display(),
+                r.id_column
+                    .as_ref()
+                    .map(|id| format!(" (id column `{id}`)"))
+                    .unwrap_or_default(),
+                r.peak_rss_bytes
+                    .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Serve(args) => {
+            // Request logs on stderr; RUST_LOG overrides the default `info`.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                )
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .try_init();
+            let mut config = crate::serve::ServerConfig {
+                host: args.host.clone(),
+                port: args.port,
+                ..Default::default()
+            };
+            if let Some(w) = args.workers {
+                config.workers = w;
+            }
+            config.check_ref()?;
+            crate::util::runtime::init(config.workers)?.block_on(async {
+                let server = crate::serve::Server::start(&args.model, &config).await?;
+                server.wait_loaded().await?;
+                println!(
+                    "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
+                    args.model.display(),
+                    server.addr()
+                );
+                server.run_until_signal().await
+            })
+        }
+        Command::Generate(args) => {
+            generate::write_customers(&args.out, args.rows, args.seed)?;
+            println!(
+                "wrote {} ({} customers, seed {})",
+                args.out.display(),
+                args.rows,
+                args.seed
+            );
+            Ok(())
+        }
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.4}"))
+}
+
+/// The five best trials and the search's totals.
+pub fn tuning_summary(result: &crate::model::tune::TuningResult) -> Result<String> {
+    use crate::model::tune::{Direction, TrialStatus};
+    let mut ranked: Vec<&crate::model::tune::Trial> = result
+        .trials
+        .iter()
+        .filter(|t| t.objective.is_some())
+        .collect();
+    ranked.sort_by(|a, b| {
+        let (x, y) = (a.objective.unwrap_or(0.0), b.objective.unwrap_or(0.0));
+        match result.config.direction {
+            Direction::Maximize => y.total_cmp(&x),
+            Direction::Minimize => x.total_cmp(&y),
+        }
+    });
+    let stopped = result
+        .trials
+        .iter()
+        .filter(|t| matches!(t.status, TrialStatus::Stopped { .. }))
+        .count();
+    let failed = result
+        .trials
+        .iter()
+        .filter(|t| matches!(t.status, TrialStatus::Failed { .. }))
+        .count();
+    let mut s = format!(
+        "\ntuning: {} trials in {:.1} s ({} at once, {} thread{} each), {stopped} stopped early, {failed} failed\n",
+        result.trials.len(),
+        result.seconds,
+        result.config.max_parallel_jobs,
+        result.threads_per_trial,
+        if result.threads_per_trial == 1 { "" } else { "s" }
+    );
+    s += &format!("best trials by {}:\n", result.config.objective.name());
+    for t in ranked.iter().take(5) {
+        let hp: Vec<String> = t
+            .hyperparameters
+            .iter()
+            .map(|(k, v)| {
+                let short = v.parse::<f64>().map_or(v.clone(), |x| {
+                    let t = format!("{x:.4}");
+                    t.trim_end_matches('0').trim_end_matches('.').to_string()
+                });
+                format!("{k}={short}")
+            })
+            .collect();
+        s += &format!(
+            "  trial {:>3}  {:.5}  {:>4} rounds  {}\n",
+            t.number,
+            t.objective.unwrap_or(f64::NAN),
+            t.rounds,
+            hp.join(" ")
+        );
+    }
+    Ok(s)
+}
+
+/// The short table `run` prints.
+pub fn summary(config: &RunConfig, r: &RunReport) -> String {
+    let m = &r.metrics;
+    let c = &m.confusion;
+    let mut s = String::new();
+    s += &format!(
+        "data: {} rows, {:.1} % buyers; {} input columns -> {} model features\n",
+        r.n_rows,
+        100.0 * r.positive_rate,
+        r.n_input_columns,
+        r.n_features
+    );
+    s += &format!(
+        "split (seed {}): train {} / validation {} / test {}\n",
+        config.split.seed, r.n_train, r.n_validation, r.n_test
+    );
+    s += &format!(
+        "trained {} rounds in {:.2} s ({} threads, tree_method {})\n\n",
+        r.rounds,
+        r.train_seconds,
+        config.hyperparameters.threads(),
+        config.hyperparameters.tree_method
+    );
+    s += &format!("test metrics (threshold {:.2})\n", m.threshold);
+    for (name, value) in [
+        ("accuracy", format!("{:.4}", m.accuracy)),
+        ("precision", format!("{:.4}", m.precision)),
+        ("recall", format!("{:.4}", m.recall)),
+        ("f1", format!("{:.4}", m.f1)),
+        ("roc_auc", opt(m.roc_auc)),
+        ("pr_auc", opt(m.pr_auc)),
+        ("log_loss", format!("{:.4}", m.log_loss)),
+    ] {
+        s += &format!("  {name:<10} {value}\n");
+    }
+    s += "\nconfusion matrix    predicted 0  predicted 1\n";
+    s += &format!("  actual 0 (no)     {:>11}  {:>11}\n", c.tn, c.fp);
+    s += &format!("  actual 1 (buy)    {:>11}  {:>11}\n", c.fn_, c.tp);
+    s += &format!(
+        "  right when predicting 0: {:.1} %, when predicting 1: {:.1} %\n",
+        100.0 * m.negative_predictive_value,
+        100.0 * m.precision
+    );
+    s += &format!(
+        "best F1 {:.4} at threshold {:.2}\n\n",
+        r.best_f1.f1, r.best_f1.threshold
+    );
+    let o = &r.outputs;
+    let mut files = vec![
+        o.model.display().to_string(),
+        o.metrics.display().to_string(),
+        o.report.display().to_string(),
+        o.train.display().to_string(),
+    ];
+    if let Some(v) = &o.validation {
+        files.push(v.display().to_string());
+    }
+    files.push(o.test.display().to_string());
+    s += &format!("wrote {}\n", files.join(", "));
+    s
+}

@@ -1,0 +1,7 @@
+//! Stage 7: the product around the library — the whole pipeline in one call ([`pipeline`]),
+//! the `purchase-predict` command line ([`cli`]), and the notebooks' settings and hand-overs
+//! ([`walkthrough`]).
+
+pub mod cli;
+pub mod pipeline;
+pub mod walkthrough;

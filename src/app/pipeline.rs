@@ -1,0 +1,372 @@
+//! The whole local pipeline in one call: load → split → fit preprocessor → train →
+//! evaluate → write `model.tar.gz`, `metrics.json` and the SageMaker split files.
+//!
+//! ```no_run
+//! use purchase_predict::app::pipeline::{run, RunConfig};
+//! use purchase_predict::util::progress::Silent;
+//! let report = run(&RunConfig::demo("out"), &mut Silent)?;
+//! println!("test accuracy {:.3}", report.metrics.accuracy);
+//! # Ok::<(), purchase_predict::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::split::{stratified_split, SplitConfig};
+use crate::data::FeatureMatrix;
+use crate::data::{load, Dataset, LoadOptions};
+use crate::error::{ensure, Check, Error, Result};
+use crate::evaluate::{write_evaluation, Evaluation, EvaluationInput};
+use crate::metrics::{Metrics, ThresholdPoint};
+use crate::model::artifact::{Artifact, TrainingData};
+use crate::model::tune::{tune, TunerConfig, TuningResult};
+use crate::model::{train::train, Hyperparameters, Model};
+use crate::prep::{PrepOptions, Preprocessor};
+use crate::util::files::write_json_atomically;
+use crate::util::progress::{Progress, Silent};
+
+/// The shipped demo table, relative to the project root.
+pub const DEMO_DATA: &str = "data/customers.csv";
+/// The demo table's target column.
+pub const DEMO_TARGET: &str = "purchased";
+/// The demo table's id column.
+pub const DEMO_ID: &str = "customer_id";
+
+/// Everything `purchase-predict run` needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The customer table (CSV or Parquet).
+    pub data: PathBuf,
+    /// Target, id, drops, type declarations, delimiter.
+    pub load: LoadOptions,
+    /// Split shares and seed.
+    pub split: SplitConfig,
+    /// XGBoost hyperparameters.
+    pub hyperparameters: Hyperparameters,
+    /// Decision threshold for the reported metrics (default 0.5).
+    pub threshold: f64,
+    /// Output folder.
+    pub out_dir: PathBuf,
+}
+
+impl RunConfig {
+    /// A run on `data` predicting `target`, with every other setting at its default.
+    pub fn new(
+        data: impl Into<PathBuf>,
+        target: impl Into<String>,
+        out_dir: impl Into<PathBuf>,
+    ) -> Self {
+        RunConfig {
+            data: data.into(),
+            load: LoadOptions::new(target),
+            split: SplitConfig::default(),
+            hyperparameters: Hyperparameters::default(),
+            threshold: 0.5,
+            out_dir: out_dir.into(),
+        }
+    }
+
+    /// A run on the shipped `data/customers.csv` (target `purchased`, id `customer_id`).
+    pub fn demo(out_dir: impl Into<PathBuf>) -> Self {
+        let mut c = RunConfig::new(demo_data_path(), DEMO_TARGET, out_dir);
+        c.load.id = Some(DEMO_ID.into());
+        c
+    }
+}
+
+impl Check for RunConfig {
+    /// Validate the settings before any work starts.
+    fn check_ref(&self) -> Result<()> {
+        self.split.check_ref()?;
+        self.hyperparameters.check_ref()?;
+        ensure!((0.0..=1.0).contains(&self.threshold), setting "threshold", "must be in [0, 1], got {}", self.threshold);
+        Ok(())
+    }
+}
+
+/// `data/customers.csv` from the working directory, or else from this crate's source tree.
+pub fn demo_data_path() -> PathBuf {
+    let local = PathBuf::from(DEMO_DATA);
+    if local.exists() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(DEMO_DATA)
+    }
+}
+
+/// Files a run wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutputs {
+    pub model: PathBuf,
+    pub metrics: PathBuf,
+    /// The self-contained evaluation page.
+    pub report: PathBuf,
+    pub train: PathBuf,
+    /// `None` when the validation share is 0.
+    pub validation: Option<PathBuf>,
+    pub test: PathBuf,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Test-split metrics at the configured threshold.
+    pub metrics: Metrics,
+    pub best_f1: ThresholdPoint,
+    pub n_rows: usize,
+    pub n_train: usize,
+    pub n_validation: usize,
+    pub n_test: usize,
+    /// Raw input columns used as features.
+    pub n_input_columns: usize,
+    /// Model columns after encoding.
+    pub n_features: usize,
+    pub rounds: usize,
+    pub positive_rate: f64,
+    pub outputs: RunOutputs,
+    /// Seconds spent in training.
+    pub train_seconds: f64,
+    /// Seconds for the whole run.
+    pub total_seconds: f64,
+}
+
+/// The data of a run after loading, splitting and preprocessing; the split files are written.
+pub struct Prepared {
+    pub dataset: Dataset,
+    pub preprocessor: Preprocessor,
+    pub x_train: FeatureMatrix,
+    pub y_train: Vec<u8>,
+    pub x_val: FeatureMatrix,
+    pub y_val: Vec<u8>,
+    pub x_test: FeatureMatrix,
+    pub y_test: Vec<u8>,
+    pub outputs: RunOutputs,
+}
+
+impl Prepared {
+    /// The validation split, when there is one.
+    pub fn validation(&self) -> Option<(&FeatureMatrix, &[u8])> {
+        (self.x_val.nrows > 0).then_some((&self.x_val, self.y_val.as_slice()))
+    }
+}
+
+/// Load, split, fit the preprocessor on the training split, and write the SageMaker split
+/// files (train/validation/test.csv) to the output folder.
+pub fn prepare(config: &RunConfig) -> Result<Prepared> {
+    config.check_ref()?;
+    let ds = load(&config.data, &config.load)?;
+    let split = stratified_split(&ds.labels, &config.split)?;
+    let train_ds = ds.take(&split.train)?;
+    let pre = Preprocessor::fit(
+        &train_ds.features,
+        &PrepOptions {
+            numeric: config.load.numeric.clone(),
+            categorical: config.load.categorical.clone(),
+        },
+    )?;
+    let x_all = pre.transform(&ds.features)?;
+    let part = |idx: &[usize]| {
+        (
+            x_all.take(idx),
+            idx.iter().map(|&i| ds.labels[i]).collect::<Vec<u8>>(),
+        )
+    };
+    let (x_train, y_train) = part(&split.train);
+    let (x_val, y_val) = part(&split.validation);
+    let (x_test, y_test) = part(&split.test);
+
+    let out = &config.out_dir;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let outputs = RunOutputs {
+        model: out.join("model.tar.gz"),
+        metrics: out.join("metrics.json"),
+        report: out.join("report.html"),
+        train: out.join("train.csv"),
+        validation: (!split.validation.is_empty()).then(|| out.join("validation.csv")),
+        test: out.join("test.csv"),
+    };
+    x_train.write_sagemaker_csv(&outputs.train, Some(&y_train))?;
+    if let Some(v) = &outputs.validation {
+        x_val.write_sagemaker_csv(v, Some(&y_val))?;
+    } else {
+        // A validation file from an earlier run must not pass for this run's.
+        let stale = out.join("validation.csv");
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
+        }
+    }
+    x_test.write_sagemaker_csv(&outputs.test, Some(&y_test))?;
+    Ok(Prepared {
+        dataset: ds,
+        preprocessor: pre,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        x_test,
+        y_test,
+        outputs,
+    })
+}
+
+/// Evaluate a trained model on the test split, write `model.tar.gz` (with `hyperparameters`
+/// in its manifest) and `metrics.json`, and report.
+pub fn finish(
+    config: &RunConfig,
+    prepared: Prepared,
+    model: Model,
+    hyperparameters: &Hyperparameters,
+    train_seconds: f64,
+    started: Instant,
+) -> Result<RunReport> {
+    let Prepared {
+        dataset: ds,
+        preprocessor: pre,
+        x_train,
+        x_val,
+        x_test,
+        y_test,
+        outputs,
+        ..
+    } = prepared;
+    let scores = model.predict(&x_test)?;
+    let rounds = model.rounds;
+    let n_input_columns = ds.features.width();
+    let Evaluation { metrics, best_f1 } = write_evaluation(
+        &EvaluationInput {
+            title: format!(
+                "purchase-predict: {} (target `{}`)",
+                ds.path.display(),
+                ds.target
+            ),
+            source: ds.path.display().to_string(),
+            rows: ds.len(),
+            n_train: Some(x_train.nrows),
+            n_validation: Some(x_val.nrows),
+            n_input_columns,
+            n_features: pre.feature_names.len(),
+            labels: &y_test,
+            scores: &scores,
+            threshold: config.threshold,
+            model: &model,
+            hyperparameters,
+        },
+        &outputs.report,
+        &outputs.metrics,
+    )?;
+    let mut artifact = Artifact::new(
+        model,
+        pre,
+        &ds.target,
+        hyperparameters.clone(),
+        TrainingData {
+            path: ds.path.display().to_string(),
+            sha256: ds.sha256.clone(),
+            rows: ds.len(),
+        },
+    );
+    artifact.manifest.id_column = config.load.id.clone();
+    artifact.manifest.threshold = config.threshold;
+    artifact.manifest.metrics = Some(metrics.clone());
+    artifact.save(&outputs.model)?;
+
+    Ok(RunReport {
+        metrics,
+        best_f1,
+        n_rows: ds.len(),
+        n_train: x_train.nrows,
+        n_validation: x_val.nrows,
+        n_test: x_test.nrows,
+        n_input_columns,
+        n_features: artifact.preprocessor.feature_names.len(),
+        rounds,
+        positive_rate: ds.positive_rate(),
+        outputs,
+        train_seconds,
+        total_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Run the local pipeline end to end.
+pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
+    let started = Instant::now();
+    let prepared = prepare(config)?;
+    let t_train = Instant::now();
+    let model = train(
+        &prepared.x_train,
+        &prepared.y_train,
+        prepared.validation(),
+        &config.hyperparameters,
+        progress,
+    )?;
+    let train_seconds = t_train.elapsed().as_secs_f64();
+    finish(
+        config,
+        prepared,
+        model,
+        &config.hyperparameters,
+        train_seconds,
+        started,
+    )
+}
+
+/// `DIR/tuning.json`: the tuning run, every trial, and the refit model's test metrics.
+#[derive(Debug, Clone, Serialize)]
+pub struct TuningFile<'a> {
+    #[serde(flatten)]
+    pub tuning: &'a TuningResult,
+    /// The best trial (1-based number) and its objective on the validation split.
+    pub best_trial: usize,
+    pub best_objective: f64,
+    /// The refit best model on the test split.
+    pub test_metrics: &'a Metrics,
+    /// Seconds of the search, and of the search plus the refit.
+    pub tuning_seconds: f64,
+    pub tuning_and_refit_seconds: f64,
+}
+
+/// Prepare the data as [`run`] does, tune the hyperparameters with `tuner` (its `base` holds
+/// the fixed ones; `config.hyperparameters` is not used), refit the best on the training
+/// split with every core, and write everything `run` writes plus `tuning.json`.
+pub fn tune_run(
+    config: &RunConfig,
+    tuner: &TunerConfig,
+    progress: &mut dyn Progress,
+) -> Result<(RunReport, TuningResult)> {
+    let started = Instant::now();
+    tuner.check_ref()?;
+    let prepared = prepare(config)?;
+    let t0 = Instant::now();
+    let result = tune(
+        (&prepared.x_train, &prepared.y_train),
+        prepared.validation(),
+        tuner,
+        progress,
+    )?;
+    let best_hp = result.best_hyperparameters()?;
+    let t_refit = Instant::now();
+    let model = train(
+        &prepared.x_train,
+        &prepared.y_train,
+        prepared.validation(),
+        &best_hp,
+        &mut Silent,
+    )?;
+    let refit_seconds = t_refit.elapsed().as_secs_f64();
+    let tuning_and_refit_seconds = t0.elapsed().as_secs_f64();
+    let tuning_json = config.out_dir.join("tuning.json");
+    let report = finish(config, prepared, model, &best_hp, refit_seconds, started)?;
+    let best = result.best_training_job();
+    let file = TuningFile {
+        tuning: &result,
+        best_trial: best.number,
+        best_objective: best.objective.unwrap_or(f64::NAN),
+        test_metrics: &report.metrics,
+        tuning_seconds: result.seconds,
+        tuning_and_refit_seconds,
+    };
+    write_json_atomically(&tuning_json, &file)?;
+    Ok((report, result))
+}

@@ -1,0 +1,286 @@
+//! The local backend: jobs train in this process with libxgboost, endpoints are the local
+//! server on 127.0.0.1, batch transform streams through [`crate::serve::batch`].
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::{Hosted, TrainRequest};
+use crate::cloud::jobs::{
+    Channels, DeployConfig, EndpointNames, Estimator, HyperparameterTuner, TrainingJob, TunedJob,
+    TuningJob,
+};
+use crate::cloud::session::{Backend, Session};
+use crate::cloud::storage::Location;
+use crate::data::FeatureMatrix;
+use crate::error::{Error, Result};
+use crate::model::tune::TrialStatus;
+use crate::serve::{BackgroundServer, ServerConfig};
+use crate::util::progress::Progress;
+use crate::util::runtime::off_runtime;
+
+/// Train in this process and write `<output>/<job>/output/model.tar.gz`.
+pub(crate) async fn train(
+    session: &Session,
+    request: &TrainRequest<'_>,
+    progress: &mut dyn Progress,
+) -> Result<TrainingJob> {
+    let started = Instant::now();
+    let TrainRequest {
+        estimator,
+        channels,
+        name,
+        output,
+    } = *request;
+    let names = estimator
+        .preprocessor
+        .as_ref()
+        .map(|p| p.feature_names.clone());
+    let (x, y) = read_channel(session, &channels.train, names.as_deref()).await?;
+    let validation = match &channels.validation {
+        Some(v) => Some(read_channel(session, v, Some(&x.names)).await?),
+        None => None,
+    };
+    let model = crate::model::train::train(
+        &x,
+        &y,
+        validation.as_ref().map(|(vx, vy)| (vx, vy.as_slice())),
+        &estimator.hyperparameters,
+        progress,
+    )?;
+    let mut final_metrics = BTreeMap::new();
+    if let Some((vx, vy)) = &validation {
+        let p = model.predict(vx)?;
+        if let Ok(auc) = crate::metrics::roc_auc(vy, &p) {
+            final_metrics.insert("validation:auc".to_string(), auc);
+        }
+    }
+    let job = TrainingJob {
+        name: name.to_string(),
+        backend: Backend::Local,
+        model_data: output.join(name).join("output/model.tar.gz"),
+        final_metrics,
+        hyperparameters: estimator.hyperparameters.to_sagemaker(),
+        image_uri: None,
+        seconds: 0.0,
+        train_channel: Some(channels.train.clone()),
+        preprocessor: estimator.preprocessor.clone(),
+    };
+    let mut artifact = job.assemble(model, None, x.nrows);
+    artifact.save(job.model_data.local_path()?)?;
+    Ok(TrainingJob {
+        seconds: started.elapsed().as_secs_f64(),
+        ..job
+    })
+}
+
+/// Read every CSV file of a channel (downloading it first when in S3) into one matrix.
+async fn read_channel(
+    session: &Session,
+    channel: &Location,
+    names: Option<&[String]>,
+) -> Result<(FeatureMatrix, Vec<u8>)> {
+    let files = session.storage().list(channel).await?;
+    if files.is_empty() {
+        return Err(Error::Storage {
+            location: channel.to_string(),
+            message: "the channel holds no files".into(),
+        });
+    }
+    let mut all: Option<(FeatureMatrix, Vec<u8>)> = None;
+    for f in files {
+        let path = session.local_copy(&f, "downloads").await?;
+        let (x, y) = FeatureMatrix::read_sagemaker_csv(&path, names)?;
+        all = Some(match all {
+            None => (x, y),
+            Some((mut ax, mut ay)) => {
+                if ax.names.len() != x.names.len() {
+                    return Err(Error::Shape(format!(
+                        "{}: {} features, the channel's other files have {}",
+                        path.display(),
+                        x.names.len(),
+                        ax.names.len()
+                    )));
+                }
+                ax.values.extend_from_slice(&x.values);
+                ax.nrows += x.nrows;
+                ay.extend_from_slice(&y);
+                (ax, ay)
+            }
+        });
+    }
+    Ok(all.expect("at least one file"))
+}
+
+/// Run the local tuner on the channels.
+pub(crate) async fn tune(
+    session: &Session,
+    tuner: &HyperparameterTuner,
+    channels: &Channels,
+    name: &str,
+    progress: &mut dyn Progress,
+) -> Result<TuningJob> {
+    let validation = channels.validation.as_ref().expect("checked by the tuner");
+    let names = tuner
+        .estimator
+        .preprocessor
+        .as_ref()
+        .map(|p| p.feature_names.clone());
+    let (x, y) = read_channel(session, &channels.train, names.as_deref()).await?;
+    let (vx, vy) = read_channel(session, validation, Some(&x.names)).await?;
+    let mut config = tuner.config.clone();
+    config.base = tuner.estimator.hyperparameters.clone();
+    let result = crate::model::tune::tune((&x, &y), Some((&vx, &vy)), &config, progress)?;
+    let best = result.best_training_job();
+    Ok(TuningJob {
+        best_training_job: trial_name(name, best.number),
+        best_objective: best.objective,
+        best_hyperparameters: best.hyperparameters.clone(),
+        objective: result.config.objective.name().to_string(),
+        direction: result.config.direction,
+        backend: Backend::Local,
+        output: None,
+        name: name.to_string(),
+        local: Some(result),
+    })
+}
+
+/// The name of trial `number` of tuning job `tuning`, as SageMaker names them.
+fn trial_name(tuning: &str, number: usize) -> String {
+    format!("{tuning}-{number:03}")
+}
+
+fn local_result(job: &TuningJob) -> Result<&crate::model::tune::TuningResult> {
+    job.local.as_ref().ok_or_else(|| {
+        Error::Unsupported(format!(
+            "tuning job {} ran on SageMaker; use a SageMaker session for it",
+            job.name
+        ))
+    })
+}
+
+/// The trials of a local search as training jobs.
+pub(crate) fn training_jobs(job: &TuningJob) -> Result<Vec<TunedJob>> {
+    Ok(local_result(job)?
+        .trials
+        .iter()
+        .map(|t| TunedJob {
+            name: trial_name(&job.name, t.number),
+            status: match &t.status {
+                TrialStatus::Completed => "Completed".into(),
+                TrialStatus::Stopped { .. } => "Stopped".into(),
+                TrialStatus::Failed { .. } => "Failed".into(),
+            },
+            objective: t.objective,
+            hyperparameters: t.hyperparameters.clone(),
+        })
+        .collect())
+}
+
+/// The best trial's training job: trained again (deterministically, with the trial's
+/// hyperparameters and `estimator`'s other settings) under the trial's name, since the local
+/// search keeps scores, not models.
+pub(crate) async fn best_training_job(
+    session: &Session,
+    job: &TuningJob,
+    estimator: &Estimator,
+    channels: &Channels,
+    progress: &mut dyn Progress,
+) -> Result<TrainingJob> {
+    let result = local_result(job)?;
+    let mut e = estimator.clone();
+    e.hyperparameters = result.best_hyperparameters()?;
+    e.hyperparameters.nthread = estimator.hyperparameters.nthread;
+    let output = e
+        .output_path
+        .clone()
+        .unwrap_or_else(|| session.default_output());
+    let request = TrainRequest {
+        estimator: &e,
+        channels,
+        name: &job.best_training_job,
+        output: &output,
+    };
+    let mut trained = train(session, &request, progress).await?;
+    if let Some(objective) = job.best_objective {
+        trained
+            .final_metrics
+            .insert(job.objective.clone(), objective);
+    }
+    Ok(trained)
+}
+
+/// Serve the model on 127.0.0.1 (images are SageMaker's: the local endpoint is this crate's
+/// server, whatever `image_uri` says).
+pub(crate) async fn deploy(
+    session: &Session,
+    model_data: &Location,
+    _image_uri: Option<&str>,
+    config: &DeployConfig,
+    name: &str,
+    progress: &mut dyn Progress,
+) -> Result<Hosted> {
+    let path = session
+        .local_copy(model_data, &format!("models/{name}"))
+        .await?;
+    progress.start(&format!("local endpoint {name}"), 0);
+    let server_config = ServerConfig::default().port(config.local_port);
+    let server = off_runtime(|| BackgroundServer::start(&path, &server_config))?;
+    progress.finish(&format!("local endpoint {name} at {}", server.url()));
+    Ok(Hosted::Local(server))
+}
+
+/// Score each file under `input` with the job's model, streaming, into `<file>.out` under
+/// `output` (instance types are SageMaker's: this runs in this process).
+pub(crate) async fn batch_transform(
+    session: &Session,
+    job: &TrainingJob,
+    input: &Location,
+    output: &Location,
+    _instance_type: &str,
+    progress: &mut dyn Progress,
+) -> Result<Vec<Location>> {
+    let artifact = job.artifact(session, None).await?;
+    let files = session.storage().list(input).await?;
+    progress.start("batch transform", files.len() as u64);
+    let mut outs = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = format!("{}.out", f.file_name().unwrap_or_else(|| "part".into()));
+        let dest = output.join(&name);
+        crate::serve::batch::transform_file(
+            &artifact,
+            f.local_path()?,
+            dest.local_path()?,
+            crate::serve::batch::DEFAULT_CHUNK_ROWS,
+        )?;
+        outs.push(dest);
+        progress.update(i as u64 + 1, &name);
+    }
+    progress.finish(&format!("scored {} files", outs.len()));
+    Ok(outs)
+}
+
+/// A local endpoint lives and dies with the process that started it: nothing to delete by
+/// name from another one.
+pub(crate) fn delete_endpoint(_names: &EndpointNames) -> Vec<String> {
+    Vec::new()
+}
+
+/// A local endpoint lives as long as its process: `local_url` if something still answers
+/// there (names are SageMaker's: there is nothing to list locally).
+pub(crate) fn still_running(_name_contains: &str, local_url: Option<&str>) -> Vec<String> {
+    use std::net::ToSocketAddrs;
+    let answering = local_url.is_some_and(|url| {
+        url.trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .is_some_and(|addr| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+            })
+    });
+    match local_url {
+        Some(url) if answering => vec![format!("local endpoint at {url}")],
+        _ => Vec::new(),
+    }
+}

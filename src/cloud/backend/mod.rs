@@ -1,0 +1,272 @@
+//! The one backend seam: every operation that differs between this machine and SageMaker is a
+//! method of the session's `Platform` (defined beside the session, which holds it) with one
+//! `match`, and the SageMaker arm is the only place the
+//! `sagemaker` feature is consulted. The facade ([`crate::cloud::estimator`],
+//! [`crate::cloud::endpoint`]) validates, names and hands over; [`local`] and [`sagemaker`]
+//! do the work.
+//!
+//! A new backend is a variant here, a module beside these two, and one arm per operation.
+//!
+//! The contracts both backends keep:
+//! - a training job writes `<output>/<job>/output/model.tar.gz`, and its
+//!   [`TrainingJob::artifact`](crate::cloud::jobs::TrainingJob) is built by one function from the
+//!   booster, the job's preprocessor and its settings, whichever backend trained it;
+//! - a tuning job's best training job is the training job of its best trial: the trial's
+//!   name (`<tuning job>-NNN`), hyperparameters, objective and model;
+//! - a batch transform scores headerless feature CSV files into `<file>.out`, one score per
+//!   line (locally streamed through [`crate::serve::batch`]).
+
+pub(crate) mod local;
+#[cfg(feature = "sagemaker")]
+pub(crate) mod sagemaker;
+
+use crate::cloud::jobs::{
+    Channels, DeployConfig, EndpointNames, Estimator, HyperparameterTuner, TrainingJob, TunedJob,
+    TuningJob,
+};
+use crate::cloud::session::{Backend, Platform, Session};
+use crate::cloud::storage::Location;
+use crate::error::Result;
+use crate::serve::Predictor;
+use crate::util::progress::Progress;
+
+/// A training job to start: the estimator's settings and where the job reads and writes.
+pub(crate) struct TrainRequest<'a> {
+    pub estimator: &'a Estimator,
+    pub channels: &'a Channels,
+    pub name: &'a str,
+    pub output: &'a Location,
+}
+
+impl Platform {
+    /// Train and wait for the model.
+    pub(crate) async fn train(
+        &self,
+        session: &Session,
+        request: &TrainRequest<'_>,
+        progress: &mut dyn Progress,
+    ) -> Result<TrainingJob> {
+        match self {
+            Platform::Local => local::train(session, request, progress).await,
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => sagemaker::train(session, sm, request, progress).await,
+        }
+    }
+
+    /// Search the hyperparameters and wait for the search.
+    pub(crate) async fn tune(
+        &self,
+        session: &Session,
+        tuner: &HyperparameterTuner,
+        channels: &Channels,
+        name: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<TuningJob> {
+        match self {
+            Platform::Local => local::tune(session, tuner, channels, name, progress).await,
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => {
+                sagemaker::tune(session, sm, tuner, channels, name, progress).await
+            }
+        }
+    }
+
+    /// Every training job of a tuning job, in the order the backend lists them.
+    pub(crate) async fn training_jobs(&self, job: &TuningJob) -> Result<Vec<TunedJob>> {
+        match self {
+            Platform::Local => local::training_jobs(job),
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => sagemaker::training_jobs(sm, job).await,
+        }
+    }
+
+    /// The training job of the tuning job's best trial.
+    pub(crate) async fn best_training_job(
+        &self,
+        session: &Session,
+        job: &TuningJob,
+        estimator: &Estimator,
+        channels: &Channels,
+        progress: &mut dyn Progress,
+    ) -> Result<TrainingJob> {
+        match self {
+            Platform::Local => {
+                local::best_training_job(session, job, estimator, channels, progress).await
+            }
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => sagemaker::best_training_job(sm, job, channels).await,
+        }
+    }
+
+    /// Host `model_data` as endpoint `name` and wait until it answers.
+    pub(crate) async fn deploy(
+        &self,
+        session: &Session,
+        model_data: &Location,
+        image_uri: Option<&str>,
+        config: &DeployConfig,
+        name: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<Hosted> {
+        match self {
+            Platform::Local => {
+                local::deploy(session, model_data, image_uri, config, name, progress).await
+            }
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => {
+                sagemaker::deploy(session, sm, model_data, image_uri, config, name, progress).await
+            }
+        }
+    }
+
+    /// Delete an endpoint handed over by name (a local endpoint lives and dies with its
+    /// process: nothing to delete from another one).
+    pub(crate) async fn delete_endpoint(&self, names: &EndpointNames) -> Result<Vec<String>> {
+        match self {
+            Platform::Local => Ok(local::delete_endpoint(names)),
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => sagemaker::delete_endpoint(sm, names).await,
+        }
+    }
+
+    /// Score every CSV file under `input` into `output`.
+    pub(crate) async fn batch_transform(
+        &self,
+        session: &Session,
+        job: &TrainingJob,
+        input: &Location,
+        output: &Location,
+        instance_type: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<Vec<Location>> {
+        match self {
+            Platform::Local => {
+                local::batch_transform(session, job, input, output, instance_type, progress).await
+            }
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => {
+                sagemaker::batch_transform(session, sm, job, input, output, instance_type, progress)
+                    .await
+            }
+        }
+    }
+
+    /// What is still hosted (see [`crate::cloud::endpoint::still_running`]).
+    pub(crate) async fn still_running(
+        &self,
+        name_contains: &str,
+        local_url: Option<&str>,
+    ) -> Result<Vec<String>> {
+        match self {
+            Platform::Local => Ok(local::still_running(name_contains, local_url)),
+            #[cfg(feature = "sagemaker")]
+            Platform::SageMaker(sm) => sagemaker::still_running(sm, name_contains).await,
+        }
+    }
+}
+
+/// A hosted model: what an [`crate::cloud::endpoint::Endpoint`] owns and cleans up.
+pub(crate) enum Hosted {
+    Local(crate::serve::BackgroundServer),
+    #[cfg(feature = "sagemaker")]
+    SageMaker(sagemaker::HostedEndpoint),
+}
+
+impl Hosted {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Hosted::Local(_) => Backend::Local,
+            #[cfg(feature = "sagemaker")]
+            Hosted::SageMaker(_) => Backend::SageMaker,
+        }
+    }
+
+    /// The local server's URL.
+    pub(crate) fn url(&self) -> Option<String> {
+        match self {
+            Hosted::Local(server) => Some(server.url()),
+            #[cfg(feature = "sagemaker")]
+            Hosted::SageMaker(_) => None,
+        }
+    }
+
+    pub(crate) fn predictor(&self) -> Result<Predictor> {
+        match self {
+            Hosted::Local(server) => server.predictor(),
+            #[cfg(feature = "sagemaker")]
+            Hosted::SageMaker(h) => h.predictor(),
+        }
+    }
+
+    /// Leave it running; the names to delete it by later.
+    pub(crate) fn keep_running(self, name: &str) -> EndpointNames {
+        match self {
+            Hosted::Local(server) => {
+                // A local server lives in this process: keep it for the process's life.
+                std::mem::forget(server);
+                EndpointNames::same(name)
+            }
+            #[cfg(feature = "sagemaker")]
+            Hosted::SageMaker(h) => h.names,
+        }
+    }
+
+    /// Delete it (stop the local server); what was deleted. Blocking: call it off the
+    /// runtime's threads ([`crate::util::runtime::off_runtime`]).
+    pub(crate) fn delete_blocking(self, name: &str) -> Result<Vec<String>> {
+        match self {
+            Hosted::Local(server) => {
+                server.stop();
+                Ok(vec![format!("local endpoint {name}")])
+            }
+            #[cfg(feature = "sagemaker")]
+            Hosted::SageMaker(h) => crate::util::runtime::block_on(h.delete()),
+        }
+    }
+}
+
+/// A hosted model that is deleted when this is dropped — also when a notebook cell fails
+/// half-way — unless it is taken out first.
+pub(crate) struct Guard {
+    name: String,
+    hosted: Option<Hosted>,
+}
+
+impl Guard {
+    pub(crate) fn new(name: &str, hosted: Hosted) -> Guard {
+        Guard {
+            name: name.to_string(),
+            hosted: Some(hosted),
+        }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What it guards, while it still does.
+    pub(crate) fn hosted(&self) -> Option<&Hosted> {
+        self.hosted.as_ref()
+    }
+
+    /// Stop guarding: the hosted model, for the caller to keep or delete.
+    pub(crate) fn take(&mut self) -> Option<Hosted> {
+        self.hosted.take()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let Some(hosted) = self.hosted.take() else {
+            return;
+        };
+        // Blocking clean-up on a thread of its own: safe inside or outside a runtime.
+        match crate::util::runtime::off_runtime(|| hosted.delete_blocking(&self.name)) {
+            Ok(deleted) if !deleted.is_empty() => {
+                eprintln!("clean-up: deleted {}", deleted.join(", "));
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("clean-up of endpoint {} failed: {e}", self.name),
+        }
+    }
+}

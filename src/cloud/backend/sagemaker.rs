@@ -1,0 +1,373 @@
+//! The SageMaker backend: the raw calls of [`crate::cloud::sagemaker`] put together into
+//! jobs, endpoints and transforms, with the session's clients, role and bucket.
+
+use std::time::{Duration, Instant};
+
+use super::{Hosted, TrainRequest};
+use crate::cloud::jobs::{
+    Channels, DeployConfig, EndpointNames, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
+};
+use crate::cloud::sagemaker::{hosting, training, transform, tuning, unique_name};
+use crate::cloud::session::{Backend, SageMakerSession, Session};
+use crate::cloud::storage::Location;
+use crate::error::{ensure, Error, Result};
+use crate::serve::Predictor;
+use crate::util::progress::Progress;
+
+/// `location` as an S3 URI, or an error naming `what`: SageMaker reads and writes S3 only.
+fn s3(location: &Location, what: &str) -> Result<String> {
+    if location.is_s3() {
+        Ok(location.to_string())
+    } else {
+        Err(Error::InvalidSetting {
+            name: what.into(),
+            reason: format!(
+                "SageMaker reads from S3, but {location} is a local path: upload it with Session::upload_data"
+            ),
+        })
+    }
+}
+
+/// The CreateTrainingJob request of an estimator.
+fn spec(sm: &SageMakerSession, request: &TrainRequest<'_>) -> Result<training::TrainingJobSpec> {
+    let TrainRequest {
+        estimator,
+        channels,
+        name,
+        output,
+    } = *request;
+    let mut list = vec![("train".to_string(), s3(&channels.train, "train channel")?)];
+    if let Some(v) = &channels.validation {
+        list.push(("validation".to_string(), s3(v, "validation channel")?));
+    }
+    let mut hp = estimator.hyperparameters.to_sagemaker();
+    // The container picks its threads itself; a local nthread must not travel.
+    hp.remove("nthread");
+    Ok(training::TrainingJobSpec {
+        name: name.to_string(),
+        image_uri: sm.image_or_xgboost(estimator.image_uri.as_deref())?,
+        role_arn: sm.role_arn.clone(),
+        instance_type: estimator.instance_type.clone(),
+        instance_count: estimator.instance_count,
+        volume_size_gb: estimator.volume_size_gb,
+        max_runtime: estimator.max_runtime,
+        output_path: s3(output, "output_path")?,
+        hyperparameters: hp,
+        channels: list,
+        distribution: estimator.distribution,
+        content_type: "text/csv".into(),
+    })
+}
+
+/// CreateTrainingJob, then wait for it.
+pub(crate) async fn train(
+    session: &Session,
+    sm: &SageMakerSession,
+    request: &TrainRequest<'_>,
+    progress: &mut dyn Progress,
+) -> Result<TrainingJob> {
+    let started = Instant::now();
+    let spec = spec(sm, request)?;
+    let client = &sm.clients.sagemaker;
+    training::create_training_job(client, &spec).await?;
+    let d = training::wait_for_training_job(
+        client,
+        request.name,
+        session.poll(),
+        request.estimator.timeout(),
+        progress,
+    )
+    .await?;
+    let model_data = match &d.model_artifacts {
+        Some(uri) => uri.parse()?,
+        None => request
+            .output
+            .join(request.name)
+            .join("output/model.tar.gz"),
+    };
+    Ok(TrainingJob {
+        name: request.name.to_string(),
+        backend: Backend::SageMaker,
+        model_data,
+        final_metrics: d.final_metrics,
+        hyperparameters: spec.hyperparameters,
+        image_uri: Some(spec.image_uri),
+        seconds: started.elapsed().as_secs_f64(),
+        train_channel: Some(request.channels.train.clone()),
+        preprocessor: request.estimator.preprocessor.clone(),
+    })
+}
+
+/// CreateHyperParameterTuningJob, then wait for it.
+pub(crate) async fn tune(
+    session: &Session,
+    sm: &SageMakerSession,
+    tuner: &HyperparameterTuner,
+    channels: &Channels,
+    name: &str,
+    progress: &mut dyn Progress,
+) -> Result<TuningJob> {
+    let output = tuner
+        .estimator
+        .output_path
+        .clone()
+        .unwrap_or_else(|| session.default_output());
+    let training = spec(
+        sm,
+        &TrainRequest {
+            estimator: &tuner.estimator,
+            channels,
+            name,
+            output: &output,
+        },
+    )?;
+    let config = &tuner.config;
+    let spec = tuning::TuningJobSpec {
+        name: name.to_string(),
+        training,
+        ranges: config.ranges.clone(),
+        objective_metric: config.objective.name().to_string(),
+        direction: config.direction,
+        strategy: config.strategy,
+        max_jobs: config.max_jobs as i32,
+        max_parallel_jobs: config.max_parallel_jobs as i32,
+        early_stopping: config.early_stopping_type,
+    };
+    let client = &sm.clients.sagemaker;
+    tuning::create_tuning_job(client, &spec).await?;
+    let timeout = tuner.estimator.timeout() * (config.max_jobs as u32).max(1);
+    let d = tuning::wait_for_tuning_job(client, name, session.poll(), timeout, progress).await?;
+    let best = d
+        .best_training_job
+        .clone()
+        .ok_or_else(|| Error::JobFailed {
+            kind: "tuning job".into(),
+            name: name.to_string(),
+            status: d.status.clone(),
+            reason: "completed without a best training job".into(),
+        })?;
+    Ok(TuningJob {
+        name: name.to_string(),
+        backend: Backend::SageMaker,
+        best_training_job: best.name.clone(),
+        best_objective: best.objective,
+        best_hyperparameters: best.tuned_hyperparameters.clone(),
+        objective: config.objective.name().to_string(),
+        direction: config.direction,
+        output: Some(output),
+        local: None,
+    })
+}
+
+/// ListTrainingJobsForHyperParameterTuningJob.
+pub(crate) async fn training_jobs(sm: &SageMakerSession, job: &TuningJob) -> Result<Vec<TunedJob>> {
+    Ok(
+        tuning::list_tuning_training_jobs(&sm.clients.sagemaker, &job.name)
+            .await?
+            .into_iter()
+            .map(|j| TunedJob {
+                name: j.name,
+                status: j.status,
+                objective: j.objective,
+                hyperparameters: j.tuned_hyperparameters,
+            })
+            .collect(),
+    )
+}
+
+/// DescribeTrainingJob of the best trial, for its model.
+pub(crate) async fn best_training_job(
+    sm: &SageMakerSession,
+    job: &TuningJob,
+    channels: &Channels,
+) -> Result<TrainingJob> {
+    let d = training::describe_training_job(&sm.clients.sagemaker, &job.best_training_job).await?;
+    let model_data = match &d.model_artifacts {
+        Some(uri) => uri.parse()?,
+        None => {
+            return Err(Error::JobFailed {
+                kind: "training job".into(),
+                name: d.name.clone(),
+                status: d.status.clone(),
+                reason: "no model artifacts".into(),
+            })
+        }
+    };
+    Ok(TrainingJob {
+        name: d.name,
+        backend: Backend::SageMaker,
+        model_data,
+        final_metrics: d.final_metrics,
+        hyperparameters: d.hyperparameters,
+        image_uri: None,
+        seconds: 0.0,
+        train_channel: Some(channels.train.clone()),
+        preprocessor: None,
+    })
+}
+
+/// A SageMaker endpoint with its model and config.
+pub(crate) struct HostedEndpoint {
+    client: aws_sdk_sagemaker::Client,
+    runtime: aws_sdk_sagemakerruntime::Client,
+    pub(crate) names: EndpointNames,
+}
+
+impl HostedEndpoint {
+    pub(crate) fn predictor(&self) -> Result<Predictor> {
+        Ok(Predictor::new(hosting::RuntimeTransport::new(
+            self.runtime.clone(),
+            &self.names.endpoint,
+        )?))
+    }
+
+    pub(crate) async fn delete(self) -> Result<Vec<String>> {
+        delete_resources(&self.client, &self.names).await
+    }
+}
+
+/// CreateModel, CreateEndpointConfig and CreateEndpoint, then wait for InService. Whatever
+/// fails after the first create is deleted again.
+pub(crate) async fn deploy(
+    session: &Session,
+    sm: &SageMakerSession,
+    model_data: &Location,
+    image_uri: Option<&str>,
+    config: &DeployConfig,
+    name: &str,
+    progress: &mut dyn Progress,
+) -> Result<Hosted> {
+    ensure!(model_data.is_s3(), setting "model_data", "SageMaker hosts models from S3; {model_data} is local (upload it first)");
+    let image = sm.image_or_xgboost(image_uri)?;
+    let client = sm.clients.sagemaker.clone();
+    let names = EndpointNames::same(name);
+    // The guard exists from the first create on: dropped on an error, it deletes.
+    let mut guard = super::Guard::new(
+        name,
+        Hosted::SageMaker(HostedEndpoint {
+            client: client.clone(),
+            runtime: sm.clients.runtime.clone(),
+            names: names.clone(),
+        }),
+    );
+    hosting::create_model(
+        &client,
+        &names.model,
+        &image,
+        &model_data.to_string(),
+        &sm.role_arn,
+    )
+    .await?;
+    hosting::create_endpoint_config(
+        &client,
+        &names.endpoint_config,
+        &names.model,
+        config.initial_instance_count,
+        &config.instance_type,
+    )
+    .await?;
+    hosting::create_endpoint(&client, &names.endpoint, &names.endpoint_config).await?;
+    hosting::wait_for_endpoint(
+        &client,
+        &names.endpoint,
+        session.poll(),
+        config.wait_timeout,
+        progress,
+    )
+    .await?;
+    Ok(guard.take().expect("guarded until here"))
+}
+
+/// DeleteEndpoint, DeleteEndpointConfig and DeleteModel for `names`.
+async fn delete_resources(
+    client: &aws_sdk_sagemaker::Client,
+    names: &EndpointNames,
+) -> Result<Vec<String>> {
+    hosting::delete_endpoint_resources(
+        client,
+        Some(&names.endpoint),
+        Some(&names.endpoint_config),
+        Some(&names.model),
+    )
+    .await
+}
+
+pub(crate) async fn delete_endpoint(
+    sm: &SageMakerSession,
+    names: &EndpointNames,
+) -> Result<Vec<String>> {
+    delete_resources(&sm.clients.sagemaker, names).await
+}
+
+/// CreateTransformJob (text/csv, split by line, 6 MB requests) with a model made for it and
+/// deleted after.
+pub(crate) async fn batch_transform(
+    session: &Session,
+    sm: &SageMakerSession,
+    job: &TrainingJob,
+    input: &Location,
+    output: &Location,
+    instance_type: &str,
+    progress: &mut dyn Progress,
+) -> Result<Vec<Location>> {
+    let client = &sm.clients.sagemaker;
+    let name = unique_name("purchase-transform", 63);
+    let image = sm.image_or_xgboost(job.image_uri.as_deref())?;
+    hosting::create_model(
+        client,
+        &name,
+        &image,
+        &job.model_data.to_string(),
+        &sm.role_arn,
+    )
+    .await?;
+    let spec = transform::TransformJobSpec {
+        name: name.clone(),
+        model_name: name.clone(),
+        input: input.to_string(),
+        output: output.to_string(),
+        instance_type: instance_type.to_string(),
+        instance_count: 1,
+        max_payload_mb: (crate::codec::MAX_PAYLOAD_BYTES / (1024 * 1024)) as i32,
+    };
+    let result = async {
+        transform::create_transform_job(client, &spec).await?;
+        transform::wait_for_transform_job(
+            client,
+            &name,
+            session.poll(),
+            Duration::from_secs(6 * 3600),
+            progress,
+        )
+        .await
+    }
+    .await;
+    // The model was made for this transform only.
+    let _ = hosting::delete_endpoint_resources(client, None, None, Some(&name)).await;
+    result?;
+    let inputs = session.storage().list(input).await?;
+    Ok(inputs
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|n| output.join(&format!("{n}.out")))
+        .collect())
+}
+
+/// The endpoints, endpoint configs and models whose names contain `name_contains`.
+pub(crate) async fn still_running(
+    sm: &SageMakerSession,
+    name_contains: &str,
+) -> Result<Vec<String>> {
+    let inv = hosting::list_hosting(&sm.clients.sagemaker, name_contains).await?;
+    Ok(inv
+        .endpoints
+        .iter()
+        .map(|n| format!("endpoint {n}"))
+        .chain(
+            inv.endpoint_configs
+                .iter()
+                .map(|n| format!("endpoint config {n}")),
+        )
+        .chain(inv.models.iter().map(|n| format!("model {n}")))
+        .collect())
+}

@@ -1,0 +1,118 @@
+//! Stage 9d: training and tuning jobs on either backend — the SageMaker SDK's `Estimator`
+//! and `HyperparameterTuner`, in Rust.
+//!
+//! With a local [`Session`] a job trains in this process with libxgboost and writes
+//! `<output>/<job>/output/model.tar.gz`; with a SageMaker session it is a real
+//! CreateTrainingJob (or CreateHyperParameterTuningJob) on the built-in XGBoost 1.7-1 image,
+//! waited for with progress. The inputs are the same SageMaker CSV channels (label first,
+//! no header) either way.
+//!
+//! ```no_run
+//! use purchase_predict::cloud::estimator::{Channels, Estimator};
+//! use purchase_predict::util::progress::Lines;
+//! use purchase_predict::cloud::session::Session;
+//! use purchase_predict::model::Hyperparameters;
+//! # async fn demo() -> purchase_predict::Result<()> {
+//! let session = Session::from_env().await?; // local unless PURCHASE_PREDICT_BACKEND=sagemaker
+//! let train = session.upload_data("out/train.csv", "data/train").await?;
+//! let validation = session.upload_data("out/validation.csv", "data/validation").await?;
+//! let estimator = Estimator::new(Hyperparameters::default()).instance_type("ml.m5.xlarge");
+//! let job = estimator
+//!     .fit(&session, &Channels::new(train).validation(validation), &mut Lines::every(std::time::Duration::from_secs(10)))
+//!     .await?;
+//! println!("{} → {}", job.name, job.model_data);
+//! # Ok(()) }
+//! ```
+
+use crate::cloud::backend::TrainRequest;
+pub use crate::cloud::jobs::{
+    Channels, Distribution, Estimator, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
+};
+use crate::cloud::sagemaker::names::unique_name;
+use crate::cloud::session::Session;
+use crate::error::{ensure, Check, Result};
+use crate::model::tune::Direction;
+use crate::util::progress::Progress;
+
+impl Estimator {
+    /// Train on `channels` and wait for the model.
+    pub async fn fit(
+        &self,
+        session: &Session,
+        channels: &Channels,
+        progress: &mut dyn Progress,
+    ) -> Result<TrainingJob> {
+        self.check_ref()?;
+        let name = unique_name(&self.base_job_name, 63);
+        let output = self
+            .output_path
+            .clone()
+            .unwrap_or_else(|| session.default_output());
+        let request = TrainRequest {
+            estimator: self,
+            channels,
+            name: &name,
+            output: &output,
+        };
+        session.platform().train(session, &request, progress).await
+    }
+}
+
+impl HyperparameterTuner {
+    /// Run the search on `channels` (a validation channel is required) and wait for it.
+    pub async fn fit(
+        &self,
+        session: &Session,
+        channels: &Channels,
+        progress: &mut dyn Progress,
+    ) -> Result<TuningJob> {
+        self.check_ref()?;
+        ensure!(channels.validation.is_some(), setting "validation channel", "tuning judges trials by {}, which needs a validation channel",
+                    self.config.objective.name());
+        let name = unique_name(&self.base_tuning_job_name, 32);
+        session
+            .platform()
+            .tune(session, self, channels, &name, progress)
+            .await
+    }
+}
+
+impl TuningJob {
+    /// Every training job with its status and objective, best first (SageMaker:
+    /// ListTrainingJobsForHyperParameterTuningJob).
+    pub async fn training_jobs(&self, session: &Session) -> Result<Vec<TunedJob>> {
+        let mut jobs = session.platform().training_jobs(self).await?;
+        let maximize = self.direction == Direction::Maximize;
+        jobs.sort_by(|a, b| {
+            let key = |j: &TunedJob| {
+                j.objective
+                    .map(|v| if maximize { -v } else { v })
+                    .unwrap_or(f64::INFINITY)
+            };
+            key(a).total_cmp(&key(b))
+        });
+        Ok(jobs)
+    }
+
+    /// The training job of the best trial, on either backend: its name
+    /// ([`TuningJob::best_training_job`]), hyperparameters, objective (in `final_metrics`) and
+    /// model. SageMaker kept the trial's model (DescribeTrainingJob); the local search keeps
+    /// scores only, so the trial is trained again, deterministically, with `estimator`'s
+    /// other settings on the same `channels`.
+    pub async fn best_training_job(
+        &self,
+        session: &Session,
+        estimator: &Estimator,
+        channels: &Channels,
+        progress: &mut dyn Progress,
+    ) -> Result<TrainingJob> {
+        let mut job = session
+            .platform()
+            .best_training_job(session, self, estimator, channels, progress)
+            .await?;
+        if job.preprocessor.is_none() {
+            job.preprocessor = estimator.preprocessor.clone();
+        }
+        Ok(job)
+    }
+}

@@ -1,0 +1,423 @@
+//! Jobs and endpoints as values: their settings (validated here, once), and what a finished
+//! job is. Both backends (`cloud::backend`) take and return these; the facade
+//! ([`crate::cloud::estimator`], [`crate::cloud::endpoint`]) runs them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::sagemaker::names::{check_name, unique_name};
+pub use crate::cloud::sagemaker::Distribution;
+use crate::cloud::session::{Backend, Session};
+use crate::cloud::storage::Location;
+use crate::error::{ensure, Check, Error, Result};
+use crate::model::artifact::{read_sagemaker_model, Artifact, TrainingData};
+use crate::model::tune::{Direction, TunerConfig, TuningResult};
+use crate::model::{Hyperparameters, Model};
+use crate::prep::Preprocessor;
+
+/// The input channels of a job: folders (or S3 prefixes) of SageMaker CSV files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Channels {
+    pub train: Location,
+    pub validation: Option<Location>,
+}
+
+impl Channels {
+    pub fn new(train: Location) -> Self {
+        Channels {
+            train,
+            validation: None,
+        }
+    }
+
+    pub fn validation(mut self, validation: Location) -> Self {
+        self.validation = Some(validation);
+        self
+    }
+}
+
+/// A training job's settings: the SageMaker SDK's `Estimator` for the built-in XGBoost
+/// algorithm. Build with [`Estimator::new`] and the setters; [`Estimator::check`] validates
+/// (also called by [`Estimator::fit`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimator {
+    pub hyperparameters: Hyperparameters,
+    /// `None`: the XGBoost 1.7-1 image of the session's region.
+    pub image_uri: Option<String>,
+    pub instance_type: String,
+    pub instance_count: i32,
+    pub volume_size_gb: i32,
+    pub max_runtime: Duration,
+    /// `None`: the session's default output (`<base>/output`).
+    pub output_path: Option<Location>,
+    pub base_job_name: String,
+    pub distribution: Distribution,
+    /// Give up waiting after this long (default: max runtime + 1 hour).
+    pub wait_timeout: Option<Duration>,
+    /// The preprocessor the channels' features came from; stored with locally trained
+    /// models so that their endpoint also scores raw customers (JSON).
+    #[serde(skip)]
+    pub preprocessor: Option<Preprocessor>,
+}
+
+impl Estimator {
+    /// `ml.m5.xlarge` × 1, 30 GB volume, 1 hour max runtime, job names `purchase-xgb-...`.
+    pub fn new(hyperparameters: Hyperparameters) -> Self {
+        Estimator {
+            hyperparameters,
+            image_uri: None,
+            instance_type: "ml.m5.xlarge".into(),
+            instance_count: 1,
+            volume_size_gb: 30,
+            max_runtime: Duration::from_secs(3600),
+            output_path: None,
+            base_job_name: "purchase-xgb".into(),
+            distribution: Distribution::FullyReplicated,
+            wait_timeout: None,
+            preprocessor: None,
+        }
+    }
+
+    pub fn image_uri(mut self, uri: impl Into<String>) -> Self {
+        self.image_uri = Some(uri.into());
+        self
+    }
+
+    pub fn instance_type(mut self, t: impl Into<String>) -> Self {
+        self.instance_type = t.into();
+        self
+    }
+
+    /// Instances (> 1 is multi-instance training; use [`Distribution::ShardedByS3Key`] to
+    /// give each its share of the data).
+    pub fn instance_count(mut self, n: i32) -> Self {
+        self.instance_count = n;
+        self
+    }
+
+    pub fn volume_size_gb(mut self, gb: i32) -> Self {
+        self.volume_size_gb = gb;
+        self
+    }
+
+    pub fn max_runtime(mut self, d: Duration) -> Self {
+        self.max_runtime = d;
+        self
+    }
+
+    pub fn output_path(mut self, l: Location) -> Self {
+        self.output_path = Some(l);
+        self
+    }
+
+    pub fn base_job_name(mut self, name: impl Into<String>) -> Self {
+        self.base_job_name = name.into();
+        self
+    }
+
+    pub fn distribution(mut self, d: Distribution) -> Self {
+        self.distribution = d;
+        self
+    }
+
+    pub fn wait_timeout(mut self, d: Duration) -> Self {
+        self.wait_timeout = Some(d);
+        self
+    }
+
+    pub fn preprocessor(mut self, p: Preprocessor) -> Self {
+        self.preprocessor = Some(p);
+        self
+    }
+}
+
+impl Check for Estimator {
+    /// Validate the settings and the hyperparameters.
+    fn check_ref(&self) -> Result<()> {
+        self.hyperparameters.check_ref()?;
+        let bad = |name: &str, reason: String| {
+            Err(Error::InvalidSetting {
+                name: name.into(),
+                reason,
+            })
+        };
+        if !(1..=100).contains(&self.instance_count) {
+            return bad(
+                "instance_count",
+                format!("{} is outside 1..=100", self.instance_count),
+            );
+        }
+        if !(1..=16384).contains(&self.volume_size_gb) {
+            return bad(
+                "volume_size_gb",
+                format!("{} is outside 1..=16384", self.volume_size_gb),
+            );
+        }
+        if !self.instance_type.starts_with("ml.") {
+            return bad(
+                "instance_type",
+                format!(
+                    "`{}` is not a SageMaker instance type (ml.m5.xlarge, ...)",
+                    self.instance_type
+                ),
+            );
+        }
+        if self.max_runtime.is_zero() || self.max_runtime > Duration::from_secs(28 * 24 * 3600) {
+            return bad("max_runtime", "must be between 1 s and 28 days".into());
+        }
+        if self.distribution == Distribution::ShardedByS3Key && self.instance_count == 1 {
+            return bad(
+                "distribution",
+                "ShardedByS3Key only makes sense with instance_count > 1".into(),
+            );
+        }
+        let probe = unique_name(&self.base_job_name, 63);
+        check_name("training job", &probe, 63)
+    }
+}
+
+impl Estimator {
+    /// How long [`Estimator::fit`] waits for a SageMaker job: `wait_timeout`, or the max
+    /// runtime plus an hour for queueing, start-up and upload.
+    pub fn timeout(&self) -> Duration {
+        self.wait_timeout
+            .unwrap_or(self.max_runtime + Duration::from_secs(3600))
+    }
+}
+
+/// A finished training job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingJob {
+    pub name: String,
+    pub backend: Backend,
+    /// The `model.tar.gz` (local path or S3 URI).
+    pub model_data: Location,
+    /// Final metrics (`validation:auc`, ...).
+    pub final_metrics: BTreeMap<String, f64>,
+    /// The hyperparameters as sent (SageMaker's names, text values).
+    pub hyperparameters: BTreeMap<String, String>,
+    /// The training image (SageMaker jobs).
+    pub image_uri: Option<String>,
+    /// Wall time from submission to completion.
+    pub seconds: f64,
+    /// The train channel the job read.
+    #[serde(default)]
+    pub train_channel: Option<Location>,
+    /// The preprocessor its channels' features came from (the estimator's), so that its
+    /// artifact scores raw customers on either backend.
+    #[serde(default)]
+    pub preprocessor: Option<Preprocessor>,
+}
+
+impl TrainingJob {
+    /// The one artifact of a training job, whichever backend trained `model`: the
+    /// preprocessor given, else the job's (the estimator's), else a pass-through of the
+    /// model's features; target `y` (the channels' first column); the job's hyperparameters;
+    /// the train channel as training data (`rows`: 0 when the backend does not report it).
+    pub(crate) fn assemble(
+        &self,
+        model: Model,
+        preprocessor: Option<Preprocessor>,
+        rows: usize,
+    ) -> Artifact {
+        let preprocessor = preprocessor
+            .or_else(|| self.preprocessor.clone())
+            .unwrap_or_else(|| Preprocessor::identity(&model.feature_names));
+        let mut hyperparameters = Hyperparameters::default();
+        for (k, v) in &self.hyperparameters {
+            // Names this crate does not know (set by hand on SageMaker) are skipped.
+            let _ = hyperparameters.set(k, v);
+        }
+        let training_data = TrainingData {
+            path: self
+                .train_channel
+                .as_ref()
+                .unwrap_or(&self.model_data)
+                .to_string(),
+            sha256: String::new(),
+            rows,
+        };
+        Artifact::new(model, preprocessor, "y", hyperparameters, training_data)
+    }
+
+    /// Fetch the job's `model.tar.gz` (downloaded under the session's `models/<job>/` when
+    /// it is in S3) and load it as an [`Artifact`] that scores raw customers. A local job's
+    /// archive was assembled when it was trained and loads as it is; SageMaker's built-in
+    /// container writes the booster alone, which is assembled here by the same rule, with
+    /// `preprocessor` (default: the job's).
+    pub async fn artifact(
+        &self,
+        session: &Session,
+        preprocessor: Option<Preprocessor>,
+    ) -> Result<Artifact> {
+        let path = session
+            .local_copy(&self.model_data, &format!("models/{}", self.name))
+            .await?;
+        if self.backend == Backend::Local {
+            return Artifact::load(&path);
+        }
+        let booster = read_sagemaker_model(&path)?;
+        let features = crate::model::xgboost::Booster::from_bytes(&booster)?.num_features()?;
+        let preprocessor = preprocessor
+            .or_else(|| self.preprocessor.clone())
+            .unwrap_or_else(|| {
+                Preprocessor::identity(&(0..features).map(|j| format!("f{j}")).collect::<Vec<_>>())
+            });
+        let model = Model::from_bytes(&booster, preprocessor.feature_names.clone())?;
+        Ok(self.assemble(model, Some(preprocessor), 0))
+    }
+}
+
+/// A tuning job's settings: the SageMaker SDK's `HyperparameterTuner` around an
+/// [`Estimator`], with the ranges, objective and limits of a [`TunerConfig`].
+#[derive(Debug, Clone)]
+pub struct HyperparameterTuner {
+    pub estimator: Estimator,
+    pub config: TunerConfig,
+    pub base_tuning_job_name: String,
+}
+
+impl HyperparameterTuner {
+    pub fn new(estimator: Estimator, config: TunerConfig) -> Self {
+        HyperparameterTuner {
+            estimator,
+            config,
+            base_tuning_job_name: "purchase-tune".into(),
+        }
+    }
+
+    pub fn base_tuning_job_name(mut self, name: impl Into<String>) -> Self {
+        self.base_tuning_job_name = name.into();
+        self
+    }
+}
+
+impl Check for HyperparameterTuner {
+    /// Validate the estimator and the tuner settings.
+    fn check_ref(&self) -> Result<()> {
+        self.estimator.check_ref()?;
+        self.config.check_ref()?;
+        check_name(
+            "tuning job",
+            &unique_name(&self.base_tuning_job_name, 32),
+            32,
+        )
+    }
+}
+
+/// One training job of a tuning job, for the table of all of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunedJob {
+    pub name: String,
+    pub status: String,
+    pub objective: Option<f64>,
+    pub hyperparameters: BTreeMap<String, String>,
+}
+
+/// A finished tuning job.
+#[derive(Debug, Clone, Serialize)]
+pub struct TuningJob {
+    pub name: String,
+    pub backend: Backend,
+    /// The best training job's name (`<tuning job>-NNN` locally).
+    pub best_training_job: String,
+    pub best_objective: Option<f64>,
+    /// The best job's tuned hyperparameters.
+    pub best_hyperparameters: BTreeMap<String, String>,
+    /// The objective metric's name.
+    pub objective: String,
+    /// Whether a higher objective was better (the tuner's setting).
+    pub direction: Direction,
+    /// Where SageMaker wrote the training jobs' models.
+    pub output: Option<Location>,
+    /// The local search's full result.
+    #[serde(skip)]
+    pub local: Option<TuningResult>,
+}
+
+/// How to host a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeployConfig {
+    pub initial_instance_count: i32,
+    pub instance_type: String,
+    /// `None`: `<base name>-<timestamp>`.
+    pub endpoint_name: Option<String>,
+    pub base_name: String,
+    /// Give up waiting for InService after this long (default 30 minutes).
+    pub wait_timeout: Duration,
+    /// Local port (0 picks a free one).
+    pub local_port: u16,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            initial_instance_count: 1,
+            instance_type: "ml.m5.large".into(),
+            endpoint_name: None,
+            base_name: "purchase-xgb".into(),
+            wait_timeout: Duration::from_secs(1800),
+            local_port: 0,
+        }
+    }
+}
+
+impl DeployConfig {
+    pub fn instance_type(mut self, t: impl Into<String>) -> Self {
+        self.instance_type = t.into();
+        self
+    }
+
+    pub fn initial_instance_count(mut self, n: i32) -> Self {
+        self.initial_instance_count = n;
+        self
+    }
+
+    pub fn endpoint_name(mut self, name: impl Into<String>) -> Self {
+        self.endpoint_name = Some(name.into());
+        self
+    }
+}
+
+impl Check for DeployConfig {
+    /// Validate: 1-100 instances, an `ml.` instance type, a valid endpoint name.
+    fn check_ref(&self) -> Result<()> {
+        ensure!((1..=100).contains(&self.initial_instance_count), setting "initial_instance_count", "{} is outside 1..=100", self.initial_instance_count);
+        ensure!(self.instance_type.starts_with("ml."), setting "instance_type", "`{}` is not a SageMaker instance type", self.instance_type);
+        if let Some(n) = &self.endpoint_name {
+            crate::cloud::sagemaker::names::check_name("endpoint", n, 63)?;
+        }
+        Ok(())
+    }
+}
+
+/// The names of a SageMaker endpoint's three resources (for clean-up from elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointNames {
+    pub endpoint: String,
+    pub endpoint_config: String,
+    pub model: String,
+}
+
+impl EndpointNames {
+    /// An endpoint, its config and its model all named `name` (as this crate names them).
+    pub fn same(name: &str) -> EndpointNames {
+        EndpointNames {
+            endpoint: name.to_string(),
+            endpoint_config: name.to_string(),
+            model: name.to_string(),
+        }
+    }
+}
+
+/// A deployed endpoint handed from one program (or notebook) to another: what
+/// [`crate::cloud::endpoint::Endpoint::hand_over`] returns, serializable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedEndpoint {
+    pub backend: Backend,
+    pub names: EndpointNames,
+    /// The local server's URL (local endpoints only).
+    pub url: Option<String>,
+}

@@ -1,0 +1,323 @@
+//! SageMaker's headerless numeric CSV: rows of features in (parsed in parallel parts, errors
+//! naming line and column), rows of features and one score per line out.
+
+use std::io::Write;
+
+use super::number::F32Text;
+
+/// CSV bodies from this size on are cut into parts handled in parallel (one per core).
+const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
+
+/// Parse CSV rows of `n` numbers (empty = missing, blank lines skipped). Errors name the
+/// 1-based line and column. Large bodies are parsed in parallel parts.
+pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String> {
+    parse_csv_in_parts(text.as_bytes(), n, Ok)
+}
+
+/// Cut `bytes` into up to `parts` pieces of about equal size, each ending after a newline.
+fn split_at_lines(bytes: &[u8], parts: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(parts);
+    let mut rest = bytes;
+    for k in (1..parts).rev() {
+        // k more cuts after this one: aim at an equal share of what is left.
+        let target = rest.len() / (k + 1);
+        let Some(p) = rest[target..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let (piece, tail) = rest.split_at(target + p + 1);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+/// Parse CSV rows in parts (one per core for large bodies, else one), apply `each` to each
+/// part's values, and concatenate the results in order. Errors name the line in the whole
+/// body.
+pub fn parse_csv_in_parts<F>(
+    bytes: &[u8],
+    n: usize,
+    each: F,
+) -> std::result::Result<Vec<f32>, String>
+where
+    F: Fn(Vec<f32>) -> std::result::Result<Vec<f32>, String> + Sync,
+{
+    let run = |piece: &[u8]| match parse_csv_block(piece, n) {
+        Ok(x) => each(x).map_err(|e| (None, e)),
+        Err(e) => Err((Some(e), String::new())),
+    };
+    let parts = if bytes.len() < PARALLEL_PARSE_BYTES {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, bytes.len() / (PARALLEL_PARSE_BYTES / 2))
+    };
+    if parts == 1 {
+        return run(bytes).map_err(|(csv, other)| csv.map_or(other, |e| e.message(0)));
+    }
+    let pieces = split_at_lines(bytes, parts);
+    let results: Vec<_> = {
+        use rayon::prelude::*;
+        pieces.par_iter().map(|p| run(p)).collect()
+    };
+    let mut out = Vec::with_capacity(results.iter().flatten().map(Vec::len).sum());
+    let mut lines_before = 0;
+    for (piece, r) in pieces.iter().zip(results) {
+        match r {
+            Ok(v) => out.extend_from_slice(&v),
+            Err((Some(e), _)) => return Err(e.message(lines_before)),
+            Err((None, other)) => return Err(other),
+        }
+        lines_before += piece.iter().filter(|&&b| b == b'\n').count();
+    }
+    Ok(out)
+}
+
+/// A parse error at a line of a block (1-based within the block).
+enum CsvError {
+    FieldCount {
+        line: usize,
+        expected: usize,
+        got: usize,
+    },
+    NotANumber {
+        line: usize,
+        column: usize,
+        text: String,
+    },
+}
+
+impl CsvError {
+    fn message(&self, lines_before: usize) -> String {
+        match self {
+            CsvError::FieldCount {
+                line,
+                expected,
+                got,
+            } => format!(
+                "line {}: expected {expected} fields, got {got}",
+                line + lines_before
+            ),
+            CsvError::NotANumber { line, column, text } => format!(
+                "line {}, column {column}: `{text}` is not a number",
+                line + lines_before
+            ),
+        }
+    }
+}
+
+fn is_field_end(bytes: &[u8], pos: usize) -> bool {
+    pos == bytes.len() || matches!(bytes[pos], b',' | b'\n' | b'\r')
+}
+
+fn skip_spaces(bytes: &[u8], mut pos: usize) -> usize {
+    while pos < bytes.len() && matches!(bytes[pos], b' ' | b'\t') {
+        pos += 1;
+    }
+    pos
+}
+
+/// One pass over the bytes: fast_float parses each field in place, no splitting.
+fn parse_csv_block(bytes: &[u8], n: usize) -> std::result::Result<Vec<f32>, CsvError> {
+    let len = bytes.len();
+    let mut values = Vec::with_capacity(len / 4);
+    let mut pos = 0;
+    let mut line = 0;
+    while pos < len {
+        line += 1;
+        // A blank line (only spaces) is skipped.
+        let p = skip_spaces(bytes, pos);
+        if p == len || matches!(bytes[p], b'\n' | b'\r') {
+            pos = bytes[p..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(len, |q| p + q + 1);
+            continue;
+        }
+        let row_start = values.len();
+        let mut column = 0;
+        loop {
+            column += 1;
+            pos = skip_spaces(bytes, pos);
+            let field_start = pos;
+            if is_field_end(bytes, pos) {
+                values.push(f32::NAN);
+            } else {
+                let parsed = match fast_float2::parse_partial::<f32, _>(&bytes[pos..]) {
+                    Ok((v, used)) => {
+                        pos = skip_spaces(bytes, pos + used);
+                        is_field_end(bytes, pos).then_some(v)
+                    }
+                    Err(_) => None,
+                };
+                let Some(v) = parsed else {
+                    let end = bytes[field_start..]
+                        .iter()
+                        .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
+                        .map_or(len, |q| field_start + q);
+                    return Err(CsvError::NotANumber {
+                        line,
+                        column,
+                        text: String::from_utf8_lossy(&bytes[field_start..end])
+                            .trim()
+                            .to_string(),
+                    });
+                };
+                values.push(v);
+            }
+            if pos == len {
+                break;
+            }
+            let sep = bytes[pos];
+            pos += 1;
+            if sep == b',' {
+                continue;
+            }
+            if sep == b'\r' && pos < len && bytes[pos] == b'\n' {
+                pos += 1;
+            }
+            break;
+        }
+        let got = values.len() - row_start;
+        if got != n {
+            return Err(CsvError::FieldCount {
+                line,
+                expected: n,
+                got,
+            });
+        }
+    }
+    Ok(values)
+}
+
+/// Write `nrows` rows of `values` (row-major, `values.len() / nrows` a row), each with its
+/// 0/1 label first when `labels` is given: SageMaker's training (label first) and inference
+/// (features only) CSV. Missing values are empty fields.
+pub fn write_rows(
+    w: &mut dyn Write,
+    values: &[f32],
+    nrows: usize,
+    labels: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let ncols = values.len().checked_div(nrows).unwrap_or(0);
+    let mut text = F32Text::default();
+    let mut line = String::with_capacity(16 * (ncols + 1));
+    for r in 0..nrows {
+        line.clear();
+        if let Some(l) = labels {
+            line.push(if l[r] == 1 { '1' } else { '0' });
+            line.push(',');
+        }
+        write_row(&mut line, &values[r * ncols..(r + 1) * ncols], &mut text);
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Append one row of features, separated by commas, to `line` (no newline).
+pub fn write_row(line: &mut String, row: &[f32], text: &mut F32Text) {
+    for (j, v) in row.iter().enumerate() {
+        if j > 0 {
+            line.push(',');
+        }
+        text.push(line, *v);
+    }
+}
+
+/// The `text/csv` answer: one score per line, each followed by `,label` when labels are given.
+pub fn encode_scores(scores: &[f32], labels: Option<&[u8]>) -> String {
+    let mut out = String::with_capacity(scores.len() * 14);
+    let mut text = F32Text::default();
+    for (i, p) in scores.iter().enumerate() {
+        text.push(&mut out, *p);
+        if let Some(l) = labels {
+            out.push(',');
+            out.push(if l[i] == 1 { '1' } else { '0' });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Read a `text/csv` answer for `rows` rows, in either shape: one score per line (our server;
+/// a `,label` after it is ignored), or all scores on one line separated by commas (what
+/// SageMaker's XGBoost container answers for real-time requests).
+pub fn decode_scores(text: &str, rows: usize) -> std::result::Result<Vec<f32>, String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let fields: Vec<&str> = if lines.len() == 1 && rows > 1 {
+        lines[0].split(',').map(str::trim).collect()
+    } else {
+        lines
+            .iter()
+            .map(|l| l.split(',').next().unwrap_or("").trim())
+            .collect()
+    };
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.parse::<f32>()
+                .map_err(|_| format!("answer value {}: `{f}` is not a probability", i + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_bodies_parse_in_halves_with_the_same_values_and_line_numbers() {
+        let row = "0.5,,1e-3, -2 ,3\r\n";
+        let body = row.repeat(20_000);
+        assert!(body.len() > PARALLEL_PARSE_BYTES);
+        let v = parse_csv_rows(&body, 5).unwrap();
+        assert_eq!(v.len(), 100_000);
+        assert_eq!(v[95..100][..1], [0.5]);
+        assert!(v[96].is_nan());
+        assert_eq!(&v[97..100], &[1e-3, -2.0, 3.0]);
+        // An error in the second half names its line in the whole body.
+        let mut bad = body.clone();
+        bad.push_str("1,2,x,4,5\n");
+        assert_eq!(
+            parse_csv_rows(&bad, 5).unwrap_err(),
+            "line 20001, column 3: `x` is not a number"
+        );
+        assert_eq!(
+            parse_csv_rows("1,2\n3,4.5abc\n", 2).unwrap_err(),
+            "line 2, column 2: `4.5abc` is not a number"
+        );
+        assert_eq!(parse_csv_rows("  \n1,2", 2).unwrap(), [1.0, 2.0]);
+    }
+
+    #[test]
+    fn rows_and_scores_round_trip() {
+        let mut out = Vec::new();
+        write_rows(&mut out, &[0.1, f32::NAN, 1.0, 2.5e-8], 2, Some(&[1, 0])).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "1,0.1,\n0,1,0.000000025\n");
+        let text = encode_scores(&[0.25, 1.0], Some(&[0, 1]));
+        assert_eq!(text, "0.25,0\n1,1\n");
+        assert_eq!(decode_scores(&text, 2).unwrap(), [0.25, 1.0]);
+        assert_eq!(decode_scores("0.5,0.25", 2).unwrap(), [0.5, 0.25]);
+        assert!(decode_scores("x", 1).unwrap_err().contains("`x`"));
+    }
+
+    #[test]
+    fn csv_rows_name_line_and_column() {
+        assert_eq!(
+            parse_csv_rows("1,2\n\n3,\n", 2).unwrap()[..3],
+            [1.0, 2.0, 3.0]
+        );
+        assert!(parse_csv_rows("1,2\n3,,\n", 2)
+            .unwrap_err()
+            .contains("line 2: expected 2 fields, got 3"));
+        assert!(parse_csv_rows("1,2\n3,x\n", 2)
+            .unwrap_err()
+            .contains("line 2, column 2: `x`"));
+    }
+}

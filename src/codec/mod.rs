@@ -1,0 +1,21 @@
+//! The wire formats, owned by no stage and used by all that speak them: the server and the
+//! client ([`crate::serve`]), the matrix reader and writer ([`crate::data::FeatureMatrix`]),
+//! the table loader and the preprocessor.
+//!
+//! - [`number`]: the one text form of a number, both ways (shortest `f32` text that reads back
+//!   to the same value; strict, finite parsing with empty = missing);
+//! - [`csv`]: SageMaker's headerless numeric CSV (rows of features, one score per line),
+//!   parsed in parallel parts with errors that name the line and column;
+//! - [`libsvm`]: `[label] index:value ...` rows;
+//! - [`json`]: `{"instances": [...]}` requests and `{"predictions": [...]}` answers.
+//!
+//! A new wire format is a module here, then a content type in the server's handlers and a
+//! serializer in the client.
+
+pub mod csv;
+pub mod json;
+pub mod libsvm;
+pub mod number;
+
+/// SageMaker's payload limit for real-time endpoints: 6 MB.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;

@@ -1,0 +1,101 @@
+//! Numbers as text, both ways: the one writer and the one parser of the crate.
+
+/// One text field read as a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Field {
+    /// Empty (or only spaces): a missing value.
+    Missing,
+    /// A finite number.
+    Number(f64),
+    /// Anything else, `inf` and `NaN` included.
+    Invalid,
+}
+
+/// Read a text field strictly: surrounding spaces are ignored, empty text is missing, and
+/// anything that is not a finite number is [`Field::Invalid`].
+///
+/// ```
+/// use purchase_predict::codec::number::{parse_field, Field};
+/// assert_eq!(parse_field(" 2.5 "), Field::Number(2.5));
+/// assert_eq!(parse_field(""), Field::Missing);
+/// assert_eq!(parse_field("inf"), Field::Invalid);
+/// ```
+pub fn parse_field(text: &str) -> Field {
+    match text.trim() {
+        "" => Field::Missing,
+        t => match t.parse::<f64>() {
+            Ok(x) if x.is_finite() => Field::Number(x),
+            _ => Field::Invalid,
+        },
+    }
+}
+
+/// Writes `f32` values as the shortest decimal text that reads back to the same value, as
+/// `Display` does (`0.1`, `1`, `0.000025`; never an exponent), and nothing for a value that is
+/// not finite (a missing field). Keeps its buffers, so writing millions of values allocates
+/// nothing.
+///
+/// ```
+/// let mut w = purchase_predict::codec::number::F32Text::default();
+/// assert_eq!(w.format(0.1), "0.1");
+/// assert_eq!(w.format(1.0), "1");
+/// assert_eq!(w.format(2.5e-8), "0.000000025");
+/// assert_eq!(w.format(f32::NAN), "");
+/// ```
+#[derive(Default)]
+pub struct F32Text {
+    ryu: ryu::Buffer,
+    slow: String,
+}
+
+impl F32Text {
+    /// The text of `v` (empty when `v` is not finite).
+    pub fn format(&mut self, v: f32) -> &str {
+        if !v.is_finite() {
+            return "";
+        }
+        // ryu and `Display` pick the same shortest digits; they differ only in layout
+        // (`1.0` and `1e-7` against `1` and `0.0000001`), which the slow path handles.
+        let fast = self.ryu.format_finite(v);
+        if fast.contains('e') || fast.ends_with(".0") {
+            use std::fmt::Write as _;
+            self.slow.clear();
+            let _ = write!(self.slow, "{v}");
+            &self.slow
+        } else {
+            fast
+        }
+    }
+
+    /// Append the text of `v` to `out`.
+    pub fn push(&mut self, out: &mut String, v: f32) {
+        out.push_str(self.format(v));
+    }
+
+    /// Append the text of `v` to `out`.
+    pub fn push_bytes(&mut self, out: &mut Vec<u8>, v: f32) {
+        out.extend_from_slice(self.format(v).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_display_and_reads_back_exactly() {
+        let mut w = F32Text::default();
+        for v in [
+            0.1f32,
+            1.0 / 3.0,
+            -2.0,
+            1e-7,
+            123456790.0,
+            f32::MIN_POSITIVE,
+            0.99999994,
+        ] {
+            assert_eq!(w.format(v), v.to_string());
+            assert_eq!(w.format(v).parse::<f32>().unwrap(), v);
+        }
+    }
+}

@@ -1,0 +1,738 @@
+//! Stage 1: load a customer table (CSV or Parquet), pick the target, validate.
+//!
+//! ```no_run
+//! use purchase_predict::data::{load, LoadOptions};
+//! let ds = load("data/customers.csv", &LoadOptions::new("purchased").id("customer_id"))?;
+//! println!("{} rows, {} features, {:.1} % buyers", ds.len(), ds.features.width(),
+//!          100.0 * ds.positive_rate());
+//! # Ok::<(), purchase_predict::Error>(())
+//! ```
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::number::{parse_field, Field};
+use crate::error::{Error, Result};
+use crate::util::files::sha256_file;
+
+/// How to read a table and which column is what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadOptions {
+    /// The 0/1 column to predict (yes/no, true/false, 1/0, any case).
+    pub target: String,
+    /// Field separator; `None` detects `,`, `;`, tab or `|` from the header line.
+    pub delimiter: Option<u8>,
+    /// Columns to leave out (for example the bank data's `duration`, a target leak).
+    pub drop: Vec<String>,
+    /// A column that identifies a customer: kept beside the data, never used as a feature.
+    pub id: Option<String>,
+    /// Columns to treat as numeric whatever their type (every value must parse).
+    pub numeric: Vec<String>,
+    /// Columns to treat as categorical whatever their type (for example integer codes).
+    pub categorical: Vec<String>,
+}
+
+impl LoadOptions {
+    /// Options with a target column and everything else at its default.
+    pub fn new(target: impl Into<String>) -> Self {
+        LoadOptions {
+            target: target.into(),
+            delimiter: None,
+            drop: Vec::new(),
+            id: None,
+            numeric: Vec::new(),
+            categorical: Vec::new(),
+        }
+    }
+
+    /// Set the id column.
+    pub fn id(mut self, column: impl Into<String>) -> Self {
+        self.id = Some(column.into());
+        self
+    }
+
+    /// Add columns to drop.
+    pub fn drop<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.drop.extend(columns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Set the field separator instead of detecting it.
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = Some(delimiter);
+        self
+    }
+
+    /// Declare columns numeric.
+    pub fn numeric<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.numeric.extend(columns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Declare columns categorical.
+    pub fn categorical<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.categorical.extend(columns.into_iter().map(Into::into));
+        self
+    }
+}
+
+/// A loaded, validated table: features, 0/1 labels, optional ids.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// sha256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Feature columns only: numeric columns as numbers, categorical columns as strings.
+    pub features: DataFrame,
+    /// Name of the target column.
+    pub target: String,
+    /// One 0/1 label per row.
+    pub labels: Vec<u8>,
+    /// The id column, if one was named.
+    pub ids: Option<Column>,
+}
+
+impl Dataset {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there are no rows (never the case for a loaded dataset).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Share of rows whose label is 1.
+    pub fn positive_rate(&self) -> f64 {
+        self.labels.iter().map(|&l| l as usize).sum::<usize>() as f64 / self.len().max(1) as f64
+    }
+
+    /// The rows at `indices`, in that order.
+    pub fn take(&self, indices: &[usize]) -> Result<Dataset> {
+        let idx = IdxCa::from_vec(
+            "idx".into(),
+            indices.iter().map(|&i| i as IdxSize).collect(),
+        );
+        let features = self
+            .features
+            .take(&idx)
+            .map_err(|e| Error::polars("selecting rows", e))?;
+        let ids = match &self.ids {
+            Some(c) => Some(
+                c.take(&idx)
+                    .map_err(|e| Error::polars("selecting ids", e))?,
+            ),
+            None => None,
+        };
+        Ok(Dataset {
+            path: self.path.clone(),
+            sha256: self.sha256.clone(),
+            features,
+            target: self.target.clone(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            ids,
+        })
+    }
+}
+
+/// Read a CSV or Parquet file as it is (no target handling). CSV delimiter: given or
+/// detected; quoted fields and CRLF line ends are fine; empty fields read as missing.
+pub fn read_table(path: impl AsRef<Path>, delimiter: Option<u8>) -> Result<DataFrame> {
+    let path = path.as_ref();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.len() == 0 {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+            detail: "0 bytes".into(),
+        });
+    }
+    let df = if is_parquet(path) {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        ParquetReader::new(file)
+            .finish()
+            .map_err(|e| Error::polars(format!("reading {}", path.display()), e))?
+    } else {
+        read_csv(path, delimiter)?
+    };
+    if df.height() == 0 {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+            detail: "no data rows".into(),
+        });
+    }
+    Ok(df)
+}
+
+/// Whether `path` names a Parquet file (`.parquet` or `.pq`); anything else is read as CSV.
+pub fn is_parquet(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()),
+        Some(ref e) if e == "parquet" || e == "pq"
+    )
+}
+
+fn read_csv(path: &Path, delimiter: Option<u8>) -> Result<DataFrame> {
+    let header = first_line(path)?;
+    if header.trim().is_empty() {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+            detail: "no header line".into(),
+        });
+    }
+    let sep = delimiter.unwrap_or_else(|| detect_delimiter(&header));
+    let names = split_header(&header, sep);
+    let mut seen = HashSet::new();
+    let dups: BTreeSet<String> = names
+        .iter()
+        .filter(|n| !seen.insert(n.as_str()))
+        .cloned()
+        .collect();
+    if !dups.is_empty() {
+        return Err(Error::DuplicateColumns {
+            path: path.to_path_buf(),
+            columns: dups.into_iter().collect(),
+        });
+    }
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        // Read every row before choosing a type, so a stray text value late in a numeric
+        // column makes it text (reported below) instead of failing half-way through.
+        .with_infer_schema_length(None)
+        .map_parse_options(|o| o.with_separator(sep).with_quote_char(Some(b'"')))
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .map_err(|e| Error::polars(format!("opening {}", path.display()), e))?
+        .finish()
+        .map_err(|e| Error::polars(format!("reading {}", path.display()), e))?;
+    drop_blank_rows(df)
+}
+
+/// Trailing blank lines (the Kaggle file ends with one) read as all-null rows: drop them.
+fn drop_blank_rows(df: DataFrame) -> Result<DataFrame> {
+    if df.width() == 0 || df.height() == 0 {
+        return Ok(df);
+    }
+    let mut blank = vec![true; df.height()];
+    for c in df.columns() {
+        let nulls = c.is_null();
+        for (b, n) in blank.iter_mut().zip(nulls.iter()) {
+            *b &= n.unwrap_or(false);
+        }
+    }
+    if !blank.iter().any(|&b| b) {
+        return Ok(df);
+    }
+    let keep: BooleanChunked = blank.iter().map(|&b| !b).collect();
+    df.filter(&keep)
+        .map_err(|e| Error::polars("dropping blank lines", e))
+}
+
+fn first_line(path: &Path) -> Result<String> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut line = String::new();
+    BufReader::new(file)
+        .read_line(&mut line)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(line
+        .trim_start_matches('\u{feff}')
+        .trim_end_matches(['\r', '\n'])
+        .to_string())
+}
+
+/// The candidate separator that occurs most often outside quotes in the header line.
+pub fn detect_delimiter(header: &str) -> u8 {
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for b in header.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(i) = candidates.iter().position(|&c| c == b) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let (best, n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, n)| (**n, usize::MAX - i))
+        .expect("four candidates");
+    if *n == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
+}
+
+/// The column names of a CSV header line (quotes removed, names trimmed).
+pub fn split_header(header: &str, sep: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut quoted = false;
+    for b in header.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == sep && !quoted {
+            out.push(String::from_utf8_lossy(&cur).trim().to_string());
+            cur.clear();
+        } else {
+            cur.push(b);
+        }
+    }
+    out.push(String::from_utf8_lossy(&cur).trim().to_string());
+    out
+}
+
+fn column_names(df: &DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Load a table, split off the target (mapped to 0/1) and the id, drop columns, apply the
+/// numeric/categorical declarations, and validate.
+pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
+    let path = path.as_ref();
+    let mut df = read_table(path, options.delimiter)?;
+    let available = column_names(&df);
+    if !available.contains(&options.target) {
+        return Err(Error::TargetNotFound {
+            path: path.to_path_buf(),
+            target: options.target.clone(),
+            available,
+        });
+    }
+    let check = |option: &str, col: &String| -> Result<()> {
+        if available.contains(col) {
+            Ok(())
+        } else {
+            Err(Error::UnknownColumn {
+                option: option.into(),
+                column: col.clone(),
+                available: available.clone(),
+            })
+        }
+    };
+    for c in &options.drop {
+        check("drop", c)?;
+    }
+    if let Some(id) = &options.id {
+        check("id", id)?;
+    }
+    for c in &options.numeric {
+        check("numeric", c)?;
+    }
+    for c in &options.categorical {
+        check("categorical", c)?;
+        if options.numeric.contains(c) {
+            return Err(Error::InvalidSetting {
+                name: c.clone(),
+                reason: "declared both numeric and categorical".into(),
+            });
+        }
+    }
+
+    let target_col = df
+        .column(&options.target)
+        .map_err(|e| Error::polars("target", e))?
+        .clone();
+    let labels = map_target(&options.target, &target_col)?;
+    let ones = labels.iter().filter(|&&l| l == 1).count();
+    if ones == 0 || ones == labels.len() {
+        return Err(Error::SingleClass {
+            target: options.target.clone(),
+            class: if ones == 0 { 0 } else { 1 },
+            rows: labels.len(),
+        });
+    }
+    let ids = match &options.id {
+        Some(id) => Some(df.column(id).map_err(|e| Error::polars("id", e))?.clone()),
+        None => None,
+    };
+    let mut remove: Vec<&str> = vec![options.target.as_str()];
+    remove.extend(options.drop.iter().map(String::as_str));
+    if let Some(id) = &options.id {
+        remove.push(id.as_str());
+    }
+    for name in remove {
+        if df.get_column_index(name).is_some() {
+            df = df.drop(name).map_err(|e| Error::polars("dropping", e))?;
+        }
+    }
+    let features = coerce_types(df, &options.numeric, &options.categorical)?;
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        sha256: sha256_file(path)?,
+        features,
+        target: options.target.clone(),
+        labels,
+        ids,
+    })
+}
+
+/// Map yes/no, true/false, 1/0 (any case, surrounding spaces ignored) to 1/0.
+pub fn map_target(name: &str, column: &Column) -> Result<Vec<u8>> {
+    let s = column
+        .cast(&DataType::String)
+        .map_err(|e| Error::polars(format!("reading target `{name}`"), e))?;
+    let ca = s.str().map_err(|e| Error::polars("target", e))?;
+    let mut labels = Vec::with_capacity(ca.len());
+    let mut bad: BTreeSet<String> = BTreeSet::new();
+    let mut first_row = 0;
+    for (i, v) in ca.iter().enumerate() {
+        let label = v.and_then(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "yes" | "true" | "1" | "1.0" => Some(1u8),
+            "no" | "false" | "0" | "0.0" => Some(0u8),
+            _ => None,
+        });
+        match label {
+            Some(l) => labels.push(l),
+            None => {
+                if bad.is_empty() {
+                    first_row = i + 1;
+                }
+                bad.insert(v.map_or("<missing>".to_string(), |v| format!("{v:?}")));
+                labels.push(0);
+            }
+        }
+    }
+    if !bad.is_empty() {
+        let mut values: Vec<String> = bad.into_iter().take(10).collect();
+        if values.len() == 10 {
+            values.push("...".into());
+        }
+        return Err(Error::BadTargetValues {
+            target: name.into(),
+            values,
+            first_row,
+        });
+    }
+    Ok(labels)
+}
+
+fn is_numeric_dtype(dt: &DataType) -> bool {
+    dt.is_primitive_numeric()
+}
+
+/// Numeric types stay numbers (as f64), text and booleans become categorical strings;
+/// declarations override. A text column whose values are nearly all numbers is reported,
+/// since one stray value silently turned it into a category.
+fn coerce_types(df: DataFrame, numeric: &[String], categorical: &[String]) -> Result<DataFrame> {
+    let mut cols = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        let name = c.name().to_string();
+        let dt = c.dtype().clone();
+        let declared_num = numeric.contains(&name);
+        let declared_cat = categorical.contains(&name);
+        let col = if declared_cat {
+            to_category_strings(c)?
+        } else if is_numeric_dtype(&dt) {
+            c.cast(&DataType::Float64)
+                .map_err(|e| Error::polars(format!("column `{name}`"), e))?
+        } else if dt == DataType::String {
+            let parsed = parse_numeric_strings(c)?;
+            match (declared_num, parsed) {
+                (_, Ok(values)) if declared_num || values.iter().any(Option::is_some) => {
+                    Column::new(name.as_str().into(), values)
+                }
+                (true, Err(bad)) => {
+                    return Err(Error::UnparseableNumeric {
+                        column: name,
+                        row: bad.row,
+                        value: bad.value,
+                        hint: String::new(),
+                    })
+                }
+                (false, Err(bad)) if bad.parsed_share >= 0.95 => {
+                    return Err(Error::UnparseableNumeric {
+                        column: name,
+                        row: bad.row,
+                        value: bad.value,
+                        hint: format!(
+                            " ({:.1} % of its values are numbers); fix the value, or declare the column categorical",
+                            100.0 * bad.parsed_share
+                        ),
+                    })
+                }
+                _ => to_category_strings(c)?,
+            }
+        } else {
+            to_category_strings(c)?
+        };
+        cols.push(col);
+    }
+    DataFrame::new(df.height(), cols).map_err(|e| Error::polars("assembling features", e))
+}
+
+fn to_category_strings(c: &Column) -> Result<Column> {
+    c.cast(&DataType::String)
+        .map_err(|e| Error::polars(format!("column `{}` as text", c.name()), e))
+}
+
+struct BadNumber {
+    row: usize,
+    value: String,
+    parsed_share: f64,
+}
+
+fn parse_numeric_strings(c: &Column) -> Result<Result<Vec<Option<f64>>, BadNumber>> {
+    let ca = c
+        .str()
+        .map_err(|e| Error::polars(format!("column `{}`", c.name()), e))?;
+    let mut out = Vec::with_capacity(ca.len());
+    let mut first_bad: Option<(usize, String)> = None;
+    let (mut ok, mut present) = (0usize, 0usize);
+    for (i, v) in ca.iter().enumerate() {
+        match v.map_or(Field::Missing, parse_field) {
+            Field::Missing => out.push(None),
+            Field::Number(x) => {
+                present += 1;
+                ok += 1;
+                out.push(Some(x));
+            }
+            Field::Invalid => {
+                present += 1;
+                if first_bad.is_none() {
+                    first_bad = Some((i + 1, v.unwrap_or_default().trim().to_string()));
+                }
+                out.push(None);
+            }
+        }
+    }
+    Ok(match first_bad {
+        None => Ok(out),
+        Some((row, value)) => Err(BadNumber {
+            row,
+            value,
+            parsed_share: ok as f64 / present.max(1) as f64,
+        }),
+    })
+}
+
+/// The names of the numeric columns of `df`, in order.
+pub fn numeric_columns(df: &DataFrame) -> Vec<String> {
+    df.columns()
+        .iter()
+        .filter(|c| is_numeric_dtype(c.dtype()))
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+/// The names of the other (categorical) columns of `df`, in order.
+pub fn categorical_columns(df: &DataFrame) -> Vec<String> {
+    df.columns()
+        .iter()
+        .filter(|c| !is_numeric_dtype(c.dtype()))
+        .map(|c| c.name().to_string())
+        .collect()
+}
+
+/// One row per column: name, type, missing values (count and %), distinct values, and the
+/// first value — the "what is in this table" overview of an exploration notebook.
+pub fn describe(df: &DataFrame) -> Result<DataFrame> {
+    let n = df.height().max(1) as f64;
+    let mut names = Vec::new();
+    let mut kinds = Vec::new();
+    let mut missing = Vec::new();
+    let mut missing_pct = Vec::new();
+    let mut distinct = Vec::new();
+    let mut first = Vec::new();
+    for c in df.columns() {
+        names.push(c.name().to_string());
+        kinds.push(if is_numeric_dtype(c.dtype()) {
+            format!("numeric ({})", c.dtype())
+        } else {
+            "categorical".to_string()
+        });
+        let nulls = c.null_count() as u64;
+        missing.push(nulls);
+        missing_pct.push((nulls as f64 / n * 1000.0).round() / 10.0);
+        distinct.push(
+            c.n_unique()
+                .map_err(|e| Error::polars(format!("distinct values of `{}`", c.name()), e))?
+                as u64,
+        );
+        first.push(
+            c.get(0)
+                .map(|v| v.to_string().trim_matches('"').to_string())
+                .unwrap_or_default(),
+        );
+    }
+    DataFrame::new(
+        names.len(),
+        vec![
+            Column::new("column".into(), names),
+            Column::new("type".into(), kinds),
+            Column::new("missing".into(), missing),
+            Column::new("missing %".into(), missing_pct),
+            Column::new("distinct".into(), distinct),
+            Column::new("first value".into(), first),
+        ],
+    )
+    .map_err(|e| Error::polars("column overview", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> PathBuf {
+        let p = dir.path().join(name);
+        std::fs::File::create(&p)
+            .unwrap()
+            .write_all(content.as_bytes())
+            .unwrap();
+        p
+    }
+
+    #[test]
+    fn detects_delimiters_outside_quotes() {
+        assert_eq!(detect_delimiter("a,b,c"), b',');
+        assert_eq!(detect_delimiter("\"a,x\";\"b\";\"c\""), b';');
+        assert_eq!(detect_delimiter("a\tb"), b'\t');
+        assert_eq!(detect_delimiter("single"), b',');
+    }
+
+    #[test]
+    fn reads_semicolon_quoted_crlf_with_trailing_blank_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "t.csv",
+            "\"age\";\"job\";\"y\"\r\n30;\"admin.\";\"no\"\r\n41;\"unknown\";\"YES\"\r\n\r\n",
+        );
+        let ds = load(&p, &LoadOptions::new("y")).unwrap();
+        assert_eq!(ds.labels, vec![0, 1]);
+        assert_eq!(ds.features.width(), 2);
+        assert_eq!(
+            ds.features.column("age").unwrap().dtype(),
+            &DataType::Float64
+        );
+        let job = ds.features.column("job").unwrap();
+        assert_eq!(job.str().unwrap().get(1), Some("unknown"));
+    }
+
+    #[test]
+    fn typed_errors_name_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.csv");
+        assert!(matches!(
+            load(&missing, &LoadOptions::new("y")),
+            Err(Error::FileNotFound { .. })
+        ));
+        let empty = write(&dir, "empty.csv", "");
+        assert!(matches!(
+            load(&empty, &LoadOptions::new("y")),
+            Err(Error::EmptyFile { .. })
+        ));
+        let header_only = write(&dir, "h.csv", "a,y\n");
+        assert!(matches!(
+            load(&header_only, &LoadOptions::new("y")),
+            Err(Error::EmptyFile { .. })
+        ));
+        let ok = write(&dir, "ok.csv", "a,b,y\n1,x,yes\n2,y,no\n");
+        match load(&ok, &LoadOptions::new("target")) {
+            Err(Error::TargetNotFound { available, .. }) => {
+                assert_eq!(available, vec!["a", "b", "y"])
+            }
+            other => panic!("{other:?}"),
+        }
+        let one = write(&dir, "one.csv", "a,y\n1,yes\n2,Yes\n");
+        assert!(matches!(
+            load(&one, &LoadOptions::new("y")),
+            Err(Error::SingleClass {
+                class: 1,
+                rows: 2,
+                ..
+            })
+        ));
+        let dup = write(&dir, "dup.csv", "a,b,a,y\n1,2,3,1\n");
+        match load(&dup, &LoadOptions::new("y")) {
+            Err(Error::DuplicateColumns { columns, .. }) => assert_eq!(columns, vec!["a"]),
+            other => panic!("{other:?}"),
+        }
+        let bad_target = write(&dir, "bt.csv", "a,y\n1,yes\n2,no\n3,maybe\n4,\n");
+        match load(&bad_target, &LoadOptions::new("y")) {
+            Err(e @ Error::BadTargetValues { first_row: 3, .. }) => {
+                let msg = e.to_string();
+                assert!(msg.contains("maybe") && msg.contains("<missing>"), "{msg}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad_num = write(&dir, "bn.csv", "a,b,y\n1,x,1\nzz,y,0\n");
+        match load(&bad_num, &LoadOptions::new("y").numeric(["a"])) {
+            Err(Error::UnparseableNumeric {
+                column, row, value, ..
+            }) => {
+                assert_eq!((column.as_str(), row, value.as_str()), ("a", 2, "zz"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match load(&ok, &LoadOptions::new("y").drop(["nope"])) {
+            Err(Error::UnknownColumn { option, column, .. }) => {
+                assert_eq!((option.as_str(), column.as_str()), ("drop", "nope"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stray_text_value_in_a_numeric_column_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = String::from("a,y\n");
+        for i in 0..100 {
+            s.push_str(&format!("{i},{}\n", i % 2));
+        }
+        s.push_str("n/a?,1\n");
+        let p = write(&dir, "stray.csv", &s);
+        match load(&p, &LoadOptions::new("y")) {
+            Err(Error::UnparseableNumeric { row: 101, hint, .. }) => {
+                assert!(hint.contains("categorical"))
+            }
+            other => panic!("{other:?}"),
+        }
+        // Declared categorical, it loads.
+        let ds = load(&p, &LoadOptions::new("y").categorical(["a"])).unwrap();
+        assert_eq!(ds.features.column("a").unwrap().dtype(), &DataType::String);
+    }
+
+    #[test]
+    fn overrides_drop_and_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "o.csv",
+            "id,code,leak,y\nc1,3,9,true\nc2,4,9,FALSE\nc3,,9,false\n",
+        );
+        let ds = load(
+            &p,
+            &LoadOptions::new("y")
+                .id("id")
+                .drop(["leak"])
+                .categorical(["code"]),
+        )
+        .unwrap();
+        assert_eq!(column_names(&ds.features), vec!["code"]);
+        assert_eq!(
+            ds.features.column("code").unwrap().dtype(),
+            &DataType::String
+        );
+        assert_eq!(ds.labels, vec![1, 0, 0]);
+        assert_eq!(ds.ids.unwrap().str().unwrap().get(2), Some("c3"));
+        let sub = load(&p, &LoadOptions::new("y").id("id"))
+            .unwrap()
+            .take(&[2, 0])
+            .unwrap();
+        assert_eq!(sub.labels, vec![0, 1]);
+        assert_eq!(sub.ids.unwrap().str().unwrap().get(0), Some("c3"));
+    }
+}

@@ -1,0 +1,220 @@
+//! The evaluation report: one self-contained HTML page (charts embedded as PNG data URIs, no
+//! scripts, no external files) with the data summary, the metrics, the confusion matrix, the
+//! evaluation charts and the hyperparameters. `purchase-predict run` and `evaluate` write it
+//! as `DIR/report.html`.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::evaluate::plot::{self, Chart};
+use crate::metrics::{threshold_sweep, Metrics, ThresholdPoint};
+use crate::model::{Hyperparameters, Model};
+use crate::util::files::write_atomically;
+
+/// What the data looked like.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSummary {
+    /// The table the model was trained (or is evaluated) on.
+    pub source: String,
+    pub rows: usize,
+    /// Share of buyers in the evaluated rows.
+    pub positive_rate: f64,
+    pub n_train: Option<usize>,
+    pub n_validation: Option<usize>,
+    /// Rows evaluated.
+    pub n_evaluated: usize,
+    pub n_input_columns: usize,
+    pub n_features: usize,
+}
+
+/// Everything the report shows.
+pub struct ReportInput<'a> {
+    pub title: String,
+    pub data: DataSummary,
+    pub metrics: &'a Metrics,
+    pub best_f1: &'a ThresholdPoint,
+    /// Labels and scores of the evaluated rows.
+    pub labels: &'a [u8],
+    pub scores: &'a [f32],
+    pub model: &'a Model,
+    pub hyperparameters: &'a Hyperparameters,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn img(chart: &Chart) -> String {
+    format!(
+        "<figure><img alt=\"{}\" width=\"{}\" height=\"{}\" src=\"data:image/png;base64,{}\"></figure>\n",
+        escape(&chart.title),
+        chart.width,
+        chart.height,
+        base64::engine::general_purpose::STANDARD.encode(&chart.png)
+    )
+}
+
+fn table(rows: &[(String, String)]) -> String {
+    let mut s = String::from("<table>\n");
+    for (k, v) in rows {
+        s += &format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(k), escape(v));
+    }
+    s + "</table>\n"
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1} %", x * 100.0)
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("n/a".into(), |v| format!("{v:.4}"))
+}
+
+/// The report as one HTML string.
+pub fn render_html(r: &ReportInput) -> Result<String> {
+    let m = r.metrics;
+    let c = &m.confusion;
+    let sweep = threshold_sweep(r.labels, r.scores)?;
+    let charts = [
+        plot::confusion_matrix(c, m.threshold)?,
+        plot::roc(r.labels, r.scores)?,
+        plot::precision_recall(r.labels, r.scores)?,
+        plot::threshold_metrics(&sweep, m.threshold)?,
+        plot::gains(r.labels, r.scores)?,
+        plot::lift(r.labels, r.scores)?,
+        plot::calibration(r.labels, r.scores)?,
+        plot::feature_importance(r.model, 15)?,
+    ];
+    let d = &r.data;
+    let mut data_rows = vec![
+        ("source".to_string(), d.source.clone()),
+        ("rows".to_string(), d.rows.to_string()),
+    ];
+    if let (Some(t), Some(v)) = (d.n_train, d.n_validation) {
+        data_rows.push(("train / validation".into(), format!("{t} / {v}")));
+    }
+    data_rows.extend([
+        ("evaluated rows".to_string(), d.n_evaluated.to_string()),
+        ("buyers among them".to_string(), pct(d.positive_rate)),
+        (
+            "input columns → model features".to_string(),
+            format!("{} → {}", d.n_input_columns, d.n_features),
+        ),
+        ("boosting rounds".to_string(), r.model.rounds.to_string()),
+    ]);
+    let metric_rows = vec![
+        ("threshold".to_string(), format!("{:.2}", m.threshold)),
+        ("accuracy".to_string(), format!("{:.4}", m.accuracy)),
+        ("precision".to_string(), format!("{:.4}", m.precision)),
+        ("recall".to_string(), format!("{:.4}", m.recall)),
+        ("F1".to_string(), format!("{:.4}", m.f1)),
+        ("ROC AUC".to_string(), opt(m.roc_auc)),
+        ("PR AUC (average precision)".to_string(), opt(m.pr_auc)),
+        ("log loss".to_string(), format!("{:.4}", m.log_loss)),
+        (
+            "negative predictive value".to_string(),
+            format!("{:.4}", m.negative_predictive_value),
+        ),
+        (
+            "best F1".to_string(),
+            format!(
+                "{:.4} at threshold {:.2}",
+                r.best_f1.f1, r.best_f1.threshold
+            ),
+        ),
+    ];
+    let confusion_rows = vec![
+        (
+            "true negatives (no, predicted no)".to_string(),
+            c.tn.to_string(),
+        ),
+        (
+            "false positives (no, predicted buy)".to_string(),
+            c.fp.to_string(),
+        ),
+        (
+            "false negatives (buy, predicted no)".to_string(),
+            c.fn_.to_string(),
+        ),
+        (
+            "true positives (buy, predicted buy)".to_string(),
+            c.tp.to_string(),
+        ),
+    ];
+    let hp =
+        serde_json::to_value(r.hyperparameters).map_err(|e| Error::json("hyperparameters", e))?;
+    let hp_rows: Vec<(String, String)> = hp
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => "default".into(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), text)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut html = String::new();
+    html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    html += &format!("<title>{}</title>\n", escape(&r.title));
+    html += "<style>\n\
+        body { font-family: 'DejaVu Sans', Verdana, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }\n\
+        h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ddd; }\n\
+        table { border-collapse: collapse; margin: 0.5em 0; }\n\
+        th, td { text-align: left; padding: 0.25em 1em 0.25em 0; border-bottom: 1px solid #eee; }\n\
+        th { font-weight: normal; color: #555; }\n\
+        figure { margin: 1em 0; } img { max-width: 100%; height: auto; border: 1px solid #eee; }\n\
+        .grid { display: flex; flex-wrap: wrap; gap: 2em; }\n\
+        </style>\n</head>\n<body>\n";
+    html += &format!("<h1>{}</h1>\n", escape(&r.title));
+    html += &format!(
+        "<p>Generated by purchase-predict {} on {}.</p>\n",
+        env!("CARGO_PKG_VERSION"),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    html += "<div class=\"grid\">\n<section>\n<h2>Data</h2>\n";
+    html += &table(&data_rows);
+    html += "</section>\n<section>\n<h2>Metrics</h2>\n";
+    html += &table(&metric_rows);
+    html += "</section>\n</div>\n<h2>Confusion matrix</h2>\n";
+    html += &table(&confusion_rows);
+    html += &img(&charts[0]);
+    html += "<h2>Ranking quality</h2>\n";
+    for chart in &charts[1..3] {
+        html += &img(chart);
+    }
+    html += "<h2>Choosing the threshold</h2>\n";
+    html += &img(&charts[3]);
+    html += "<h2>Whom to call: gains and lift</h2>\n";
+    for chart in &charts[4..6] {
+        html += &img(chart);
+    }
+    html += "<h2>Calibration</h2>\n";
+    html += &img(&charts[6]);
+    html += "<h2>Feature importance</h2>\n";
+    html += &img(&charts[7]);
+    html += "<h2>Hyperparameters</h2>\n";
+    html += &table(&hp_rows);
+    html += "</body>\n</html>\n";
+    Ok(html)
+}
+
+/// Render and write the report atomically.
+pub fn write_report(path: impl AsRef<Path>, r: &ReportInput) -> Result<()> {
+    let path = path.as_ref();
+    let html = render_html(r)?;
+    write_atomically(path, |w| {
+        w.write_all(html.as_bytes()).map_err(|e| Error::io(path, e))
+    })
+}

@@ -1,0 +1,16 @@
+//! Stage 5: use a model — a local real-time endpoint with the contract of SageMaker's XGBoost
+//! container ([`server`]: configuration and lifecycle; its routes, the model it holds and its
+//! Prometheus counters in private modules beside it), the client that sends customers to any endpoint
+//! ([`predictor`], over [`http`] or SageMaker's InvokeEndpoint), and streaming batch scoring of whole files ([`batch`]).
+
+pub mod batch;
+mod handlers;
+pub mod http;
+mod model;
+pub mod predictor;
+pub mod server;
+mod stats;
+
+pub use http::HttpEndpoint;
+pub use predictor::Predictor;
+pub use server::{BackgroundServer, Server, ServerConfig};

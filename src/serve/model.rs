@@ -1,0 +1,55 @@
+//! The model as the server holds it: the artifact, plus what makes small and large requests
+//! fast.
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::model::artifact::Artifact;
+use crate::model::forest::Forest;
+use crate::model::Model;
+
+/// The artifact, plus what makes small and large requests fast:
+/// - `forest`: the trees evaluated in Rust (verified against libxgboost at load), for small
+///   requests, where libxgboost's ~20 µs per call would be most of the work;
+/// - `single_thread`: a copy of the booster with `nthread=1`, for the parallel parts of
+///   large CSV requests (one part per core) and small requests when there is no forest.
+pub(super) struct Loaded {
+    pub(super) artifact: Artifact,
+    pub(super) single_thread: Model,
+    pub(super) forest: Option<Forest>,
+}
+
+impl Loaded {
+    pub(super) fn load(path: &Path) -> Result<Loaded> {
+        let artifact = Artifact::load(path)?;
+        let json = artifact.model.to_bytes()?;
+        let mut single_thread = Model::from_bytes(&json, artifact.manifest.feature_names.clone())?;
+        single_thread.set_threads(1)?;
+        let forest = Forest::from_xgboost_json(&json)
+            .and_then(|f| f.verify(artifact.model.booster(), 1000).map(|()| f));
+        let forest = match forest {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::warn!("small requests will use libxgboost: {e}");
+                None
+            }
+        };
+        Ok(Loaded {
+            artifact,
+            single_thread,
+            forest,
+        })
+    }
+
+    /// Score rows with the forest when there is one and the request is small.
+    pub(super) fn predict(&self, x: &[f32], small: bool) -> std::result::Result<Vec<f32>, String> {
+        let n = self.artifact.manifest.feature_names.len();
+        let rows = x.len() / n.max(1);
+        match (&self.forest, small) {
+            (Some(f), true) => f.predict(x, rows),
+            (None, true) => self.single_thread.booster().predict_dense(x, rows, n),
+            (_, false) => self.artifact.model.booster().predict_dense(x, rows, n),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
