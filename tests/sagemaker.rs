@@ -1042,8 +1042,8 @@ async fn tuning_jobs_table_reads_every_page() {
     assert_eq!(calls[0].1["HyperParameterTuningJobName"], "t");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
+/// The prepared demo splits, a local session in a fresh folder, and its train channel.
+async fn local_session() -> (tempfile::TempDir, tempfile::TempDir, Session, Location) {
     let (out, _) = prepared();
     let dir = tempfile::tempdir().unwrap();
     let session = Session::local(dir.path().join("work"));
@@ -1051,6 +1051,12 @@ async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
         .upload_data(out.path().join("train.csv"), "data/train")
         .await
         .unwrap();
+    (out, dir, session, train)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
+    let (out, dir, session, train) = local_session().await;
     let validation = session
         .upload_data(out.path().join("validation.csv"), "data/validation")
         .await
@@ -1122,13 +1128,7 @@ async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_artifact_has_the_same_manifest_whichever_backend_trained_it() {
-    let (out, _) = prepared();
-    let dir = tempfile::tempdir().unwrap();
-    let session = Session::local(dir.path().join("work"));
-    let train = session
-        .upload_data(out.path().join("train.csv"), "data/train")
-        .await
-        .unwrap();
+    let (_out, _dir, session, train) = local_session().await;
     let channels = Channels::new(train);
     let hp = Hyperparameters {
         num_round: 10,
