@@ -65,17 +65,67 @@ ensure_mold() {
     fi
 }
 
-# nbclient in a virtual environment, and the evcxr kernel registered with Jupyter.
+# Jupyter in the project's venv: nbclient for the headless runner, JupyterLab for scripts/lab.sh
+# and Selenium for the browser check (notebooks/requirements.txt pins them all), and the
+# "Rust (purchase-predict)" kernel registered in that venv: evcxr with this checkout's settings
+# (configure_evcxr) in its environment, so a kernel JupyterLab starts gets them too.
 ensure_jupyter() {
     local venv="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-jupyter"
-    if ! "$venv/bin/python" -c 'import nbclient, nbformat' 2>/dev/null; then
-        echo "== creating $venv with nbclient"
+    if ! "$venv/bin/python" -c 'import nbclient, nbformat, jupyterlab, selenium' 2>/dev/null \
+        || ! cmp -s notebooks/requirements.txt "$venv/requirements.txt"; then
+        echo "== installing Jupyter (nbclient, JupyterLab, Selenium) into $venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --disable-pip-version-check -r notebooks/requirements.txt
+        cp notebooks/requirements.txt "$venv/requirements.txt"
     fi
     export PURCHASE_PREDICT_JUPYTER_PYTHON="$venv/bin/python"
-    if ! "$venv/bin/python" -c 'import jupyter_client.kernelspec as k, sys; sys.exit("rust" not in k.find_kernel_specs())'; then
-        evcxr_jupyter --install >/dev/null
+    # No news or update checks: these machines reach no such server, and the question is noise.
+    mkdir -p "$venv/share/jupyter/lab/settings"
+    echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' \
+        > "$venv/share/jupyter/lab/settings/overrides.json"
+    local kernel="$venv/share/jupyter/kernels/purchase-predict"
+    mkdir -p "$kernel"
+    cat > "$kernel/kernel.json" <<JSON
+{
+  "argv": ["$(command -v evcxr_jupyter)", "--control_file", "{connection_file}"],
+  "display_name": "Rust (purchase-predict)",
+  "language": "rust",
+  "interrupt_mode": "message",
+  "env": {
+    "EVCXR_CONFIG_DIR": "$PWD/target/notebooks/config",
+    "EVCXR_TMPDIR": "$PWD/target/notebooks/tmp",
+    "OMP_WAIT_POLICY": "passive"
+  }
+}
+JSON
+}
+
+# The evcxr settings of every notebook kernel, headless or in JupyterLab: one build folder
+# (target/notebooks/tmp), opt-level 0 (notebooks/evcxr.toml), a 4 GB compilation cache, mold,
+# cargo offline, and the crate imported once at kernel start as `purchase_predict`: the
+# shared-library facade notebooks/kernel, with the AWS SDK only when
+# PURCHASE_PREDICT_BACKEND=sagemaker (the one setting; no notebook changes).
+configure_evcxr() {
+    export PURCHASE_PREDICT_BACKEND="${PURCHASE_PREDICT_BACKEND:-local}"
+    local config="$PWD/target/notebooks/config" features=""
+    mkdir -p "$config" "$PWD/target/notebooks/tmp"
+    cp notebooks/evcxr.toml "$config/evcxr.toml"
+    case "$PURCHASE_PREDICT_BACKEND" in
+        sagemaker) features=', features = ["sagemaker"]' ;;
+        local) ;;
+        *) echo "PURCHASE_PREDICT_BACKEND must be local or sagemaker, not '$PURCHASE_PREDICT_BACKEND'" >&2; return 1 ;;
+    esac
+    printf ':cache 4000\n:linker mold\n:offline 1\n:dep purchase_predict = { package = "purchase-predict-kernel", path = "%s/notebooks/kernel"%s }\n' \
+        "$PWD" "$features" > "$config/init.evcxr"
+    export EVCXR_CONFIG_DIR="$config" EVCXR_TMPDIR="$PWD/target/notebooks/tmp"
+    # Offline resolution needs the crates in cargo's cache: fetch them once (a no-op when present).
+    cargo fetch --locked >/dev/null
+}
+
+# chromedriver (Debian's, matching its Chromium) for the browser check of JupyterLab.
+ensure_chromedriver() {
+    if ! command -v chromedriver >/dev/null 2>&1; then
+        apt_install chromium-driver "the JupyterLab browser check"
     fi
 }
 

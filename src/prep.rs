@@ -173,14 +173,9 @@ impl Preprocessor {
         let mut values = vec![0f32; nrows * ncols];
         let mut offset = 0;
         for t in &self.columns {
-            // A scan, not polars' hashed schema cache (see `plot::column` on evcxr).
-            let col = df
-                .columns()
-                .iter()
-                .find(|c| c.name().as_str() == t.name())
-                .ok_or_else(|| Error::MissingColumns {
-                    columns: vec![t.name().to_string()],
-                })?;
+            let col = df.column(t.name()).map_err(|_| Error::MissingColumns {
+                columns: vec![t.name().to_string()],
+            })?;
             match t {
                 ColumnTransform::Numeric {
                     median,

@@ -3,23 +3,18 @@
 use super::drawing::*;
 use super::*;
 
-/// The column called `name`, found by a scan of the names rather than polars' hashed schema
-/// cache: in an evcxr notebook each cell links its own copy of polars, and a schema cached
-/// by one cell's copy hashes names differently from another's (a lookup of a column that is
-/// there fails).
+/// The column called `name`, or an error listing the table's columns. (Notebook cells link the
+/// crate as one shared library, so polars' hashed schema cache is the same in every cell.)
 pub(super) fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a polars::prelude::Column> {
-    df.columns()
-        .iter()
-        .find(|c| c.name().as_str() == name)
-        .ok_or_else(|| Error::UnknownColumn {
-            option: "chart".into(),
-            column: name.to_string(),
-            available: df
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        })
+    df.column(name).map_err(|_| Error::UnknownColumn {
+        option: "chart".into(),
+        column: name.to_string(),
+        available: df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    })
 }
 
 pub(super) fn check_labels(df: &DataFrame, labels: &[u8]) -> Result<()> {
