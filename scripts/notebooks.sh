@@ -17,6 +17,7 @@ source scripts/setup.sh
 ensure_libxgboost
 ensure_mold
 ensure_evcxr
+ensure_rust_src
 ensure_jupyter
 ensure_chromium
 ensure_chromedriver

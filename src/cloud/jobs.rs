@@ -131,6 +131,13 @@ impl Estimator {
         self.preprocessor = Some(p);
         self
     }
+
+    /// How long [`Estimator::fit`] waits for a SageMaker job: `wait_timeout`, or the max
+    /// runtime plus an hour for queueing, start-up and upload.
+    pub fn timeout(&self) -> Duration {
+        self.wait_timeout
+            .unwrap_or(self.max_runtime + Duration::from_secs(3600))
+    }
 }
 
 impl Check for Estimator {
@@ -175,15 +182,6 @@ impl Check for Estimator {
         }
         let probe = unique_name(&self.base_job_name, 63);
         check_name("training job", &probe, 63)
-    }
-}
-
-impl Estimator {
-    /// How long [`Estimator::fit`] waits for a SageMaker job: `wait_timeout`, or the max
-    /// runtime plus an hour for queueing, start-up and upload.
-    pub fn timeout(&self) -> Duration {
-        self.wait_timeout
-            .unwrap_or(self.max_runtime + Duration::from_secs(3600))
     }
 }
 

@@ -256,6 +256,23 @@ impl Hyperparameters {
         }
         Ok(())
     }
+
+    /// Threads that training will use.
+    pub fn threads(&self) -> usize {
+        self.nthread.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+
+    /// As SageMaker's `HyperParameters` map (all values text; unset ones left out).
+    pub fn to_sagemaker(&self) -> BTreeMap<String, String> {
+        PARAMS
+            .iter()
+            .filter_map(|p| (p.get)(self).map(|v| (p.name.to_string(), v)))
+            .collect()
+    }
 }
 
 impl Check for Hyperparameters {
@@ -316,24 +333,5 @@ impl Check for Hyperparameters {
             return Err(invalid("nthread", 0, "must be ≥ 1"));
         }
         Ok(())
-    }
-}
-
-impl Hyperparameters {
-    /// Threads that training will use.
-    pub fn threads(&self) -> usize {
-        self.nthread.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-    }
-
-    /// As SageMaker's `HyperParameters` map (all values text; unset ones left out).
-    pub fn to_sagemaker(&self) -> BTreeMap<String, String> {
-        PARAMS
-            .iter()
-            .filter_map(|p| (p.get)(self).map(|v| (p.name.to_string(), v)))
-            .collect()
     }
 }

@@ -242,6 +242,46 @@ impl TunerConfig {
         self.base = base;
         self
     }
+
+    pub(super) fn dims(&self) -> usize {
+        self.ranges.values().map(ParameterRange::dims).sum()
+    }
+
+    pub(super) fn decode(&self, u: &[f64]) -> BTreeMap<String, String> {
+        let mut at = 0;
+        self.ranges
+            .iter()
+            .map(|(name, r)| {
+                let d = r.dims();
+                let v = r.decode(&u[at..at + d]);
+                at += d;
+                (name.clone(), v)
+            })
+            .collect()
+    }
+
+    /// The point a set of values maps to (snapping integers and categories to their cells).
+    pub(super) fn encode(&self, values: &BTreeMap<String, String>) -> Vec<f64> {
+        self.ranges
+            .iter()
+            .flat_map(|(name, r)| r.encode(&values[name]))
+            .collect()
+    }
+
+    pub(super) fn random_point(&self, rng: &mut Rng) -> Vec<f64> {
+        self.ranges.values().flat_map(|r| r.random(rng)).collect()
+    }
+
+    /// The hyperparameters of a trial: the base with the tuned values set.
+    pub fn hyperparameters(&self, values: &BTreeMap<String, String>) -> Result<Hyperparameters> {
+        let mut hp = self.base.clone();
+        for (k, v) in values {
+            hp.set(k, v)?;
+        }
+        hp.eval_metric = vec![self.objective.eval_metric().to_string()];
+        hp.check_ref()?;
+        Ok(hp)
+    }
 }
 
 impl Check for TunerConfig {
@@ -296,47 +336,5 @@ impl Check for TunerConfig {
             }
         }
         self.base.check_ref()
-    }
-}
-
-impl TunerConfig {
-    pub(super) fn dims(&self) -> usize {
-        self.ranges.values().map(ParameterRange::dims).sum()
-    }
-
-    pub(super) fn decode(&self, u: &[f64]) -> BTreeMap<String, String> {
-        let mut at = 0;
-        self.ranges
-            .iter()
-            .map(|(name, r)| {
-                let d = r.dims();
-                let v = r.decode(&u[at..at + d]);
-                at += d;
-                (name.clone(), v)
-            })
-            .collect()
-    }
-
-    /// The point a set of values maps to (snapping integers and categories to their cells).
-    pub(super) fn encode(&self, values: &BTreeMap<String, String>) -> Vec<f64> {
-        self.ranges
-            .iter()
-            .flat_map(|(name, r)| r.encode(&values[name]))
-            .collect()
-    }
-
-    pub(super) fn random_point(&self, rng: &mut Rng) -> Vec<f64> {
-        self.ranges.values().flat_map(|r| r.random(rng)).collect()
-    }
-
-    /// The hyperparameters of a trial: the base with the tuned values set.
-    pub fn hyperparameters(&self, values: &BTreeMap<String, String>) -> Result<Hyperparameters> {
-        let mut hp = self.base.clone();
-        for (k, v) in values {
-            hp.set(k, v)?;
-        }
-        hp.eval_metric = vec![self.objective.eval_metric().to_string()];
-        hp.check_ref()?;
-        Ok(hp)
     }
 }
