@@ -14,12 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-ensure_libxgboost
-ensure_mold
-ensure_evcxr
-ensure_rust_src
-ensure_jupyter
-configure_evcxr
+prepare_notebook_kernel
 echo "== building the notebooks' crate in the kernel (backend: $PURCHASE_PREDICT_BACKEND)"
 "$PURCHASE_PREDICT_JUPYTER_PYTHON" scripts/run_notebooks.py --warm-up
 port="${PURCHASE_PREDICT_LAB_PORT:-8888}"

@@ -14,14 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-ensure_libxgboost
-ensure_mold
-ensure_evcxr
-ensure_rust_src
-ensure_jupyter
+prepare_notebook_kernel
 ensure_chromium
 ensure_chromedriver
-configure_evcxr
 "$PURCHASE_PREDICT_JUPYTER_PYTHON" scripts/run_notebooks.py "$@"
 if [ $# -eq 0 ]; then
     "$PURCHASE_PREDICT_JUPYTER_PYTHON" scripts/browser_check.py

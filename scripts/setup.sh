@@ -135,6 +135,16 @@ configure_evcxr() {
     cargo fetch --locked >/dev/null
 }
 
+# Everything a notebook kernel needs, headless or in JupyterLab, installed and configured.
+prepare_notebook_kernel() {
+    ensure_libxgboost
+    ensure_mold
+    ensure_evcxr
+    ensure_rust_src
+    ensure_jupyter
+    configure_evcxr
+}
+
 # chromedriver (Debian's, matching its Chromium) for the browser check of JupyterLab.
 ensure_chromedriver() {
     if ! command -v chromedriver >/dev/null 2>&1; then
