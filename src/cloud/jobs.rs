@@ -257,12 +257,14 @@ impl TrainingJob {
             return Artifact::load(&path);
         }
         let booster = read_sagemaker_model(&path)?;
-        let features = crate::model::xgboost::Booster::from_bytes(&booster)?.num_features()?;
-        let preprocessor = preprocessor
-            .or_else(|| self.preprocessor.clone())
-            .unwrap_or_else(|| {
-                Preprocessor::identity(&(0..features).map(|j| format!("f{j}")).collect::<Vec<_>>())
-            });
+        let preprocessor = match preprocessor.or_else(|| self.preprocessor.clone()) {
+            Some(p) => p,
+            // Without one, the booster says how many features it takes.
+            None => {
+                let n = crate::model::xgboost::Booster::from_bytes(&booster)?.num_features()?;
+                Preprocessor::identity(&(0..n).map(|j| format!("f{j}")).collect::<Vec<_>>())
+            }
+        };
         let model = Model::from_bytes(&booster, preprocessor.feature_names.clone())?;
         Ok(self.assemble(model, Some(preprocessor), 0))
     }

@@ -11,7 +11,17 @@ const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
 /// Parse CSV rows of `n` numbers (empty = missing, blank lines skipped). Errors name the
 /// 1-based line and column. Large bodies are parsed in parallel parts.
 pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String> {
-    parse_csv_in_parts(text.as_bytes(), n, Ok)
+    parse_csv_in_parts(text.as_bytes(), n, 0, Ok)
+}
+
+/// [`parse_csv_rows`] for a chunk of a larger file that starts after `lines_before` lines:
+/// errors name the line in the whole file.
+pub fn parse_csv_rows_after(
+    text: &str,
+    n: usize,
+    lines_before: usize,
+) -> std::result::Result<Vec<f32>, String> {
+    parse_csv_in_parts(text.as_bytes(), n, lines_before, Ok)
 }
 
 /// Cut `bytes` into up to `parts` pieces of about equal size, each ending after a newline.
@@ -34,10 +44,11 @@ fn split_at_lines(bytes: &[u8], parts: usize) -> Vec<&[u8]> {
 
 /// Parse CSV rows in parts (one per core for large bodies, else one), apply `each` to each
 /// part's values, and concatenate the results in order. Errors name the line in the whole
-/// body.
+/// body, counting `lines_before` lines ahead of it.
 pub fn parse_csv_in_parts<F>(
     bytes: &[u8],
     n: usize,
+    lines_before: usize,
     each: F,
 ) -> std::result::Result<Vec<f32>, String>
 where
@@ -53,7 +64,7 @@ where
         rayon::current_num_threads().clamp(1, bytes.len() / (PARALLEL_PARSE_BYTES / 2))
     };
     if parts == 1 {
-        return run(bytes).map_err(|(csv, other)| csv.map_or(other, |e| e.message(0)));
+        return run(bytes).map_err(|(csv, other)| csv.map_or(other, |e| e.message(lines_before)));
     }
     let pieces = split_at_lines(bytes, parts);
     let results: Vec<_> = {
@@ -61,7 +72,7 @@ where
         pieces.par_iter().map(|p| run(p)).collect()
     };
     let mut out = Vec::with_capacity(results.iter().flatten().map(Vec::len).sum());
-    let mut lines_before = 0;
+    let mut lines_before = lines_before;
     for (piece, r) in pieces.iter().zip(results) {
         match r {
             Ok(v) => out.extend_from_slice(&v),

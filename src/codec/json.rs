@@ -22,14 +22,23 @@ pub enum Cell<'a> {
     Text(&'a str),
 }
 
-/// Encode one instance: `{"name": value, ...}` with `names` and `cells` side by side.
-pub fn encode_instance<'a>(names: &[String], cells: impl IntoIterator<Item = Cell<'a>>) -> Vec<u8> {
+/// The names of an instance's fields as JSON strings, encoded once for all rows.
+pub fn encode_keys(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| Value::String(n.clone()).to_string())
+        .collect()
+}
+
+/// Encode one instance: `{"name": value, ...}` with `keys` (from [`encode_keys`]) and `cells`
+/// side by side.
+pub fn encode_instance<'a>(keys: &[String], cells: impl IntoIterator<Item = Cell<'a>>) -> Vec<u8> {
     let mut out = vec![b'{'];
-    for (j, (name, cell)) in names.iter().zip(cells).enumerate() {
+    for (j, (key, cell)) in keys.iter().zip(cells).enumerate() {
         if j > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(Value::String(name.clone()).to_string().as_bytes());
+        out.extend_from_slice(key.as_bytes());
         out.push(b':');
         match cell {
             Cell::Null => out.extend_from_slice(b"null"),
@@ -158,7 +167,7 @@ mod tests {
         let names = vec!["age".to_string(), "job".to_string(), "x".to_string()];
         let mut body = INSTANCES_PREFIX.to_vec();
         body.extend(encode_instance(
-            &names,
+            &encode_keys(&names),
             [Cell::Number("41"), Cell::Text("a \"b\""), Cell::Null],
         ));
         body.extend_from_slice(INSTANCES_SUFFIX);

@@ -608,13 +608,8 @@ pub fn transform_file(
             if lines == 0 {
                 return Ok(());
             }
-            let values = csv::parse_csv_rows(&chunk, n).map_err(|m| {
-                Error::Shape(format!(
-                    "{}: {}",
-                    input.display(),
-                    shift_line(&m, lines_before)
-                ))
-            })?;
+            let values = csv::parse_csv_rows_after(&chunk, n, lines_before)
+                .map_err(|m| Error::Shape(format!("{}: {m}", input.display())))?;
             let x = crate::data::FeatureMatrix {
                 names: artifact.model.feature_names.clone(),
                 nrows: values.len() / n.max(1),
@@ -628,16 +623,4 @@ pub fn transform_file(
         }
     })?;
     Ok(rows)
-}
-
-/// A parse message's `line N` as a line of the whole file, `lines_before` lines further on.
-fn shift_line(message: &str, lines_before: usize) -> String {
-    let Some(rest) = message.strip_prefix("line ") else {
-        return message.to_string();
-    };
-    let digits = rest.chars().take_while(char::is_ascii_digit).count();
-    match rest[..digits].parse::<usize>() {
-        Ok(line) => format!("line {}{}", line + lines_before, &rest[digits..]),
-        Err(_) => message.to_string(),
-    }
 }

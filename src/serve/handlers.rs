@@ -248,7 +248,7 @@ fn score(
         }
         Input::Csv => {
             let single = loaded.single_thread.booster();
-            let scores = csv::parse_csv_in_parts(text.as_bytes(), n, |x| {
+            let scores = csv::parse_csv_in_parts(text.as_bytes(), n, 0, |x| {
                 single
                     .predict_dense(&x, x.len() / n.max(1), n)
                     .map_err(|e| e.to_string())

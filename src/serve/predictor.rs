@@ -230,10 +230,11 @@ impl Serializer for JsonSerializer {
         };
         let cells = frame_cells(df)?;
         let names: Vec<String> = cells.iter().map(|(name, _, _)| name.clone()).collect();
+        let keys = codec::json::encode_keys(&names);
         Ok((0..df.height())
             .map(|i| {
                 codec::json::encode_instance(
-                    &names,
+                    &keys,
                     cells
                         .iter()
                         .map(|(_, numeric, vals)| match vals[i].as_deref() {
