@@ -12,7 +12,13 @@
 //! Only `xgboost-model` sits at the top: SageMaker's XGBoost container tries to load *every*
 //! top-level file of the model directory as a booster, so our extras live one folder down,
 //! where it does not look. Loading checks each member against the sha256 in the manifest;
-//! a truncated or corrupt archive is an [`Error::CorruptArtifact`].
+//! a truncated or corrupt archive is an [`Error::CorruptArtifact`]. The checksums catch
+//! damage, not tampering: whoever rewrites a member can rewrite the manifest too.
+//!
+//! Archives are read with bounds: only the three members above are kept, each under its cap
+//! ([`MAX_MODEL_MEMBER_BYTES`], [`MAX_PREPROCESSOR_MEMBER_BYTES`], [`MAX_MANIFEST_MEMBER_BYTES`])
+//! checked before it is read; other members are skipped without being kept; no allocation
+//! follows a size a header claims; the stream stops at [`MAX_ARCHIVE_BYTES`].
 //!
 //! ```no_run
 //! use purchase_predict::model::artifact::Artifact;
@@ -181,8 +187,7 @@ impl Artifact {
     /// Read and verify a `model.tar.gz` written by [`Artifact::save`].
     pub fn load(path: impl AsRef<Path>) -> Result<Artifact> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let members = read_members(path, &bytes)?;
+        let members = read_members(path, &[MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER])?;
         let get = |name: &str| {
             members
                 .get(name)
@@ -237,8 +242,7 @@ impl Artifact {
 /// (the booster alone, in XGBoost's legacy binary or JSON format).
 pub fn read_sagemaker_model(path: impl AsRef<Path>) -> Result<Vec<u8>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let mut members = read_members(path, &bytes)?;
+    let mut members = read_members(path, &[MODEL_MEMBER])?;
     members.remove(MODEL_MEMBER).ok_or_else(|| {
         corrupt(
             path,
@@ -301,10 +305,62 @@ impl Artifact {
     }
 }
 
-/// Every regular-file member of a gzipped tar, by normalised name (no leading `./`).
-fn read_members(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
-    let mut archive = tar::Archive::new(GzDecoder::new(bytes));
+/// The largest `xgboost-model` member an archive may hold (1 GiB: a booster of 100 rounds of
+/// depth 5 is under 1 MB; one of 10,000 deep trees a few hundred MB).
+pub const MAX_MODEL_MEMBER_BYTES: u64 = 1 << 30;
+/// The largest `purchase-predict/preprocessor.json` (64 MiB: ours are a few KB, plus the
+/// category names of the data).
+pub const MAX_PREPROCESSOR_MEMBER_BYTES: u64 = 64 << 20;
+/// The largest `purchase-predict/manifest.json` (16 MiB: ours are a few KB).
+pub const MAX_MANIFEST_MEMBER_BYTES: u64 = 16 << 20;
+/// The most bytes the archive may decompress to, members skipped included (2 GiB): past it
+/// the archive is refused rather than read to its end.
+pub const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
+
+/// The members the format defines and the most bytes each may hold.
+const MEMBER_CAPS: [(&str, u64); 3] = [
+    (MODEL_MEMBER, MAX_MODEL_MEMBER_BYTES),
+    (PREPROCESSOR_MEMBER, MAX_PREPROCESSOR_MEMBER_BYTES),
+    (MANIFEST_MEMBER, MAX_MANIFEST_MEMBER_BYTES),
+];
+
+/// Counts the bytes the decoder hands to the tar reader, and stops them at a cap.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read >= self.cap {
+            return Err(std::io::Error::other(format!(
+                "the archive decompresses to more than {} bytes, the most an artifact may hold",
+                self.cap
+            )));
+        }
+        let room = (self.cap - self.read).min(buf.len() as u64) as usize;
+        let n = self.inner.read(&mut buf[..room])?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// The members of a gzipped tar that the format defines ([`MODEL_MEMBER`],
+/// [`PREPROCESSOR_MEMBER`], [`MANIFEST_MEMBER`]; `wanted` picks among them), by normalised
+/// name (no leading `./`). Bounded: a member over its cap is refused before it is read, other
+/// members are skipped without being kept, nothing is allocated by a size a header claims,
+/// and the whole stream stops at [`MAX_ARCHIVE_BYTES`].
+fn read_members(path: &Path, wanted: &[&str]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let decoder = GzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut archive = tar::Archive::new(Capped {
+        inner: decoder,
+        read: 0,
+        cap: MAX_ARCHIVE_BYTES,
+    });
     let mut out = BTreeMap::new();
+    let mut files = 0usize;
     let entries = archive
         .entries()
         .map_err(|e| corrupt(path, format!("not a gzipped tar: {e}")))?;
@@ -313,24 +369,48 @@ fn read_members(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> 
         if !entry.header().entry_type().is_file() {
             continue;
         }
+        files += 1;
         let name: PathBuf = entry
             .path()
             .map_err(|e| corrupt(path, format!("bad member name: {e}")))?
             .into_owned();
         let name = name.to_string_lossy().trim_start_matches("./").to_string();
-        let mut data = Vec::with_capacity(entry.size() as usize);
-        entry
+        let Some(&(_, cap)) = MEMBER_CAPS
+            .iter()
+            .find(|(n, _)| *n == name && wanted.contains(n))
+        else {
+            // Not ours (or not asked for): the tar reader skips its bytes without keeping them.
+            continue;
+        };
+        let claimed = entry.size();
+        if claimed > cap {
+            return Err(corrupt(
+                path,
+                format!("member `{name}` claims {claimed} bytes; the most it may hold is {cap}"),
+            ));
+        }
+        // Grown as the bytes arrive, never reserved from the header's claim.
+        let mut data = Vec::new();
+        (&mut entry)
+            .take(cap)
             .read_to_end(&mut data)
             .map_err(|e| corrupt(path, format!("member `{name}` is truncated: {e}")))?;
+        if (data.len() as u64) < claimed {
+            return Err(corrupt(
+                path,
+                format!(
+                    "member `{name}` is truncated: {} of {claimed} bytes",
+                    data.len()
+                ),
+            ));
+        }
         out.insert(name, data);
     }
-    // Reading to the end makes the decoder check the gzip trailer (CRC and length).
-    let mut rest = Vec::new();
-    archive
-        .into_inner()
-        .read_to_end(&mut rest)
+    // Reading to the end makes the decoder check the gzip trailer (CRC and length); what is
+    // left is read in blocks and dropped.
+    std::io::copy(&mut archive.into_inner(), &mut std::io::sink())
         .map_err(|e| corrupt(path, format!("truncated or corrupt gzip stream: {e}")))?;
-    if out.is_empty() {
+    if files == 0 {
         return Err(corrupt(path, "the archive holds no files"));
     }
     Ok(out)
