@@ -19,3 +19,6 @@ pub mod number;
 
 /// SageMaker's payload limit for real-time endpoints: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// The most rows one request may hold by default (the local endpoint answers 413 past its
+/// `max_rows`; the [`crate::serve::Predictor`] cuts its requests at this many).
+pub const MAX_ROWS_PER_REQUEST: usize = 100_000;

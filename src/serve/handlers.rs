@@ -4,10 +4,10 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,7 @@ use axum::Router;
 use polars::prelude::{Column, DataFrame};
 
 use super::model::Loaded;
+use super::server::ServerConfig;
 use super::stats::{route_label, Stats};
 use crate::codec::{csv, json, libsvm, MAX_PAYLOAD_BYTES};
 use crate::model::artifact::Artifact;
@@ -28,6 +29,28 @@ pub(super) struct AppState {
     pub(super) model: OnceLock<std::result::Result<Arc<Loaded>, String>>,
     pub(super) workers: usize,
     pub(super) stats: Stats,
+    pub(super) limits: Limits,
+}
+
+/// What one request may cost, and how many large ones run at once.
+pub(super) struct Limits {
+    max_rows: usize,
+    slots: tokio::sync::Semaphore,
+    max_concurrent: usize,
+    busy_timeout: Duration,
+    read_timeout: Duration,
+}
+
+impl Limits {
+    pub(super) fn new(config: &ServerConfig) -> Limits {
+        Limits {
+            max_rows: config.max_rows,
+            slots: tokio::sync::Semaphore::new(config.max_concurrent),
+            max_concurrent: config.max_concurrent,
+            busy_timeout: config.busy_timeout,
+            read_timeout: config.read_timeout,
+        }
+    }
 }
 
 pub(super) fn router(state: Arc<AppState>) -> Router {
@@ -36,7 +59,6 @@ pub(super) fn router(state: Arc<AppState>) -> Router {
         .route("/invocations", post(invocations))
         .route("/execution-parameters", get(execution_parameters))
         .route("/metrics", get(prometheus_metrics))
-        .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .with_state(state)
 }
@@ -87,8 +109,27 @@ pub(super) enum ApiError {
     NotAcceptable,
     /// 400: malformed rows or records, with the line, column or names.
     BadRequest(String),
+    /// 413: a body over the size cap, or more rows than a request may hold.
+    TooLarge(String),
+    /// 408: the body did not arrive in time.
+    Timeout(Duration),
+    /// 503: every slot for large requests stayed busy for the whole wait.
+    Busy { slots: usize, waited: Duration },
     /// 500: scoring failed.
     Internal(String),
+}
+
+/// The most characters of a 400's message: enough for the line, column and value at fault,
+/// without echoing a megabyte of the client's own input back.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+fn clip(mut message: String) -> String {
+    if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        let more = message.len() - cut;
+        message.truncate(cut);
+        message += &format!("… ({more} more bytes)");
+    }
+    message
 }
 
 impl IntoResponse for ApiError {
@@ -107,7 +148,23 @@ impl IntoResponse for ApiError {
                 StatusCode::NOT_ACCEPTABLE,
                 "Accept must be text/csv, application/json or application/jsonlines",
             ),
-            ApiError::BadRequest(message) => text(StatusCode::BAD_REQUEST, message),
+            ApiError::BadRequest(message) => text(StatusCode::BAD_REQUEST, clip(message)),
+            ApiError::TooLarge(message) => text(StatusCode::PAYLOAD_TOO_LARGE, message),
+            ApiError::Timeout(limit) => text(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {:.0} s",
+                    limit.as_secs_f64()
+                ),
+            ),
+            ApiError::Busy { slots, waited } => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is busy: {slots} large requests are being scored and none \
+                     finished within {:.0} s; retry later",
+                    waited.as_secs_f64()
+                ),
+            ),
             ApiError::Internal(e) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("prediction failed: {e}"),
@@ -168,28 +225,47 @@ fn media_type(value: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// The answer's format from `Accept`: the listed type of highest quality that can be
+/// answered (`q=0` excludes a type; wildcards `*/*`, `text/*`, `application/*`), the first
+/// listed among equals; `default` without the header.
 fn parse_accept(headers: &HeaderMap, default: Output) -> Option<Output> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Some(default);
     };
+    let mut best: Option<(f32, Output)> = None;
     for part in accept.split(',') {
-        match media_type(part).as_str() {
-            "" | "*/*" => return Some(default),
-            "text/csv" => return Some(Output::Csv),
-            "application/json" => return Some(Output::Json),
-            "application/jsonlines" | "application/x-jsonlines" => return Some(Output::JsonLines),
-            _ => {}
+        let mut params = part.split(';');
+        let output = match params
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "" | "*/*" => default,
+            "text/*" | "text/csv" => Output::Csv,
+            "application/*" | "application/json" => Output::Json,
+            "application/jsonlines" | "application/x-jsonlines" => Output::JsonLines,
+            _ => continue,
+        };
+        let q = params
+            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, output));
         }
     }
-    None
+    best.map(|(_, output)| output)
 }
 
 async fn invocations(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> std::result::Result<Response, ApiError> {
     let loaded = s.loaded("model is loading")?;
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -206,9 +282,42 @@ async fn invocations(
     } else {
         Output::Csv
     };
-    let output = parse_accept(&headers, default).ok_or(ApiError::NotAcceptable)?;
+    let output = parse_accept(headers, default).ok_or(ApiError::NotAcceptable)?;
+    // Refused on the announced length, before a byte of the body is read (and so before
+    // `100 Continue` is sent to a client that asked for it).
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(n) = announced {
+        if n > MAX_PAYLOAD_BYTES as u64 {
+            return Err(too_large_body(n));
+        }
+    }
+    // Small bodies cost little and do not wait behind large ones.
+    let _slot = match announced {
+        Some(n) if n < INLINE_BODY_BYTES as u64 => None,
+        _ => Some(
+            tokio::time::timeout(s.limits.busy_timeout, s.limits.slots.acquire())
+                .await
+                .map_err(|_| ApiError::Busy {
+                    slots: s.limits.max_concurrent,
+                    waited: s.limits.busy_timeout,
+                })?
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        ),
+    };
+    let body = read_body(body, s.limits.read_timeout).await?;
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let rows = count_rows(input, &body);
+    if rows > s.limits.max_rows {
+        return Err(ApiError::TooLarge(format!(
+            "the request holds {rows} rows; the most one request may hold is {} \
+             (split it, or use batch transform)",
+            s.limits.max_rows
+        )));
     }
     let (scores, labels) = if body.len() < INLINE_BODY_BYTES {
         score(&loaded, input, &body, true)?
@@ -221,6 +330,60 @@ async fn invocations(
         .rows
         .fetch_add(scores.len() as u64, Ordering::Relaxed);
     Ok(render(&scores, labels.as_deref(), output))
+}
+
+fn too_large_body(bytes: u64) -> ApiError {
+    ApiError::TooLarge(format!(
+        "the body is {bytes} bytes; the most one request may send is {MAX_PAYLOAD_BYTES} \
+         ({} MB, SageMaker's MaxPayloadInMB)",
+        MAX_PAYLOAD_BYTES / (1024 * 1024)
+    ))
+}
+
+/// The whole body, at most [`MAX_PAYLOAD_BYTES`], within `limit`.
+async fn read_body(body: Body, limit: Duration) -> std::result::Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES);
+    match tokio::time::timeout(limit, limited.collect()).await {
+        Err(_) => Err(ApiError::Timeout(limit)),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large_body(MAX_PAYLOAD_BYTES as u64 + 1))
+        }
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+            "the body could not be read: {e}"
+        ))),
+    }
+}
+
+/// An upper bound of the rows a body holds, without parsing it: its non-blank lines (CSV,
+/// libsvm), or its JSON objects past the outer one (an instance is one object whose values
+/// are scalars).
+fn count_rows(input: Input, body: &[u8]) -> usize {
+    match input {
+        Input::Csv | Input::Libsvm => body
+            .split(|&b| b == b'\n')
+            .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+            .count(),
+        Input::Json => {
+            let (mut objects, mut in_string, mut escaped) = (0usize, false, false);
+            for &b in body {
+                if in_string {
+                    match (escaped, b) {
+                        (true, _) => escaped = false,
+                        (false, b'\\') => escaped = true,
+                        (false, b'"') => in_string = false,
+                        _ => {}
+                    }
+                } else if b == b'"' {
+                    in_string = true;
+                } else if b == b'{' {
+                    objects += 1;
+                }
+            }
+            objects.saturating_sub(1)
+        }
+    }
 }
 
 type Scored = (Vec<f32>, Option<Vec<u8>>);

@@ -13,4 +13,4 @@ mod stats;
 
 pub use http::HttpEndpoint;
 pub use predictor::Predictor;
-pub use server::{BackgroundServer, Server, ServerConfig};
+pub use server::{BackgroundServer, Server, ServerConfig, Signals};

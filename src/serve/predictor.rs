@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::{DataFrame, DataType};
 
-use crate::codec::{self, json::Cell, number::F32Text, MAX_PAYLOAD_BYTES};
+use crate::codec::{self, json::Cell, number::F32Text, MAX_PAYLOAD_BYTES, MAX_ROWS_PER_REQUEST};
 use crate::data::FeatureMatrix;
 use crate::error::{ensure, Error, Result};
 
@@ -281,6 +281,7 @@ pub struct Predictor {
     serializer: Box<dyn Serializer>,
     deserializer: Box<dyn Deserializer>,
     max_payload_bytes: usize,
+    max_rows: usize,
     concurrency: usize,
 }
 
@@ -291,6 +292,7 @@ impl fmt::Debug for Predictor {
             .field("content_type", &self.serializer.content_type())
             .field("accept", &self.deserializer.accept())
             .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("max_rows", &self.max_rows)
             .field("concurrency", &self.concurrency)
             .finish()
     }
@@ -305,6 +307,7 @@ impl Predictor {
             serializer: Box::new(CsvSerializer),
             deserializer: Box::new(CsvDeserializer),
             max_payload_bytes: MAX_PAYLOAD_BYTES,
+            max_rows: MAX_ROWS_PER_REQUEST,
             concurrency: 1,
         }
     }
@@ -327,6 +330,13 @@ impl Predictor {
         self
     }
 
+    /// Put at most `rows` rows in one request (default 100,000, what the local endpoint
+    /// takes; [`MAX_ROWS_PER_REQUEST`]).
+    pub fn with_max_rows(mut self, rows: usize) -> Self {
+        self.max_rows = rows;
+        self
+    }
+
     /// Keep up to `n` requests in flight (default 1). Row order is kept whatever `n`.
     pub fn with_concurrency(mut self, n: usize) -> Self {
         self.concurrency = n;
@@ -338,6 +348,7 @@ impl Predictor {
         ensure!((1024..=MAX_PAYLOAD_BYTES).contains(&self.max_payload_bytes), setting "max_payload_bytes", "{} is outside 1024..={MAX_PAYLOAD_BYTES} (SageMaker's limit is 6 MB)",
                     self.max_payload_bytes);
         ensure!(self.concurrency != 0, setting "concurrency", "must be ≥ 1");
+        ensure!(self.max_rows != 0, setting "max_rows", "must be ≥ 1");
         Ok(())
     }
 
@@ -347,7 +358,8 @@ impl Predictor {
     }
 
     /// The row ranges that [`Predictor::predict`] sends as separate requests: consecutive,
-    /// in order, each serialising to at most the payload limit.
+    /// in order, each serialising to at most the payload limit and holding at most
+    /// `max_rows` rows.
     pub fn plan<'a>(&self, rows: impl Into<Rows<'a>>) -> Result<Vec<Range<usize>>> {
         self.check()?;
         let encoded = self.serializer.encode(rows.into())?;
@@ -366,7 +378,7 @@ impl Predictor {
                         fixed + row.len(),
                         self.max_payload_bytes);
             let add = row.len() + if i > start { sep } else { 0 };
-            if size + add > self.max_payload_bytes {
+            if size + add > self.max_payload_bytes || i - start == self.max_rows {
                 out.push(start..i);
                 start = i;
                 size = fixed + row.len();
@@ -537,6 +549,17 @@ mod tests {
             let want: Vec<f32> = (0..1000).map(|i| i as f32).collect();
             assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn requests_hold_at_most_max_rows_rows() {
+        let p = Predictor::new(Echo {
+            calls: Mutex::new(Vec::new()),
+        })
+        .with_max_rows(300);
+        let plan = p.plan(&matrix(1000)).unwrap();
+        assert_eq!(plan, vec![0..300, 300..600, 600..900, 900..1000]);
+        assert!(p.with_max_rows(0).check().is_err());
     }
 
     #[test]

@@ -12,8 +12,14 @@
 //!     `application/json` (`{"predictions": [{"score": p}, ...]}`, default for JSON) or
 //!     `application/jsonlines` (one `{"score": p}` per line);
 //!   - errors: unsupported content type 415, unsupported Accept 406, empty body 204, body over
-//!     6 MB ([`crate::codec::MAX_PAYLOAD_BYTES`]) 413, malformed rows or records 400 with the line and
+//!     6 MB ([`crate::codec::MAX_PAYLOAD_BYTES`]) or more rows than
+//!     [`ServerConfig::max_rows`] 413, a body that does not arrive within
+//!     [`ServerConfig::read_timeout`] 408, no slot for a large request within
+//!     [`ServerConfig::busy_timeout`] 503, malformed rows or records 400 with the line and
 //!     column or the offending names. The server keeps serving after any of them.
+//! - Hostile clients are bounded: HTTP/1.1 only, a header read timeout, an announced
+//!   oversized body refused before `100 Continue`, a memory ceiling (see [`ServerConfig`]),
+//!   and a drain deadline on shutdown ([`ServerConfig::drain_timeout`]).
 //! - `GET /execution-parameters`: `MaxConcurrentTransforms`, `BatchStrategy`, `MaxPayloadInMB`.
 //! - `GET /metrics`: Prometheus text format — requests by path and status, a latency histogram
 //!   of `/invocations`, rows scored, whether the model is loaded.
@@ -48,7 +54,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use super::handlers::{router, AppState};
+use super::handlers::{router, AppState, Limits};
 use super::model::Loaded;
 use super::stats::Stats;
 use crate::error::{ensure, Check, Error, IntoValid, Result};
@@ -56,25 +62,57 @@ use crate::serve::http::HttpEndpoint;
 use crate::serve::predictor::Predictor;
 use crate::util::runtime;
 
-/// Where and how to listen.
+/// Where and how to listen, and the bounds that keep hostile or careless clients from
+/// exhausting the server.
+///
+/// Memory: at most [`max_concurrent`](Self::max_concurrent) large requests are read and
+/// scored at once (bodies under 16 KB, which cost at most a few MB, do not wait for a slot),
+/// each body is at most 6 MB ([`crate::codec::MAX_PAYLOAD_BYTES`]) and at most
+/// [`max_rows`](Self::max_rows) rows. A worst-case request (a 6 MB JSON body) costs about
+/// 110 MB while it is scored, so the endpoint stays under the model's size plus about
+/// `max_concurrent × 120 MB` plus 50 MB: 300 MB with the defaults on 2 cores (measured by
+/// `benches/soak.sh`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     /// Address to bind (default 127.0.0.1).
     pub host: String,
     /// Port (default 8080; 0 picks a free one).
     pub port: u16,
-    /// Worker threads of the runtime (default: all cores).
+    /// Worker threads of the runtime (default: all cores; at most [`MAX_WORKERS`]).
     pub workers: usize,
+    /// Rows one request may hold (default 100,000); past it, 413.
+    pub max_rows: usize,
+    /// Large requests read and scored at once (default: `workers`). Others wait for a slot
+    /// up to [`busy_timeout`](Self::busy_timeout), then get 503.
+    pub max_concurrent: usize,
+    /// How long a request waits for a slot before 503 (default 30 s).
+    pub busy_timeout: std::time::Duration,
+    /// How long a client may take to send a request's headers, and then its body
+    /// (default 30 s each); past it the connection is closed (headers) or answered 408 (body).
+    pub read_timeout: std::time::Duration,
+    /// After a shutdown is asked for, how long requests in flight may take before the
+    /// server stops anyway (default 20 s, under the 30 s that SageMaker and Kubernetes wait
+    /// before SIGKILL).
+    pub drain_timeout: std::time::Duration,
 }
+
+/// The most worker threads a server takes (`--workers`).
+pub const MAX_WORKERS: usize = 1024;
 
 impl Default for ServerConfig {
     fn default() -> Self {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         ServerConfig {
             host: "127.0.0.1".into(),
             port: 8080,
-            workers: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            workers,
+            max_rows: crate::codec::MAX_ROWS_PER_REQUEST,
+            max_concurrent: workers,
+            busy_timeout: std::time::Duration::from_secs(30),
+            read_timeout: std::time::Duration::from_secs(30),
+            drain_timeout: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -88,9 +126,22 @@ impl ServerConfig {
 }
 
 impl Check for ServerConfig {
-    /// Validate the settings (at least one worker).
+    /// Validate the settings (workers in 1..=[`MAX_WORKERS`], the bounds non-zero).
     fn check_ref(&self) -> Result<()> {
-        ensure!(self.workers != 0, setting "workers", "must be ≥ 1");
+        ensure!(
+            (1..=MAX_WORKERS).contains(&self.workers),
+            setting "workers",
+            "{} is outside 1..={MAX_WORKERS}", self.workers
+        );
+        ensure!(self.max_rows != 0, setting "max_rows", "must be ≥ 1");
+        ensure!(self.max_concurrent != 0, setting "max_concurrent", "must be ≥ 1");
+        for (name, d) in [
+            ("busy_timeout", self.busy_timeout),
+            ("read_timeout", self.read_timeout),
+            ("drain_timeout", self.drain_timeout),
+        ] {
+            ensure!(!d.is_zero(), setting name, "must be longer than 0 s");
+        }
         Ok(())
     }
 }
@@ -101,7 +152,7 @@ pub struct Server {
     model: PathBuf,
     state: Arc<AppState>,
     shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<()>,
     loader: tokio::task::JoinHandle<()>,
 }
 
@@ -125,6 +176,7 @@ impl Server {
             model: OnceLock::new(),
             workers: config.workers,
             stats: Stats::default(),
+            limits: Limits::new(&config),
         });
         let loader_state = state.clone();
         let loader = tokio::task::spawn_blocking(move || {
@@ -144,13 +196,13 @@ impl Server {
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(serve(
+            listener,
+            app,
+            config.read_timeout,
+            config.drain_timeout,
+            rx,
+        ));
         Ok(Server {
             addr,
             model: model_path,
@@ -189,24 +241,105 @@ impl Server {
         let _ = self.loader.await;
     }
 
-    /// Serve until Ctrl-C or SIGTERM, then shut down gracefully.
-    pub async fn run_until_signal(self) -> Result<()> {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .map_err(|e| Error::io("SIGTERM handler", e))?;
-            tokio::select! {
-                _ = ctrl_c => {},
-                _ = term.recv() => {},
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+    /// Serve until Ctrl-C or SIGTERM (caught by `signals`, installed before the server
+    /// started), then shut down gracefully: requests in flight get up to
+    /// [`ServerConfig::drain_timeout`].
+    pub async fn run_until_signal(self, signals: &mut Signals) -> Result<()> {
+        signals.recv().await;
         tracing::info!("shutting down: finishing requests in flight");
         self.shutdown().await;
         Ok(())
+    }
+}
+
+/// Ctrl-C and SIGTERM, caught from the moment [`Signals::install`] returns. Install them
+/// before [`Server::start`], so that a signal that arrives once the listener accepts always
+/// drains the server instead of killing the process.
+pub struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Install the handlers (inside a Tokio runtime).
+    pub fn install() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())
+                    .map_err(|e| Error::io("SIGINT handler", e))?,
+                terminate: signal(SignalKind::terminate())
+                    .map_err(|e| Error::io("SIGTERM handler", e))?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Wait for the next Ctrl-C or SIGTERM.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Accept HTTP/1.1 connections until `stop` fires, with a header read timeout on each; then
+/// stop accepting, let the requests in flight finish for up to `drain`, and return.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    read_timeout: std::time::Duration,
+    drain: std::time::Duration,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let connection = http.serve_connection(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(app.clone()),
+                );
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut stop => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {:.0} s; stopping anyway",
+            drain.as_secs_f64()
+        );
     }
 }
 
