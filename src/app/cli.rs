@@ -231,9 +231,22 @@ pub struct ServeArgs {
     /// Port (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most 1024).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Rows one request may hold; past it, 413.
+    #[arg(long, default_value_t = 100_000)]
+    pub max_rows: usize,
+    /// Large requests (16 KB and over) read and scored at once (default: the workers); the
+    /// rest wait up to 30 s for a slot, then get 503. Bounds the server's memory.
+    #[arg(long)]
+    pub max_concurrent: Option<usize>,
+    /// Seconds a client may take to send a request's headers, and then its body.
+    #[arg(long, default_value_t = 30.0)]
+    pub read_timeout: f64,
+    /// Seconds requests in flight may take to finish after Ctrl-C or SIGTERM.
+    #[arg(long, default_value_t = 20.0)]
+    pub drain_timeout: f64,
 }
 
 /// Options of `run`.
@@ -357,6 +370,17 @@ fn delimiter_byte(d: Option<char>) -> Result<Option<u8>> {
     }
 }
 
+/// A duration flag given in seconds: positive and finite.
+fn seconds(flag: &str, value: f64) -> Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::InvalidSetting {
+            name: flag.into(),
+            reason: format!("must be a positive number of seconds, got {value}"),
+        })
+}
+
 /// Run the command line; the binary prints the error and exits 1 on `Err`.
 pub fn main_with(cli: Cli) -> Result<()> {
     run_command(cli).map_err(|e| match e {
@@ -410,6 +434,7 @@ fn run_command(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Evaluate(args) => {
+            crate::util::staging::remove_on_signal();
             let r =
                 crate::evaluate::evaluate_file(&args.model, &args.data, &args.out, args.threshold)?;
             let m = &r.metrics;
@@ -427,6 +452,7 @@ fn run_command(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Predict(args) => {
+            crate::util::staging::remove_on_signal();
             let config = crate::serve::batch::BatchConfig {
                 model: args.model,
                 input: args.input,
@@ -474,21 +500,36 @@ fn run_command(cli: Cli) -> Result<()> {
             let mut config = crate::serve::ServerConfig {
                 host: args.host.clone(),
                 port: args.port,
+                max_rows: args.max_rows,
+                read_timeout: seconds("--read-timeout", args.read_timeout)?,
+                drain_timeout: seconds("--drain-timeout", args.drain_timeout)?,
                 ..Default::default()
             };
             if let Some(w) = args.workers {
                 config.workers = w;
+                config.max_concurrent = w;
+            }
+            if let Some(c) = args.max_concurrent {
+                config.max_concurrent = c;
             }
             config.check_ref()?;
             crate::util::runtime::init(config.workers)?.block_on(async {
+                // Before the listener exists, so that no signal finds the default action.
+                let mut signals = crate::serve::Signals::install()?;
                 let server = crate::serve::Server::start(&args.model, &config).await?;
-                server.wait_loaded().await?;
+                tokio::select! {
+                    loaded = server.wait_loaded() => loaded?,
+                    _ = signals.recv() => {
+                        server.shutdown().await;
+                        return Ok(());
+                    }
+                }
                 println!(
                     "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
                     args.model.display(),
                     server.addr()
                 );
-                server.run_until_signal().await
+                server.run_until_signal(&mut signals).await
             })
         }
         Command::Generate(args) => {
