@@ -235,14 +235,57 @@ fn drop_blank_rows(df: DataFrame) -> Result<DataFrame> {
 
 fn first_line(path: &Path) -> Result<String> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut line = String::new();
+    let mut line = Vec::new();
     BufReader::new(file)
-        .read_line(&mut line)
+        .read_until(b'\n', &mut line)
         .map_err(|e| Error::io(path, e))?;
+    check_text_encoding(path, &line)?;
+    let line = String::from_utf8(line).map_err(|_| {
+        Error::Unsupported(format!(
+            "{}: the header line is not UTF-8; save the file as UTF-8 CSV (or Parquet)",
+            path.display()
+        ))
+    })?;
     Ok(line
         .trim_start_matches('\u{feff}')
         .trim_end_matches(['\r', '\n'])
         .to_string())
+}
+
+/// Refuse nested columns (lists, arrays, structs; Parquet can hold them) among those `used`
+/// picks: a customer column is a number, a text or a boolean.
+pub fn check_flat_columns(path: &Path, df: &DataFrame, used: impl Fn(&str) -> bool) -> Result<()> {
+    for c in df.columns() {
+        if used(c.name()) && c.dtype().is_nested() {
+            return Err(Error::Unsupported(format!(
+                "{}: column `{}` is nested ({}); a customer column must hold numbers, text or \
+                 booleans (flatten it, or leave it out with --drop)",
+                path.display(),
+                c.name(),
+                c.dtype()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a CSV whose first bytes (`start`, the header line) show UTF-16 or UTF-32 text, or
+/// NUL bytes: read as UTF-8 its column names would be garbage, and the error would say the
+/// columns are missing.
+pub fn check_text_encoding(path: &Path, start: &[u8]) -> Result<()> {
+    let encoding = match start {
+        [0xFF, 0xFE, 0, 0, ..] | [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32"),
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => Some("UTF-16"),
+        _ if start.contains(&0) => Some("UTF-16 or binary (it holds NUL bytes)"),
+        _ => None,
+    };
+    match encoding {
+        Some(encoding) => Err(Error::Unsupported(format!(
+            "{} is {encoding}, not UTF-8 text; save it as UTF-8 CSV (or Parquet)",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The candidate separator that occurs most often outside quotes in the header line.
@@ -340,6 +383,9 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
         }
     }
 
+    check_flat_columns(path, &df, |name| {
+        name != options.target && !options.drop.iter().any(|d| d == name)
+    })?;
     let target_col = df
         .column(&options.target)
         .map_err(|e| Error::polars("target", e))?

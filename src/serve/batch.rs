@@ -104,8 +104,36 @@ impl Check for BatchConfig {
         if let Some(t) = self.threshold {
             ensure!((0.0..=1.0).contains(&t), setting "threshold", "{t} is outside 0..=1");
         }
-        ensure!(self.input != self.output, setting "output", "{} is also the input", self.output.display());
+        ensure!(
+            !same_file(&self.input, &self.output),
+            setting "output",
+            "{} is the input file {} (under another name); scores would replace the customers",
+            self.output.display(),
+            self.input.display()
+        );
         Ok(())
+    }
+}
+
+/// Whether two paths name the same file however they are spelt (`./in.csv` and `in.csv`, an
+/// absolute path, a symbolic or hard link): the same device and inode on Unix, the same
+/// canonical path elsewhere. A path that does not exist is no other file.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
     }
 }
 
@@ -175,6 +203,7 @@ impl CsvChunks {
         let n = reader
             .read_until(b'\n', &mut header)
             .map_err(|e| Error::io(path, e))?;
+        crate::data::check_text_encoding(path, &header)?;
         let text = String::from_utf8_lossy(&header)
             .trim_start_matches('\u{feff}')
             .trim_end_matches(['\r', '\n'])
@@ -341,6 +370,7 @@ impl ChunkSource for ParquetChunks {
                     e,
                 )
             })?;
+        crate::data::check_flat_columns(&self.path, &frame, |_| true)?;
         let rows = (self.offset + 1..=self.offset + frame.height()).collect();
         self.offset += len;
         Ok(Some(Chunk { frame, rows }))
@@ -550,19 +580,19 @@ pub fn score_file(
             chunks += 1;
             progress.update(percent(source.position()), &format!("{rows} rows"));
         }
+        // Refused before the rename: an existing output stays as it was.
+        if rows == 0 {
+            return Err(Error::EmptyFile {
+                path: input.clone(),
+                detail: "no data rows".into(),
+            });
+        }
         if let Sink::Parquet(w) = &mut sink {
             w.finish()
                 .map_err(|e| Error::polars(format!("writing {}", out_path.display()), e))?;
         }
         Ok(())
     })?;
-    if rows == 0 {
-        let _ = std::fs::remove_file(&config.output);
-        return Err(Error::EmptyFile {
-            path: input.clone(),
-            detail: "no data rows".into(),
-        });
-    }
     progress.finish(&format!("{rows} rows"));
     Ok(BatchReport {
         rows,
@@ -586,6 +616,13 @@ pub fn transform_file(
     output: &Path,
     chunk_rows: usize,
 ) -> Result<usize> {
+    ensure!(
+        !same_file(input, output),
+        setting "output",
+        "{} is the input file {}; scores would replace the rows",
+        output.display(),
+        input.display()
+    );
     let n = artifact.model.feature_names.len();
     let file = File::open(input).map_err(|e| Error::io(input, e))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
