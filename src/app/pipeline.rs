@@ -26,6 +26,7 @@ use crate::model::{train::train, Hyperparameters, Model};
 use crate::prep::{PrepOptions, Preprocessor};
 use crate::util::files::write_json_atomically;
 use crate::util::progress::{Progress, Silent};
+use crate::util::staging::{remove_on_signal, StagedDir};
 
 /// The shipped demo table, relative to the project root.
 pub const DEMO_DATA: &str = "data/customers.csv";
@@ -191,7 +192,8 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
     if let Some(v) = &outputs.validation {
         x_val.write_sagemaker_csv(v, Some(&y_val))?;
     } else {
-        // A validation file from an earlier run must not pass for this run's.
+        // A validation file from an earlier run must not pass for this run's (`run` and
+        // `tune_run` replace the folder's run files whole; a caller of `prepare` may not).
         let stale = out.join("validation.csv");
         if stale.exists() {
             std::fs::remove_file(&stale).map_err(|e| Error::io(&stale, e))?;
@@ -289,8 +291,58 @@ pub fn finish(
     })
 }
 
-/// Run the local pipeline end to end.
+/// Every file a run or a tuning run writes in its output folder: a new run replaces all of
+/// them, so that the folder never mixes two runs.
+pub const RUN_FILES: [&str; 7] = [
+    "model.tar.gz",
+    "metrics.json",
+    "report.html",
+    "train.csv",
+    "validation.csv",
+    "test.csv",
+    "tuning.json",
+];
+
+impl RunOutputs {
+    /// The same files in `to` instead of `from`.
+    fn moved(self, from: &Path, to: &Path) -> RunOutputs {
+        let m = |p: PathBuf| p.strip_prefix(from).map(|rel| to.join(rel)).unwrap_or(p);
+        RunOutputs {
+            model: m(self.model),
+            metrics: m(self.metrics),
+            report: m(self.report),
+            train: m(self.train),
+            validation: self.validation.map(m),
+            test: m(self.test),
+        }
+    }
+}
+
+/// Run `work` with the output folder swapped for a staging folder, then put the staging
+/// folder's files in place of the previous run's whole ([`StagedDir`]): an error or an
+/// interruption leaves the previous run as it was.
+fn staged<T>(
+    config: &RunConfig,
+    work: impl FnOnce(&RunConfig) -> Result<(RunReport, T)>,
+) -> Result<(RunReport, T)> {
+    config.check_ref()?;
+    remove_on_signal();
+    let staged = StagedDir::new(&config.out_dir)?;
+    let mut inner = config.clone();
+    inner.out_dir = staged.path().to_path_buf();
+    let (mut report, extra) = work(&inner)?;
+    staged.commit(&RUN_FILES)?;
+    report.outputs = report.outputs.moved(&inner.out_dir, &config.out_dir);
+    Ok((report, extra))
+}
+
+/// Run the local pipeline end to end. The output folder gets this run's files whole, or
+/// keeps the previous run's if this one fails or is interrupted.
 pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
+    staged(config, |config| run_in(config, progress).map(|r| (r, ()))).map(|(r, ())| r)
+}
+
+fn run_in(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
     let started = Instant::now();
     let prepared = prepare(config)?;
     let t_train = Instant::now();
@@ -329,14 +381,23 @@ pub struct TuningFile<'a> {
 
 /// Prepare the data as [`run`] does, tune the hyperparameters with `tuner` (its `base` holds
 /// the fixed ones; `config.hyperparameters` is not used), refit the best on the training
-/// split with every core, and write everything `run` writes plus `tuning.json`.
+/// split with every core, and write everything `run` writes plus `tuning.json`, as whole
+/// as [`run`] does.
 pub fn tune_run(
     config: &RunConfig,
     tuner: &TunerConfig,
     progress: &mut dyn Progress,
 ) -> Result<(RunReport, TuningResult)> {
-    let started = Instant::now();
     tuner.check_ref()?;
+    staged(config, |config| tune_run_in(config, tuner, progress))
+}
+
+fn tune_run_in(
+    config: &RunConfig,
+    tuner: &TunerConfig,
+    progress: &mut dyn Progress,
+) -> Result<(RunReport, TuningResult)> {
+    let started = Instant::now();
     let prepared = prepare(config)?;
     let t0 = Instant::now();
     let result = tune(

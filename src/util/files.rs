@@ -63,6 +63,7 @@ where
 {
     let path = path.as_ref();
     let tmp = partial_path(path)?;
+    crate::util::staging::track(&tmp);
     let result = (|| {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -76,6 +77,7 @@ where
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
+    crate::util::staging::forget(&tmp);
     result
 }
 

@@ -1,7 +1,9 @@
 //! Shared utilities: atomic files and checksums ([`files`]), progress reporting
-//! ([`progress`]), the seeded RNG ([`random`]) and the one process runtime ([`runtime`]).
+//! ([`progress`]), the seeded RNG ([`random`]), the one process runtime ([`runtime`]) and outputs that
+//! appear whole even when interrupted ([`staging`]).
 
 pub mod files;
 pub mod progress;
 pub mod random;
 pub mod runtime;
+pub mod staging;

@@ -1,0 +1,402 @@
+//! Outputs that appear whole or not at all, even when the process is interrupted.
+//!
+//! - [`StagedDir`]: a folder of results (what `run` writes) is filled beside its target and
+//!   swapped into place in one step, so the target holds either the previous run or the new
+//!   one, never files of both.
+//! - [`remove_on_signal`]: Ctrl-C or SIGTERM removes the temporary files and folders in
+//!   progress (the `.partial-<pid>` files of [`super::files::write_atomically`], staging
+//!   folders) before the process exits with 130; a swap in progress is finished first.
+//!   What a SIGKILL leaves behind is removed by the next [`StagedDir::new`] in that place.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::error::{Error, Result};
+use crate::util::files::PARTIAL_MARKER;
+
+/// What the staging folders of [`StagedDir`] have in their names.
+pub const STAGING_MARKER: &str = ".staging-";
+
+/// Paths being written, removed if the process is interrupted.
+fn in_progress() -> MutexGuard<'static, Vec<PathBuf>> {
+    static PATHS: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
+    PATHS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Mark `path` as temporary until [`forget`]: an interruption removes it.
+pub(crate) fn track(path: &Path) {
+    in_progress().push(path.to_path_buf());
+}
+
+/// `path` is no longer temporary (it was renamed into place or removed).
+pub(crate) fn forget(path: &Path) {
+    in_progress().retain(|p| p != path);
+}
+
+fn remove(path: &Path) {
+    let _ = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+}
+
+/// Catch Ctrl-C and SIGTERM for the rest of the process: remove what is in progress, then
+/// exit with status 130. Called by the commands that write files; harmless to call twice.
+pub fn remove_on_signal() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let rt = crate::util::runtime::get();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _guard = rt.enter();
+            let (Ok(mut interrupt), Ok(mut terminate)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            rt.spawn(async move {
+                tokio::select! {
+                    _ = interrupt.recv() => {},
+                    _ = terminate.recv() => {},
+                }
+                clean_up_and_exit();
+            });
+        }
+        #[cfg(not(unix))]
+        rt.spawn(async {
+            let _ = tokio::signal::ctrl_c().await;
+            clean_up_and_exit();
+        });
+    });
+}
+
+fn clean_up_and_exit() -> ! {
+    // Waits for a swap in progress, which holds the lock.
+    let paths = in_progress();
+    for p in paths.iter() {
+        remove(p);
+    }
+    eprintln!("interrupted: temporary files removed, earlier outputs left as they were");
+    std::process::exit(130);
+}
+
+/// Whether process `pid` is running (Linux: `/proc/<pid>`); elsewhere assumed so.
+fn alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Remove what a process killed without a chance to clean up left in `dir`: entries named
+/// `<anything><marker><pid>` for a `pid` that is no longer running.
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        for marker in [STAGING_MARKER, PARTIAL_MARKER] {
+            if let Some((_, pid)) = name.rsplit_once(marker) {
+                if let Ok(pid) = pid.parse::<u32>() {
+                    if pid != std::process::id() && !alive(pid) {
+                        remove(&entry.path());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A folder of results filled in a staging folder and put in place of `target` whole.
+///
+/// The staging folder is `.<name>.staging-<pid>` beside `target`. [`commit`](Self::commit)
+/// moves into it whatever `target` holds besides the results (the user's own files), then
+/// swaps the two folders in one `renameat2(RENAME_EXCHANGE)` and removes the previous results.
+/// Where the swap cannot be made (the target is a mount point, or holds the working
+/// folder, or the system lacks the call), the staging folder sits inside `target` and the
+/// results are renamed into place one by one while interruptions wait. Dropped without a
+/// commit, the staging folder is removed and `target` is untouched.
+///
+/// ```no_run
+/// use purchase_predict::util::staging::StagedDir;
+/// let staged = StagedDir::new("out")?;
+/// std::fs::write(staged.path().join("metrics.json"), "{}").unwrap();
+/// staged.commit(&["metrics.json", "model.tar.gz"])?; // out/ now holds this run's files only
+/// # Ok::<(), purchase_predict::Error>(())
+/// ```
+pub struct StagedDir {
+    target: PathBuf,
+    staging: PathBuf,
+    swap: bool,
+    done: bool,
+}
+
+impl StagedDir {
+    /// A new, empty staging folder for `target` (whose parent folders are created).
+    pub fn new(target: impl AsRef<Path>) -> Result<StagedDir> {
+        let target = target.as_ref().to_path_buf();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n != "." && n != "..");
+        let swap = name.is_some() && swappable(&target, &parent);
+        let pid = std::process::id();
+        let staging = match (&name, swap) {
+            (Some(name), true) => parent.join(format!(".{name}{STAGING_MARKER}{pid}")),
+            _ => target.join(format!(".run{STAGING_MARKER}{pid}")),
+        };
+        remove_leftovers(&parent);
+        if target.is_dir() {
+            remove_leftovers(&target);
+        }
+        remove(&staging);
+        track(&staging);
+        std::fs::create_dir_all(&staging).map_err(|e| {
+            forget(&staging);
+            Error::io(&staging, e)
+        })?;
+        Ok(StagedDir {
+            target,
+            staging,
+            swap,
+            done: false,
+        })
+    }
+
+    /// The staging folder, to write the results into.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// The folder the results go to.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Put the results in place of the previous ones. `own` names every file a run of this
+    /// kind may write: those of the previous run go, even where this run wrote none of the
+    /// same name; everything else in `target` stays.
+    pub fn commit(mut self, own: &[&str]) -> Result<()> {
+        let mut guard = in_progress();
+        let result = if self.swap {
+            self.commit_by_swap(own)
+        } else {
+            self.commit_one_by_one(own)
+        };
+        self.done = true;
+        guard.retain(|p| p != &self.staging);
+        drop(guard);
+        if self.swap && result.is_ok() {
+            // The staging path now holds the previous results.
+            remove(&self.staging);
+        }
+        result
+    }
+
+    fn commit_by_swap(&self, own: &[&str]) -> Result<()> {
+        let (target, staging) = (&self.target, &self.staging);
+        if !target.exists() {
+            return std::fs::rename(staging, target).map_err(|e| Error::io(target, e));
+        }
+        let entries = std::fs::read_dir(target).map_err(|e| Error::io(target, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(target, e))?;
+            let name = entry.file_name();
+            let text = name.to_string_lossy();
+            if own.contains(&text.as_ref()) || text.contains(PARTIAL_MARKER) {
+                continue;
+            }
+            let to = staging.join(&name);
+            if !to.exists() {
+                std::fs::rename(entry.path(), &to).map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+        exchange(staging, target).map_err(|e| Error::io(target, e))
+    }
+
+    fn commit_one_by_one(&self, own: &[&str]) -> Result<()> {
+        let (target, staging) = (&self.target, &self.staging);
+        for name in own {
+            let (from, to) = (staging.join(name), target.join(name));
+            if from.exists() {
+                std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+            } else if to.exists() {
+                std::fs::remove_file(&to).map_err(|e| Error::io(&to, e))?;
+            }
+        }
+        remove(staging);
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.done {
+            let _guard = in_progress();
+            remove(&self.staging);
+            drop(_guard);
+            forget(&self.staging);
+        }
+    }
+}
+
+/// Whether `target` can be swapped with a sibling folder: absent, or a folder on its
+/// parent's file system that does not hold the working folder.
+fn swappable(target: &Path, parent: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(target) else {
+        return true;
+    };
+    if !meta.is_dir() {
+        return false;
+    }
+    if let (Ok(cwd), Ok(t)) = (std::env::current_dir(), std::fs::canonicalize(target)) {
+        if cwd.starts_with(&t) {
+            return false;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(p) = std::fs::metadata(parent) else {
+            return false;
+        };
+        if p.dev() != meta.dev() || !exchange_supported(parent) {
+            return false;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = parent;
+    cfg!(target_os = "linux")
+}
+
+/// Whether `renameat2(RENAME_EXCHANGE)` works in `dir` (tried on two empty folders).
+#[cfg(target_os = "linux")]
+fn exchange_supported(dir: &Path) -> bool {
+    let pid = std::process::id();
+    let a = dir.join(format!(".probe-a{STAGING_MARKER}{pid}"));
+    let b = dir.join(format!(".probe-b{STAGING_MARKER}{pid}"));
+    let ok = std::fs::create_dir(&a).is_ok()
+        && std::fs::create_dir(&b).is_ok()
+        && exchange(&a, &b).is_ok();
+    let _ = std::fs::remove_dir(&a);
+    let _ = std::fs::remove_dir(&b);
+    ok
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn exchange_supported(_: &Path) -> bool {
+    false
+}
+
+/// Swap two paths in one step.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::other("a path with a NUL byte"))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths, relative to the working folder.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other(
+        "no atomic folder swap on this system",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// An earlier run (`a.csv`, `b.csv`) beside the user's `notes.txt`; the new run writes
+    /// `a.csv` only.
+    fn replace_run(swap: bool) {
+        let base = tempfile::tempdir().unwrap();
+        let target = base.path().join("out");
+        std::fs::create_dir_all(&target).unwrap();
+        for (name, text) in [("a.csv", "old"), ("b.csv", "old"), ("notes.txt", "mine")] {
+            std::fs::write(target.join(name), text).unwrap();
+        }
+        let mut staged = StagedDir::new(&target).unwrap();
+        if !swap {
+            // What a target that cannot be swapped gets: staging inside it.
+            std::fs::remove_dir_all(&staged.staging).unwrap();
+            forget(&staged.staging);
+            staged.staging = target.join(format!(".run{STAGING_MARKER}{}", std::process::id()));
+            staged.swap = false;
+            std::fs::create_dir_all(&staged.staging).unwrap();
+        }
+        assert_eq!(staged.swap, swap);
+        std::fs::write(staged.path().join("a.csv"), "new").unwrap();
+        staged.commit(&["a.csv", "b.csv"]).unwrap();
+        assert_eq!(names(&target), ["a.csv", "notes.txt"]);
+        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "new");
+        assert_eq!(std::fs::read_to_string(target.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(names(base.path()), ["out"]);
+    }
+
+    #[test]
+    fn a_commit_swaps_the_folder_and_keeps_the_users_files() {
+        replace_run(true);
+    }
+
+    #[test]
+    fn a_commit_one_by_one_gives_the_same_folder() {
+        replace_run(false);
+    }
+
+    #[test]
+    fn a_first_commit_creates_the_folder_and_a_drop_leaves_the_target_alone() {
+        let base = tempfile::tempdir().unwrap();
+        let target = base.path().join("deep/out");
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("a.csv"), "new").unwrap();
+        staged.commit(&["a.csv"]).unwrap();
+        assert_eq!(names(&target), ["a.csv"]);
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("a.csv"), "newer").unwrap();
+        drop(staged);
+        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "new");
+        assert_eq!(names(&base.path().join("deep")), ["out"]);
+    }
+}
