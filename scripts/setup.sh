@@ -49,11 +49,13 @@ ensure_moto() {
     export PURCHASE_PREDICT_MOTO="$venv/bin/moto_server"
 }
 
-# The evcxr Rust kernel for Jupyter. `cargo install` takes about 13 minutes on 2 cores, once:
-# the binary stays in ~/.cargo/bin.
+# The evcxr Rust kernel for Jupyter, once: the binary stays in ~/.cargo/bin. `cargo install`
+# took 311 s on an idle 2-core machine (2026-12-02) with evcxr's own release profile; lighter
+# profiles were no faster there (opt-level 1 with 256 codegen units 285 s, opt-level 2 with
+# 256 codegen units 335 s; README "Notebook timings"), so the default stays.
 ensure_evcxr() {
     if ! command -v evcxr_jupyter >/dev/null; then
-        echo "== installing evcxr_jupyter 0.22.0 (about 13 minutes, once)"
+        echo "== installing evcxr_jupyter 0.22.0 (about 5 minutes on 2 idle cores, once)"
         cargo install --locked evcxr_jupyter --version 0.22.0
     fi
 }

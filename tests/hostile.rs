@@ -326,6 +326,33 @@ fn large_requests_wait_for_a_slot_then_get_503() {
 }
 
 #[test]
+fn connections_past_the_cap_wait_for_one_to_close() {
+    let (_dir, model) = common::demo_model(5);
+    let (_rt, server) = server(
+        &model,
+        ServerConfig {
+            max_connections: 1,
+            read_timeout: Duration::from_secs(2),
+            ..short()
+        },
+    );
+    let addr = server.addr();
+    let mut holder = TcpStream::connect(addr).unwrap();
+    holder
+        .write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // Served once the holder is cut off by the header timeout, not before.
+    let started = Instant::now();
+    assert_eq!(post(addr, "text/libsvm", b"1\n").0, 200);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1000) && waited < Duration::from_secs(10),
+        "{waited:?}"
+    );
+}
+
+#[test]
 fn shutdown_stops_waiting_for_a_half_sent_request_after_the_drain_timeout() {
     let (_dir, model) = common::demo_model(5);
     // The body may take 60 s; the drain gives it 1 s.

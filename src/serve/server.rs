@@ -70,8 +70,10 @@ use crate::util::runtime;
 /// each body is at most 6 MB ([`crate::codec::MAX_PAYLOAD_BYTES`]) and at most
 /// [`max_rows`](Self::max_rows) rows. A worst-case request (a 6 MB JSON body) costs about
 /// 110 MB while it is scored, so the endpoint stays under the model's size plus about
-/// `max_concurrent × 120 MB` plus 50 MB: 300 MB with the defaults on 2 cores (measured by
-/// `benches/soak.sh`).
+/// `max_concurrent × 120 MB` plus 50 MB, plus at most 64 KB of read buffer for each of at
+/// most [`max_connections`](Self::max_connections) connections: 357 MB with the defaults on
+/// 2 cores, where 64 clients sending worst-case bodies beside 900 connections that hold a
+/// half-sent request peaked at 266 MB (`benches/soak.sh`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     /// Address to bind (default 127.0.0.1).
@@ -87,6 +89,8 @@ pub struct ServerConfig {
     pub max_concurrent: usize,
     /// How long a request waits for a slot before 503 (default 30 s).
     pub busy_timeout: std::time::Duration,
+    /// Connections open at once (default 1024); more wait in the listen queue.
+    pub max_connections: usize,
     /// How long a client may take to send a request's headers, and then its body
     /// (default 30 s each); past it the connection is closed (headers) or answered 408 (body).
     pub read_timeout: std::time::Duration,
@@ -111,6 +115,7 @@ impl Default for ServerConfig {
             max_rows: crate::codec::MAX_ROWS_PER_REQUEST,
             max_concurrent: workers,
             busy_timeout: std::time::Duration::from_secs(30),
+            max_connections: 1024,
             read_timeout: std::time::Duration::from_secs(30),
             drain_timeout: std::time::Duration::from_secs(20),
         }
@@ -135,6 +140,7 @@ impl Check for ServerConfig {
         );
         ensure!(self.max_rows != 0, setting "max_rows", "must be ≥ 1");
         ensure!(self.max_concurrent != 0, setting "max_concurrent", "must be ≥ 1");
+        ensure!(self.max_connections != 0, setting "max_connections", "must be ≥ 1");
         for (name, d) in [
             ("busy_timeout", self.busy_timeout),
             ("read_timeout", self.read_timeout),
@@ -196,13 +202,7 @@ impl Server {
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state.clone());
-        let task = tokio::spawn(serve(
-            listener,
-            app,
-            config.read_timeout,
-            config.drain_timeout,
-            rx,
-        ));
+        let task = tokio::spawn(serve(listener, app, (*config).clone(), rx));
         Ok(Server {
             addr,
             model: model_path,
@@ -291,22 +291,28 @@ impl Signals {
     }
 }
 
-/// Accept HTTP/1.1 connections until `stop` fires, with a header read timeout on each; then
-/// stop accepting, let the requests in flight finish for up to `drain`, and return.
+/// Accept HTTP/1.1 connections until `stop` fires, at most `max_connections` at once, each
+/// with a header read timeout and a 64 KB read buffer; then stop accepting, let the requests
+/// in flight finish for up to `drain_timeout`, and return.
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
-    read_timeout: std::time::Duration,
-    drain: std::time::Duration,
+    config: ServerConfig,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(read_timeout);
+        .header_read_timeout(config.read_timeout)
+        .max_buf_size(64 * 1024);
+    let open = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => permit.expect("never closed"),
+            _ = &mut stop => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
@@ -318,7 +324,8 @@ async fn serve(
                         continue;
                     }
                 };
-                let _ = stream.set_nodelay(true);
+                // Socket options as axum's `serve` left them (no TCP_NODELAY): hyper writes
+                // each response in one call.
                 let connection = http.serve_connection(
                     TokioIo::new(stream),
                     TowerToHyperService::new(app.clone()),
@@ -326,12 +333,14 @@ async fn serve(
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = connection.await;
+                    drop(permit);
                 });
             }
             _ = &mut stop => break,
         }
     }
     drop(listener);
+    let drain = config.drain_timeout;
     if tokio::time::timeout(drain, graceful.shutdown())
         .await
         .is_err()

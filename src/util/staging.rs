@@ -370,8 +370,14 @@ mod tests {
         std::fs::write(staged.path().join("a.csv"), "new").unwrap();
         staged.commit(&["a.csv", "b.csv"]).unwrap();
         assert_eq!(names(&target), ["a.csv", "notes.txt"]);
-        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "new");
-        assert_eq!(std::fs::read_to_string(target.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.csv")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+            "mine"
+        );
         assert_eq!(names(base.path()), ["out"]);
     }
 
@@ -396,7 +402,10 @@ mod tests {
         let staged = StagedDir::new(&target).unwrap();
         std::fs::write(staged.path().join("a.csv"), "newer").unwrap();
         drop(staged);
-        assert_eq!(std::fs::read_to_string(target.join("a.csv")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a.csv")).unwrap(),
+            "new"
+        );
         assert_eq!(names(&base.path().join("deep")), ["out"]);
     }
 }
