@@ -158,7 +158,7 @@ pub fn check_bucket_name(bucket: &str) -> Result<()> {
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
 /// Reads and writes [`Location`]s: local files always, S3 when built with the `sagemaker`
-/// feature and made by [`Storage::s3`] (or a SageMaker [`crate::cloud::session::Session`]).
+/// feature and made by `Storage::s3` (or a SageMaker [`crate::cloud::session::Session`]).
 #[derive(Clone)]
 pub struct Storage {
     #[cfg(feature = "sagemaker")]
