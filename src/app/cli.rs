@@ -231,11 +231,11 @@ pub struct ServeArgs {
     /// Port (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Worker threads (default: all cores; at most 1024).
+    /// Worker threads (default: all cores; at most 1,024).
     #[arg(long)]
     pub workers: Option<usize>,
     /// Rows one request may hold; past it, 413.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = crate::codec::MAX_ROWS_PER_REQUEST)]
     pub max_rows: usize,
     /// Large requests (16 KB and over) read and scored at once (default: the workers); the
     /// rest wait up to 30 s for a slot, then get 503. Bounds the server's memory.

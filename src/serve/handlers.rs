@@ -27,30 +27,12 @@ const INLINE_BODY_BYTES: usize = 16 * 1024;
 
 pub(super) struct AppState {
     pub(super) model: OnceLock<std::result::Result<Arc<Loaded>, String>>,
-    pub(super) workers: usize,
+    /// The settings the server was started with (workers and the request bounds).
+    pub(super) config: ServerConfig,
+    /// One permit for each large request that may be read and scored at once
+    /// (`config.max_concurrent`).
+    pub(super) slots: tokio::sync::Semaphore,
     pub(super) stats: Stats,
-    pub(super) limits: Limits,
-}
-
-/// What one request may cost, and how many large ones run at once.
-pub(super) struct Limits {
-    max_rows: usize,
-    slots: tokio::sync::Semaphore,
-    max_concurrent: usize,
-    busy_timeout: Duration,
-    read_timeout: Duration,
-}
-
-impl Limits {
-    pub(super) fn new(config: &ServerConfig) -> Limits {
-        Limits {
-            max_rows: config.max_rows,
-            slots: tokio::sync::Semaphore::new(config.max_concurrent),
-            max_concurrent: config.max_concurrent,
-            busy_timeout: config.busy_timeout,
-            read_timeout: config.read_timeout,
-        }
-    }
 }
 
 pub(super) fn router(state: Arc<AppState>) -> Router {
@@ -190,7 +172,7 @@ async fn ping(State(s): State<Arc<AppState>>) -> std::result::Result<StatusCode,
 
 async fn execution_parameters(State(s): State<Arc<AppState>>) -> Response {
     let body = serde_json::json!({
-        "MaxConcurrentTransforms": s.workers,
+        "MaxConcurrentTransforms": s.config.workers,
         "BatchStrategy": "MULTI_RECORD",
         "MaxPayloadInMB": MAX_PAYLOAD_BYTES / (1024 * 1024),
     });
@@ -298,25 +280,25 @@ async fn invocations(
     let _slot = match announced {
         Some(n) if n < INLINE_BODY_BYTES as u64 => None,
         _ => Some(
-            tokio::time::timeout(s.limits.busy_timeout, s.limits.slots.acquire())
+            tokio::time::timeout(s.config.busy_timeout, s.slots.acquire())
                 .await
                 .map_err(|_| ApiError::Busy {
-                    slots: s.limits.max_concurrent,
-                    waited: s.limits.busy_timeout,
+                    slots: s.config.max_concurrent,
+                    waited: s.config.busy_timeout,
                 })?
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
         ),
     };
-    let body = read_body(body, s.limits.read_timeout).await?;
+    let body = read_body(body, s.config.read_timeout).await?;
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let rows = count_rows(input, &body);
-    if rows > s.limits.max_rows {
+    if rows > s.config.max_rows {
         return Err(ApiError::TooLarge(format!(
             "the request holds {rows} rows; the most one request may hold is {} \
              (split it, or use batch transform)",
-            s.limits.max_rows
+            s.config.max_rows
         )));
     }
     let (scores, labels) = if body.len() < INLINE_BODY_BYTES {

@@ -54,7 +54,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use super::handlers::{router, AppState, Limits};
+use super::handlers::{router, AppState};
 use super::model::Loaded;
 use super::stats::Stats;
 use crate::error::{ensure, Check, Error, IntoValid, Result};
@@ -180,9 +180,9 @@ impl Server {
             .map_err(|e| Error::io(PathBuf::from(&bind), e))?;
         let state = Arc::new(AppState {
             model: OnceLock::new(),
-            workers: config.workers,
+            config: (*config).clone(),
+            slots: tokio::sync::Semaphore::new(config.max_concurrent),
             stats: Stats::default(),
-            limits: Limits::new(&config),
         });
         let loader_state = state.clone();
         let loader = tokio::task::spawn_blocking(move || {
@@ -202,7 +202,7 @@ impl Server {
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state.clone());
-        let task = tokio::spawn(serve(listener, app, (*config).clone(), rx));
+        let task = tokio::spawn(serve(listener, app, state.config.clone(), rx));
         Ok(Server {
             addr,
             model: model_path,

@@ -245,10 +245,10 @@ impl StagedDir {
 impl Drop for StagedDir {
     fn drop(&mut self) {
         if !self.done {
-            let _guard = in_progress();
+            // Under the lock, so that a signal cannot remove it half-way as well.
+            let mut paths = in_progress();
             remove(&self.staging);
-            drop(_guard);
-            forget(&self.staging);
+            paths.retain(|p| p != &self.staging);
         }
     }
 }
