@@ -20,24 +20,18 @@ fn in_process(model: &Path, table: &Path) -> Vec<f32> {
         .unwrap()
 }
 
-/// `purchase-predict predict` arguments.
+/// `purchase-predict predict` arguments with a chunk size.
 fn predict_args<'a>(
     model: &'a Path,
     input: &'a Path,
     out: &'a Path,
     chunk_rows: &'a str,
-) -> [&'a str; 9] {
+) -> Vec<&'a str> {
     [
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--chunk-rows",
-        chunk_rows,
+        &common::predict_args(model, input, out)[..],
+        &["--chunk-rows", chunk_rows],
     ]
+    .concat()
 }
 
 fn read_scores_csv(path: &Path) -> (String, Vec<Vec<String>>) {

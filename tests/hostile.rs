@@ -93,15 +93,11 @@ fn a_header_claiming_a_terabyte_is_refused_without_allocating_it() {
     assert!(reason.contains("unreadable entry"), "{reason}");
     // The CLI says so and exits 1 instead of aborting.
     let scores = dir.path().join("scores.csv");
-    let err = common::cli_err(&[
-        "predict",
-        "--model",
-        path.to_str().unwrap(),
-        "--input",
-        "data/customers.csv",
-        "--output",
-        scores.to_str().unwrap(),
-    ]);
+    let err = common::cli_err(&common::predict_args(
+        &path,
+        Path::new("data/customers.csv"),
+        &scores,
+    ));
     assert!(err.contains("corrupt model artifact"), "{err}");
 }
 
@@ -144,15 +140,11 @@ fn members_over_their_caps_are_refused_and_unknown_ones_are_not_kept() {
     assert!(std::fs::metadata(&padded).unwrap().len() < 16 << 20);
     Artifact::load(&padded).expect("unknown members are skipped");
     let out = dir.path().join("scores.csv");
-    let stdout = common::cli_ok(&[
-        "predict",
-        "--model",
-        padded.to_str().unwrap(),
-        "--input",
-        "data/customers.csv",
-        "--output",
-        out.to_str().unwrap(),
-    ]);
+    let stdout = common::cli_ok(&common::predict_args(
+        &padded,
+        Path::new("data/customers.csv"),
+        &out,
+    ));
     let mb: f64 = stdout
         .split("peak memory ")
         .nth(1)
@@ -190,6 +182,13 @@ fn post(addr: SocketAddr, ctype: &str, body: &[u8]) -> (u16, String) {
         .request("POST", "/invocations", &[("Content-Type", ctype)], body)
         .unwrap();
     (r.status, r.text())
+}
+
+/// A connection that has sent `bytes` (often a request cut short) and nothing more.
+fn send(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(bytes).unwrap();
+    s
 }
 
 /// Read what the server sends until it closes or `limit` passes.
@@ -247,12 +246,11 @@ fn rows_per_request_are_capped_before_scoring() {
 fn an_announced_oversized_body_gets_413_before_100_continue() {
     let (_dir, model) = common::demo_model(5);
     let (_rt, server) = server(&model, short());
-    let mut s = TcpStream::connect(server.addr()).unwrap();
-    s.write_all(
+    let mut s = send(
+        server.addr(),
         b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
           Content-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n",
-    )
-    .unwrap();
+    );
     let mut first = [0u8; 12];
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.read_exact(&mut first).unwrap();
@@ -270,18 +268,15 @@ fn slow_clients_are_cut_off() {
     let (_rt, server) = server(&model, short());
     let addr = server.addr();
     // Headers that never end: the connection is closed after the read timeout (1 s).
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    let mut s = send(addr, b"POST /invocations HTTP/1.1\r\nHost: x\r\n");
     let (_, took) = read_until_closed(&mut s, Duration::from_secs(15));
     assert!(took < Duration::from_secs(10), "closed after {took:?}");
     // A body that stops arriving: 408 after the read timeout.
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(
+    let mut s = send(
+        addr,
         b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
           Content-Length: 100\r\n\r\n0,1,",
-    )
-    .unwrap();
+    );
     let (reply, took) = read_until_closed(&mut s, Duration::from_secs(15));
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     assert!(reply.contains("did not arrive within 1 s"), "{reply}");
@@ -304,13 +299,11 @@ fn large_requests_wait_for_a_slot_then_get_503() {
     );
     let addr = server.addr();
     // One large request holds the only slot while its body trickles in.
-    let mut holder = TcpStream::connect(addr).unwrap();
-    holder
-        .write_all(
-            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
+    let holder = send(
+        addr,
+        b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
               Content-Length: 100000\r\n\r\n",
-        )
-        .unwrap();
+    );
     std::thread::sleep(Duration::from_millis(300));
     let big = "1\n".repeat(20_000);
     let started = Instant::now();
@@ -337,10 +330,7 @@ fn connections_past_the_cap_wait_for_one_to_close() {
         },
     );
     let addr = server.addr();
-    let mut holder = TcpStream::connect(addr).unwrap();
-    holder
-        .write_all(b"GET /ping HTTP/1.1\r\nHost: x\r\n")
-        .unwrap();
+    let _holder = send(addr, b"GET /ping HTTP/1.1\r\nHost: x\r\n");
     std::thread::sleep(Duration::from_millis(200));
     // Served once the holder is cut off by the header timeout, not before.
     let started = Instant::now();
@@ -362,12 +352,11 @@ fn shutdown_stops_waiting_for_a_half_sent_request_after_the_drain_timeout() {
     };
     let (rt, server) = server(&model, config);
     let addr = server.addr();
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(
+    let _half_sent = send(
+        addr,
         b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
           Content-Length: 100000\r\n\r\n0,",
-    )
-    .unwrap();
+    );
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     let stopped = rt
@@ -387,8 +376,7 @@ fn only_http1_is_spoken_and_accept_q_values_count() {
     let (_rt, server) = server(&model, short());
     let addr = server.addr();
     // HTTP/2 without TLS (prior knowledge): not served.
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").unwrap();
+    let mut s = send(addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
     let (reply, _) = read_until_closed(&mut s, Duration::from_secs(10));
     assert!(
         !reply.contains("\x00\x00"),
@@ -480,32 +468,13 @@ fn sigterm_right_after_the_first_ping_drains_instead_of_killing() {
 
 #[test]
 fn sigterm_exits_within_the_drain_timeout_despite_a_half_sent_request() {
-    use std::io::BufRead;
     let (_dir, model) = common::demo_model(5);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
-        .args(["serve", "--model", model.to_str().unwrap(), "--port", "0"])
-        .args(["--drain-timeout", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap();
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.write_all(
+    let (mut child, addr) = common::serve_child(&model, &["--drain-timeout", "1"], Stdio::null());
+    let _half_sent = send(
+        addr,
         b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n\
           Content-Length: 100000\r\n\r\n0,",
-    )
-    .unwrap();
+    );
     std::thread::sleep(Duration::from_millis(200));
     let started = Instant::now();
     sigterm(&child);
@@ -546,15 +515,7 @@ fn predict_refuses_an_output_that_is_its_input_under_another_name() {
         .join(dir.path().file_name().unwrap())
         .join("in.csv");
     for output in [&dotted, &via_parent, &link, &hard] {
-        let err = common::cli_err(&[
-            "predict",
-            "--model",
-            model.to_str().unwrap(),
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            output.to_str().unwrap(),
-        ]);
+        let err = common::cli_err(&common::predict_args(&model, &input, output));
         assert!(
             err.contains("is the input file"),
             "{}: {err}",
@@ -597,15 +558,7 @@ fn predict_leaves_an_existing_output_alone_when_the_input_has_no_rows() {
     std::fs::write(&input, format!("{header}\n")).unwrap();
     let output = dir.path().join("scores.csv");
     std::fs::write(&output, "earlier scores\n").unwrap();
-    let err = common::cli_err(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let err = common::cli_err(&common::predict_args(&model, &input, &output));
     assert!(err.contains("no data rows"), "{err}");
     assert_eq!(
         std::fs::read_to_string(&output).unwrap(),
@@ -798,15 +751,7 @@ fn utf16_and_nested_inputs_are_named_for_what_they_are() {
     let input = dir.path().join("utf16.csv");
     std::fs::write(&input, &utf16).unwrap();
     let output = dir.path().join("scores.csv");
-    let err = common::cli_err(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let err = common::cli_err(&common::predict_args(&model, &input, &output));
     assert!(err.contains("is UTF-16, not UTF-8 text"), "{err}");
     let run_out = dir.path().join("run");
     let err = common::cli_err(&[
@@ -835,15 +780,7 @@ fn utf16_and_nested_inputs_are_named_for_what_they_are() {
     ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
         .finish(&mut df)
         .unwrap();
-    let err = common::cli_err(&[
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        "--input",
-        parquet.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let err = common::cli_err(&common::predict_args(&model, &parquet, &output));
     assert!(err.contains("column `income` is nested"), "{err}");
     let err = common::cli_err(&[
         "run",

@@ -259,33 +259,9 @@ fn a_model_that_cannot_load_is_reported() {
 
 #[test]
 fn serve_command_answers_and_stops_on_sigterm() {
-    use std::io::BufRead;
     let (_dir, model) = common::demo_model(5);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
-        .args([
-            "serve",
-            "--model",
-            model.to_str().unwrap(),
-            "--port",
-            "0",
-            "--workers",
-            "1",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .parse()
-        .unwrap();
+    let (child, addr) =
+        common::serve_child(&model, &["--workers", "1"], std::process::Stdio::piped());
     assert_eq!(request(addr, "GET", "/ping", &[], b"").status, 200);
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The project root.
 pub fn root() -> PathBuf {
@@ -69,6 +70,44 @@ pub fn cli_err(args: &[&str]) -> String {
         "purchase-predict {args:?} should fail"
     );
     String::from_utf8(out.stderr).unwrap()
+}
+
+/// `purchase-predict predict` arguments for scoring `input` into `output`.
+pub fn predict_args<'a>(model: &'a Path, input: &'a Path, output: &'a Path) -> [&'a str; 7] {
+    [
+        "predict",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]
+}
+
+/// Start `purchase-predict serve --model MODEL --port 0 EXTRA...` and read the address from
+/// the line it prints once the model is loaded.
+pub fn serve_child(model: &Path, extra: &[&str], stderr: Stdio) -> (Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .args(["serve", "--model", model.to_str().unwrap(), "--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
 }
 
 /// Read `metrics.json` from an output folder.
