@@ -219,6 +219,31 @@ impl Preprocessor {
         })
     }
 
+    /// Each input column with the range of feature columns it becomes (a numeric column and
+    /// its missing-value indicator; the one-hot columns of a category), in order.
+    ///
+    /// ```
+    /// use purchase_predict::prep::Preprocessor;
+    /// let pre = Preprocessor::identity(&["a".to_string(), "b".to_string()]);
+    /// assert_eq!(pre.feature_groups(), vec![("a", 0..1), ("b", 1..2)]);
+    /// ```
+    pub fn feature_groups(&self) -> Vec<(&str, std::ops::Range<usize>)> {
+        let mut start = 0;
+        self.columns
+            .iter()
+            .map(|c| {
+                let width = match c {
+                    ColumnTransform::Numeric {
+                        missing_indicator, ..
+                    } => 1 + usize::from(*missing_indicator),
+                    ColumnTransform::Categorical { levels, .. } => levels.len(),
+                };
+                start += width;
+                (c.name(), start - width..start)
+            })
+            .collect()
+    }
+
     /// The raw input columns the preprocessor needs, in order.
     pub fn input_columns(&self) -> Vec<&str> {
         self.columns.iter().map(|c| c.name()).collect()

@@ -117,6 +117,78 @@ fn record(p: f32, label: Option<u8>) -> Value {
     }
 }
 
+/// A number as the shortest text of its f32 (0.1234567 rather than 0.12345670163).
+fn short(v: f32) -> Value {
+    let x: f64 = v.to_string().parse().unwrap_or(v as f64);
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// A prediction record with its explanation: `base_value` and `contributions` (name to
+/// log-odds, in the model's or the table's column order) after `score` and `label`.
+fn explained_record(p: f32, label: Option<u8>, names: &[String], base: f32, row: &[f32]) -> Value {
+    let mut rec = record(p, label);
+    let contributions: serde_json::Map<String, Value> = names
+        .iter()
+        .zip(row)
+        .map(|(n, v)| (n.clone(), short(*v)))
+        .collect();
+    if let Value::Object(m) = &mut rec {
+        m.insert("base_value".into(), short(base));
+        m.insert("contributions".into(), Value::Object(contributions));
+    }
+    rec
+}
+
+/// What an explained answer carries beside the scores: contribution names, the base
+/// value, and `rows * names.len()` contributions.
+pub struct ExplainedRows<'a> {
+    pub names: &'a [String],
+    pub base_value: f32,
+    pub values: &'a [f32],
+}
+
+impl ExplainedRows<'_> {
+    fn record(&self, i: usize, p: f32, label: Option<u8>) -> Value {
+        let w = self.names.len();
+        explained_record(
+            p,
+            label,
+            self.names,
+            self.base_value,
+            &self.values[i * w..(i + 1) * w],
+        )
+    }
+}
+
+/// The `application/json` answer with explanations: `{"predictions": [{"score", "label",
+/// "base_value", "contributions"}, ...]}`.
+pub fn encode_explained_predictions(
+    scores: &[f32],
+    labels: Option<&[u8]>,
+    explained: &ExplainedRows<'_>,
+) -> String {
+    let preds: Vec<Value> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, p)| explained.record(i, *p, labels.map(|l| l[i])))
+        .collect();
+    serde_json::json!({ "predictions": preds }).to_string()
+}
+
+/// The `application/jsonlines` answer with explanations: one explained record per line.
+pub fn encode_explained_prediction_lines(
+    scores: &[f32],
+    labels: Option<&[u8]>,
+    explained: &ExplainedRows<'_>,
+) -> String {
+    let mut s = String::new();
+    for (i, p) in scores.iter().enumerate() {
+        s += &explained.record(i, *p, labels.map(|l| l[i])).to_string();
+        s.push('\n');
+    }
+    s
+}
+
 /// The `application/json` answer: `{"predictions": [...]}`.
 pub fn encode_predictions(scores: &[f32], labels: Option<&[u8]>) -> String {
     let preds: Vec<Value> = scores
@@ -135,6 +207,68 @@ pub fn encode_prediction_lines(scores: &[f32], labels: Option<&[u8]>) -> String 
         s.push('\n');
     }
     s
+}
+
+/// An explained answer, decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExplainedAnswer {
+    /// One probability per row.
+    pub scores: Vec<f32>,
+    /// The contributions' names (raw columns or model features), in the answer's order.
+    pub names: Vec<String>,
+    pub base_value: f32,
+    /// `scores.len() * names.len()` contributions, row after row.
+    pub values: Vec<f32>,
+}
+
+/// Decode an explained `application/json` answer (what
+/// [`encode_explained_predictions`] writes).
+pub fn decode_explained(body: &[u8]) -> std::result::Result<ExplainedAnswer, String> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
+    let preds = v
+        .get("predictions")
+        .and_then(Value::as_array)
+        .ok_or_else(|| "expected {\"predictions\": [...]} in the answer".to_string())?;
+    let mut names: Option<Vec<String>> = None;
+    let (mut scores, mut values, mut base_value) = (Vec::new(), Vec::new(), 0f32);
+    for (i, p) in preds.iter().enumerate() {
+        let missing = |what: &str| {
+            format!("prediction {i} has no {what}: is the endpoint ours, and did it get the explain attribute?")
+        };
+        scores.push(
+            p.get("score")
+                .and_then(Value::as_f64)
+                .ok_or_else(|| missing("score"))? as f32,
+        );
+        base_value = p
+            .get("base_value")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| missing("base_value"))? as f32;
+        let c = p
+            .get("contributions")
+            .and_then(Value::as_object)
+            .ok_or_else(|| missing("contributions"))?;
+        let these: Vec<&String> = c.keys().collect();
+        match &names {
+            None => names = Some(these.into_iter().cloned().collect()),
+            Some(n) if n.iter().eq(these.iter().copied()) => {}
+            Some(_) => {
+                return Err(format!(
+                    "prediction {i} explains other names than prediction 0"
+                ))
+            }
+        }
+        for v in c.values() {
+            values.push(v.as_f64().ok_or_else(|| missing("numeric contributions"))? as f32);
+        }
+    }
+    Ok(ExplainedAnswer {
+        names: names.unwrap_or_default(),
+        base_value,
+        values,
+        scores,
+    })
 }
 
 /// The scores of an `application/json` answer (a record's `score`, or a bare number).

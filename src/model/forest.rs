@@ -48,6 +48,21 @@ pub struct Forest {
     roots: Vec<u32>,
     base_margin: f32,
     num_features: usize,
+    /// Per node, parallel to `nodes`: the training cover (sum of hessians) and the cover-
+    /// weighted mean of the leaves below (XGBoost's `FillNodeMeanValues`), for TreeSHAP.
+    covers: Vec<f32>,
+    means: Vec<f32>,
+    /// Per tree: its depth (edges from the root to the deepest leaf).
+    depths: Vec<u32>,
+}
+
+/// One element of TreeSHAP's decision path (XGBoost's `PathElement`).
+#[derive(Debug, Clone, Copy, Default)]
+struct PathElement {
+    feature: i64,
+    zero_fraction: f32,
+    one_fraction: f32,
+    pweight: f32,
 }
 
 fn unsupported(what: impl Into<String>) -> Error {
@@ -138,6 +153,9 @@ impl Forest {
             roots: Vec::with_capacity(trees.len()),
             base_margin,
             num_features,
+            covers: Vec::new(),
+            means: Vec::new(),
+            depths: Vec::new(),
         };
         for tree in trees {
             forest.add_tree(tree)?;
@@ -156,6 +174,7 @@ impl Forest {
         let feature = array(tree, "split_indices", n)?;
         let cond = array(tree, "split_conditions", n)?;
         let default_left = array(tree, "default_left", n)?;
+        let hessians = array(tree, "sum_hessian", n)?;
         if let Some(types) = tree.get("split_type").and_then(Value::as_array) {
             if types.iter().any(|t| t.as_u64() != Some(0)) {
                 return Err(unsupported("categorical splits"));
@@ -196,9 +215,32 @@ impl Forest {
                 }
             };
             self.nodes.push(node);
+            let cover = hessians[i].as_f64().ok_or_else(|| bad("sum_hessian", i))? as f32;
+            self.covers.push(cover);
         }
         self.roots.push(offset);
+        self.means.resize(self.nodes.len(), 0.0);
+        let depth = self.fill_means(offset);
+        self.depths.push(depth);
         Ok(())
+    }
+
+    /// XGBoost's `FillNodeMeanValues` below `node`, in its f32 arithmetic; returns the depth
+    /// of the subtree.
+    fn fill_means(&mut self, node: u32) -> u32 {
+        let n = self.nodes[node as usize];
+        if n.left == LEAF {
+            self.means[node as usize] = n.value;
+            return 0;
+        }
+        let dl = self.fill_means(n.left);
+        let dr = self.fill_means(n.right);
+        let (l, r) = (n.left as usize, n.right as usize);
+        let mut mean = self.means[l] * self.covers[l];
+        mean += self.means[r] * self.covers[r];
+        mean /= self.covers[node as usize];
+        self.means[node as usize] = mean;
+        1 + dl.max(dr)
     }
 
     /// Number of input features.
@@ -251,6 +293,149 @@ impl Forest {
             .collect())
     }
 
+    /// The margin-space base value: the log-odds before any tree (`base_score`).
+    pub fn base_margin(&self) -> f32 {
+        self.base_margin
+    }
+
+    /// Exact TreeSHAP contributions of one row (NaN = missing): `num_features() + 1` values,
+    /// one per feature and the bias last, in margin (log-odds) space; they add up to the
+    /// row's margin. The same algorithm and f32 arithmetic as libxgboost 1.7's
+    /// `pred_contribs` ([`Booster::contributions`]), without its per-call overhead.
+    pub fn contributions_row(&self, row: &[f32], out: &mut [f32]) {
+        let nf = self.num_features;
+        debug_assert_eq!(out.len(), nf + 1);
+        out.fill(0.0);
+        let mut tree_phi = vec![0f32; nf + 1];
+        let mut path = Vec::new();
+        for (t, &root) in self.roots.iter().enumerate() {
+            tree_phi.fill(0.0);
+            tree_phi[nf] += self.means[root as usize];
+            let maxd = self.depths[t] as usize + 2;
+            path.clear();
+            path.resize(maxd * (maxd + 1) / 2, PathElement::default());
+            self.tree_shap(row, &mut tree_phi, root, 0, &mut path, 0, 1.0, 1.0, -1);
+            for (o, v) in out.iter_mut().zip(&tree_phi) {
+                *o += *v;
+            }
+        }
+        out[nf] += self.base_margin;
+    }
+
+    /// Contributions of `nrow` row-major rows: `nrow * (num_features() + 1)` values.
+    pub fn contributions(&self, values: &[f32], nrow: usize) -> Result<Vec<f32>> {
+        let nf = self.num_features;
+        if values.len() != nrow * nf {
+            return Err(Error::Shape(format!(
+                "{} values for {nrow} rows of {nf} features",
+                values.len()
+            )));
+        }
+        let mut out = vec![0f32; nrow * (nf + 1)];
+        if nf == 0 {
+            for o in out.iter_mut() {
+                *o = self.base_margin
+                    + self
+                        .roots
+                        .iter()
+                        .map(|&r| self.means[r as usize])
+                        .sum::<f32>();
+            }
+            return Ok(out);
+        }
+        for (row, o) in values.chunks_exact(nf).zip(out.chunks_exact_mut(nf + 1)) {
+            self.contributions_row(row, o);
+        }
+        Ok(out)
+    }
+
+    /// XGBoost's `RegTree::TreeShap` (condition 0): the path of the parent occupies
+    /// `path[start..start + depth + 1]`, this node's copy follows it.
+    #[allow(clippy::too_many_arguments)]
+    fn tree_shap(
+        &self,
+        row: &[f32],
+        phi: &mut [f32],
+        node_index: u32,
+        mut depth: usize,
+        path: &mut [PathElement],
+        start: usize,
+        parent_zero_fraction: f32,
+        parent_one_fraction: f32,
+        parent_feature: i64,
+    ) {
+        let here = start + depth + 1;
+        path.copy_within(start..here, here);
+        let unique = &mut path[here..];
+        extend_path(
+            unique,
+            depth,
+            parent_zero_fraction,
+            parent_one_fraction,
+            parent_feature,
+        );
+        let node = self.nodes[node_index as usize];
+        if node.left == LEAF {
+            for i in 1..=depth {
+                let w = unwound_path_sum(unique, depth, i);
+                let el = unique[i];
+                phi[el.feature as usize] += w * (el.one_fraction - el.zero_fraction) * node.value;
+            }
+            return;
+        }
+        let x = row[node.feature as usize];
+        let hot = if x.is_nan() {
+            if node.default_left {
+                node.left
+            } else {
+                node.right
+            }
+        } else if x < node.value {
+            node.left
+        } else {
+            node.right
+        };
+        let cold = if hot == node.left {
+            node.right
+        } else {
+            node.left
+        };
+        let w = self.covers[node_index as usize];
+        let hot_zero_fraction = self.covers[hot as usize] / w;
+        let cold_zero_fraction = self.covers[cold as usize] / w;
+        let mut incoming_zero_fraction = 1.0f32;
+        let mut incoming_one_fraction = 1.0f32;
+        let split = i64::from(node.feature);
+        if let Some(k) = (0..=depth).find(|&k| unique[k].feature == split) {
+            incoming_zero_fraction = unique[k].zero_fraction;
+            incoming_one_fraction = unique[k].one_fraction;
+            unwind_path(unique, depth, k);
+            depth -= 1;
+        }
+        self.tree_shap(
+            row,
+            phi,
+            hot,
+            depth + 1,
+            path,
+            here,
+            hot_zero_fraction * incoming_zero_fraction,
+            incoming_one_fraction,
+            split,
+        );
+        self.tree_shap(
+            row,
+            phi,
+            cold,
+            depth + 1,
+            path,
+            here,
+            cold_zero_fraction * incoming_zero_fraction,
+            0.0,
+            split,
+        );
+    }
+
     /// Compare with libxgboost on `rows` probe rows: values drawn around the split thresholds
     /// (both sides of each), exact thresholds, and missing values. Any difference above 1e-6
     /// is an error.
@@ -290,6 +475,62 @@ impl Forest {
         }
         Ok(())
     }
+}
+
+/// XGBoost's `ExtendPath`.
+fn extend_path(path: &mut [PathElement], depth: usize, zero: f32, one: f32, feature: i64) {
+    path[depth] = PathElement {
+        feature,
+        zero_fraction: zero,
+        one_fraction: one,
+        pweight: if depth == 0 { 1.0 } else { 0.0 },
+    };
+    let d1 = (depth + 1) as f32;
+    for i in (0..depth).rev() {
+        path[i + 1].pweight += one * path[i].pweight * (i + 1) as f32 / d1;
+        path[i].pweight = zero * path[i].pweight * (depth - i) as f32 / d1;
+    }
+}
+
+/// XGBoost's `UnwindPath`.
+fn unwind_path(path: &mut [PathElement], depth: usize, index: usize) {
+    let one = path[index].one_fraction;
+    let zero = path[index].zero_fraction;
+    let mut next_one_portion = path[depth].pweight;
+    let d1 = (depth + 1) as f32;
+    for i in (0..depth).rev() {
+        if one != 0.0 {
+            let tmp = path[i].pweight;
+            path[i].pweight = next_one_portion * d1 / ((i + 1) as f32 * one);
+            next_one_portion = tmp - path[i].pweight * zero * (depth - i) as f32 / d1;
+        } else {
+            path[i].pweight = (path[i].pweight * d1) / (zero * (depth - i) as f32);
+        }
+    }
+    for i in index..depth {
+        path[i].feature = path[i + 1].feature;
+        path[i].zero_fraction = path[i + 1].zero_fraction;
+        path[i].one_fraction = path[i + 1].one_fraction;
+    }
+}
+
+/// XGBoost's `UnwoundPathSum`.
+fn unwound_path_sum(path: &[PathElement], depth: usize, index: usize) -> f32 {
+    let one = path[index].one_fraction;
+    let zero = path[index].zero_fraction;
+    let mut next_one_portion = path[depth].pweight;
+    let mut total = 0f32;
+    let d1 = (depth + 1) as f32;
+    for i in (0..depth).rev() {
+        if one != 0.0 {
+            let tmp = next_one_portion * d1 / ((i + 1) as f32 * one);
+            total += tmp;
+            next_one_portion = path[i].pweight - tmp * zero * ((depth - i) as f32 / d1);
+        } else if zero != 0.0 {
+            total += (path[i].pweight / zero) / ((depth - i) as f32 / d1);
+        }
+    }
+    total
 }
 
 #[cfg(test)]
@@ -333,6 +574,42 @@ mod tests {
         let forest = Forest::from_xgboost_json(&b.to_json().unwrap()).unwrap();
         assert_eq!((forest.num_trees(), forest.num_features()), (30, 4));
         forest.verify(&b, 2000).unwrap();
+    }
+
+    #[test]
+    fn contributions_equal_libxgboost_and_add_up_to_the_margin() {
+        for missing in [false, true] {
+            let b = trained(40, missing);
+            let forest = Forest::from_xgboost_json(&b.to_json().unwrap()).unwrap();
+            let mut rng = Rng::new(9);
+            let n = 300;
+            let x: Vec<f32> = (0..n * 4)
+                .map(|_| {
+                    if missing && rng.uniform() < 0.2 {
+                        f32::NAN
+                    } else {
+                        rng.uniform() as f32
+                    }
+                })
+                .collect();
+            let want = b
+                .contributions(&DMatrix::from_dense(&x, n, 4).unwrap())
+                .unwrap();
+            let got = forest.contributions(&x, n).unwrap();
+            assert_eq!(got.len(), n * 5);
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-5,
+                    "value {i}: {g} here, {w} in libxgboost"
+                );
+            }
+            let p = forest.predict(&x, n).unwrap();
+            for (row, p) in got.chunks(5).zip(p) {
+                let margin: f32 = row.iter().sum();
+                let prob = 1.0 / (1.0 + (-margin).exp());
+                assert!((prob - p).abs() < 1e-5, "{prob} vs {p}");
+            }
+        }
     }
 
     #[test]

@@ -318,6 +318,31 @@ impl Booster {
         unsafe { copy_predictions(shape, dim, result, data.nrow) }
     }
 
+    /// Exact TreeSHAP feature contributions (libxgboost's `pred_contribs`): for each row,
+    /// `ncol + 1` values in margin (log-odds) space, one per feature and the bias last; a
+    /// row's values add up to its margin. Row-major, `nrow * (ncol + 1)` values.
+    pub fn contributions(&self, data: &DMatrix) -> Result<Vec<f32>> {
+        let config = cstring(
+            r#"{"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false}"#,
+        )?;
+        let mut shape: *const BstUlong = ptr::null();
+        let mut dim: BstUlong = 0;
+        let mut result: *const f32 = ptr::null();
+        // SAFETY: as in `predict`.
+        check(unsafe {
+            XGBoosterPredictFromDMatrix(
+                self.handle,
+                data.handle,
+                config.as_ptr(),
+                &mut shape,
+                &mut dim,
+                &mut result,
+            )
+        })?;
+        // SAFETY: libxgboost just filled shape/dim/result for this call on this thread.
+        unsafe { copy_predictions(shape, dim, result, data.nrow * (data.ncol + 1)) }
+    }
+
     /// Predicted probabilities straight from a row-major dense matrix (NaN = missing),
     /// without building a DMatrix: XGBoost's "inplace" prediction, the low-latency path
     /// for serving. Same values as [`Booster::predict`].
@@ -468,7 +493,7 @@ unsafe fn copy_predictions(
     };
     if n != nrow {
         return Err(Error::Shape(format!(
-            "xgboost returned {n} predictions for {nrow} rows"
+            "xgboost returned {n} values where {nrow} were expected"
         )));
     }
     Ok(unsafe { std::slice::from_raw_parts(result, n) }.to_vec())

@@ -20,6 +20,19 @@ use super::server::ServerConfig;
 use super::stats::{route_label, Stats};
 use crate::codec::{csv, json, libsvm, MAX_PAYLOAD_BYTES};
 use crate::model::artifact::Artifact;
+use crate::model::explain::Explanations;
+
+/// The header through which SageMaker passes a request's `CustomAttributes` to the container.
+pub const CUSTOM_ATTRIBUTES: &str = "x-amzn-sagemaker-custom-attributes";
+
+/// Whether a request's custom attributes ask for explanations: an `explain` (or
+/// `explain=true`/`explain=1`) among its `,`/`;`-separated attributes.
+pub fn wants_explanations(custom_attributes: &str) -> bool {
+    custom_attributes
+        .split([',', ';'])
+        .map(|a| a.trim().to_ascii_lowercase())
+        .any(|a| a == "explain" || a == "explain=true" || a == "explain=1")
+}
 
 /// Bodies below this size are scored on the request's own thread with the single-threaded
 /// booster; larger ones on the blocking pool with all of libxgboost's threads.
@@ -97,6 +110,8 @@ pub(super) enum ApiError {
     Timeout(Duration),
     /// 503: every slot for large requests stayed busy for the whole wait.
     Busy { slots: usize, waited: Duration },
+    /// 400: explanations asked for with an answer format that cannot carry them.
+    ExplainNeedsJson,
     /// 500: scoring failed.
     Internal(String),
 }
@@ -146,6 +161,12 @@ impl IntoResponse for ApiError {
                      finished within {:.0} s; retry later",
                     waited.as_secs_f64()
                 ),
+            ),
+            ApiError::ExplainNeedsJson => text(
+                StatusCode::BAD_REQUEST,
+                "the `explain` custom attribute needs a JSON answer: send \
+                 Accept: application/json or application/jsonlines (text/csv carries \
+                 one score a row)",
             ),
             ApiError::Internal(e) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -265,6 +286,13 @@ async fn invocations(
         Output::Csv
     };
     let output = parse_accept(headers, default).ok_or(ApiError::NotAcceptable)?;
+    let explain = headers
+        .get(CUSTOM_ATTRIBUTES)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(wants_explanations);
+    if explain && output == Output::Csv {
+        return Err(ApiError::ExplainNeedsJson);
+    }
     // Refused on the announced length, before a byte of the body is read (and so before
     // `100 Continue` is sent to a client that asked for it).
     let announced = headers
@@ -300,6 +328,24 @@ async fn invocations(
              (split it, or use batch transform)",
             s.config.max_rows
         )));
+    }
+    if explain {
+        let (scores, labels, explained) = if body.len() < INLINE_BODY_BYTES {
+            score_explained(&loaded, input, &body, true)?
+        } else {
+            tokio::task::spawn_blocking(move || score_explained(&loaded, input, &body, false))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))??
+        };
+        s.stats
+            .rows
+            .fetch_add(scores.len() as u64, Ordering::Relaxed);
+        return Ok(render_explained(
+            &scores,
+            labels.as_deref(),
+            &explained,
+            output,
+        ));
     }
     let (scores, labels) = if body.len() < INLINE_BODY_BYTES {
         score(&loaded, input, &body, true)?
@@ -418,6 +464,37 @@ fn score(
     }
 }
 
+/// Parse a body, score it and explain its rows: by raw column for JSON instances, by model feature for CSV and libsvm rows.
+fn score_explained(
+    loaded: &Loaded,
+    input: Input,
+    body: &[u8],
+    small: bool,
+) -> std::result::Result<(Vec<f32>, Option<Vec<u8>>, Explanations), ApiError> {
+    let artifact = &loaded.artifact;
+    let n = artifact.manifest.feature_names.len();
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()))?;
+    let x = match input {
+        Input::Csv => csv::parse_csv_rows(text, n).map_err(ApiError::BadRequest)?,
+        Input::Libsvm => libsvm::parse_rows(text, n).map_err(ApiError::BadRequest)?,
+        Input::Json => parse_instances(artifact, text)?,
+    };
+    // The scores as an unexplained request gets them, to the last digit.
+    let scores = loaded.predict(&x, small).map_err(ApiError::BadRequest)?;
+    let mut explained = loaded.explain(x, small).map_err(ApiError::Internal)?;
+    if input == Input::Json {
+        explained = explained
+            .by_column(&artifact.preprocessor)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let labels = (input == Input::Json).then(|| {
+        let t = artifact.manifest.threshold as f32;
+        scores.iter().map(|&p| u8::from(p >= t)).collect()
+    });
+    Ok((scores, labels, explained))
+}
+
 fn parse_instances(artifact: &Artifact, text: &str) -> std::result::Result<Vec<f32>, ApiError> {
     let pre = &artifact.preprocessor;
     let wanted = pre.input_columns();
@@ -435,6 +512,30 @@ fn parse_instances(artifact: &Artifact, text: &str) -> std::result::Result<Vec<f
         .transform(&df)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(x.values)
+}
+
+fn render_explained(
+    scores: &[f32],
+    labels: Option<&[u8]>,
+    e: &Explanations,
+    output: Output,
+) -> Response {
+    let rows = json::ExplainedRows {
+        names: &e.names,
+        base_value: e.base_value,
+        values: &e.values,
+    };
+    let (ctype, body) = match output {
+        Output::Json => (
+            "application/json",
+            json::encode_explained_predictions(scores, labels, &rows),
+        ),
+        _ => (
+            "application/jsonlines",
+            json::encode_explained_prediction_lines(scores, labels, &rows),
+        ),
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], body).into_response()
 }
 
 fn render(scores: &[f32], labels: Option<&[u8]>, output: Output) -> Response {

@@ -260,13 +260,18 @@ impl HttpEndpoint {
 }
 
 impl Transport for HttpEndpoint {
-    fn invoke(&self, body: &[u8], content_type: &str, accept: &str) -> Result<Vec<u8>> {
-        let r = self.call(
-            "POST",
-            "/invocations",
-            &[("Content-Type", content_type), ("Accept", accept)],
-            body,
-        )?;
+    fn invoke(
+        &self,
+        body: &[u8],
+        content_type: &str,
+        accept: &str,
+        custom_attributes: Option<&str>,
+    ) -> Result<Vec<u8>> {
+        let mut headers = vec![("Content-Type", content_type), ("Accept", accept)];
+        if let Some(a) = custom_attributes {
+            headers.push(("X-Amzn-SageMaker-Custom-Attributes", a));
+        }
+        let r = self.call("POST", "/invocations", &headers, body)?;
         if r.status != 200 {
             return Err(Error::Endpoint {
                 endpoint: self.url.clone(),

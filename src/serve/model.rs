@@ -3,9 +3,12 @@
 
 use std::path::Path;
 
+use crate::data::FeatureMatrix;
 use crate::error::Result;
 use crate::model::artifact::Artifact;
+use crate::model::explain::{explain_with_forest, Explanations};
 use crate::model::forest::Forest;
+use crate::model::xgboost::DMatrix;
 use crate::model::Model;
 
 /// The artifact, plus what makes small and large requests fast:
@@ -51,5 +54,34 @@ impl Loaded {
             (_, false) => self.artifact.model.booster().predict_dense(x, rows, n),
         }
         .map_err(|e| e.to_string())
+    }
+
+    /// Explain rows by model feature: the forest (one thread for a small request, all
+    /// cores otherwise), or libxgboost's contributions when there is no forest.
+    pub(super) fn explain(
+        &self,
+        x: Vec<f32>,
+        small: bool,
+    ) -> std::result::Result<Explanations, String> {
+        let names = self.artifact.manifest.feature_names.clone();
+        let n = names.len();
+        let rows = x.len() / n.max(1);
+        let result = match &self.forest {
+            Some(f) if small => f
+                .contributions(&x, rows)
+                .and_then(|c| Explanations::from_contributions(names, &c)),
+            Some(f) => explain_with_forest(
+                f,
+                &FeatureMatrix {
+                    names,
+                    nrows: rows,
+                    values: x,
+                },
+            ),
+            None => DMatrix::from_dense(&x, rows, n)
+                .and_then(|d| self.artifact.model.booster().contributions(&d))
+                .and_then(|c| Explanations::from_contributions(names, &c)),
+        };
+        result.map_err(|e| e.to_string())
     }
 }

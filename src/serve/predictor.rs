@@ -36,15 +36,24 @@ use polars::prelude::{DataFrame, DataType};
 use crate::codec::{self, json::Cell, number::F32Text, MAX_PAYLOAD_BYTES, MAX_ROWS_PER_REQUEST};
 use crate::data::FeatureMatrix;
 use crate::error::{ensure, Error, Result};
+use crate::model::explain::Explanations;
 
 /// Sends one request body to a model endpoint and returns the answer's body.
 ///
 /// Implementations: [`crate::serve::http::HttpEndpoint`] (the local server); the SageMaker runtime's
 /// InvokeEndpoint comes with the SageMaker backend.
 pub trait Transport: Send + Sync {
-    /// POST `body` (of `content_type`) for inference, asking for `accept`; the response body.
-    /// An error status is an [`Error::Endpoint`] carrying the status and the server's message.
-    fn invoke(&self, body: &[u8], content_type: &str, accept: &str) -> Result<Vec<u8>>;
+    /// POST `body` (of `content_type`) for inference, asking for `accept`, with SageMaker's
+    /// `CustomAttributes` when given (over HTTP, the `X-Amzn-SageMaker-Custom-Attributes`
+    /// header, as SageMaker passes them to a container); the response body. An error status
+    /// is an [`Error::Endpoint`] carrying the status and the server's message.
+    fn invoke(
+        &self,
+        body: &[u8],
+        content_type: &str,
+        accept: &str,
+        custom_attributes: Option<&str>,
+    ) -> Result<Vec<u8>>;
 
     /// A short name for messages (a URL or an endpoint name).
     fn describe(&self) -> String;
@@ -283,7 +292,11 @@ pub struct Predictor {
     max_payload_bytes: usize,
     max_rows: usize,
     concurrency: usize,
+    explain: bool,
 }
+
+/// The custom attribute that asks our endpoint for each row's explanation.
+pub const EXPLAIN_ATTRIBUTE: &str = "explain";
 
 impl fmt::Debug for Predictor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -294,6 +307,7 @@ impl fmt::Debug for Predictor {
             .field("max_payload_bytes", &self.max_payload_bytes)
             .field("max_rows", &self.max_rows)
             .field("concurrency", &self.concurrency)
+            .field("explain", &self.explain)
             .finish()
     }
 }
@@ -309,7 +323,17 @@ impl Predictor {
             max_payload_bytes: MAX_PAYLOAD_BYTES,
             max_rows: MAX_ROWS_PER_REQUEST,
             concurrency: 1,
+            explain: false,
         }
+    }
+
+    /// Send the `explain` custom attribute with every request, so that our endpoint's JSON
+    /// answers carry each row's base value and contributions (SageMaker passes the
+    /// attribute through InvokeEndpoint's `CustomAttributes`). Needs a JSON answer
+    /// ([`JsonDeserializer`]); [`Predictor::explain`] returns the explanations themselves.
+    pub fn with_explain(mut self, explain: bool) -> Self {
+        self.explain = explain;
+        self
     }
 
     /// Use another serializer (e.g. [`JsonSerializer`] for raw customer records).
@@ -349,6 +373,8 @@ impl Predictor {
                     self.max_payload_bytes);
         ensure!(self.concurrency != 0, setting "concurrency", "must be ≥ 1");
         ensure!(self.max_rows != 0, setting "max_rows", "must be ≥ 1");
+        ensure!(!self.explain || self.deserializer.accept() != "text/csv", setting "explain",
+                "needs a JSON answer (with_deserializer(JsonDeserializer)): text/csv carries one score a row");
         Ok(())
     }
 
@@ -417,6 +443,7 @@ impl Predictor {
             &body,
             self.serializer.content_type(),
             self.deserializer.accept(),
+            self.explain.then_some(EXPLAIN_ATTRIBUTE),
         )?;
         let scores = self
             .deserializer
@@ -498,6 +525,79 @@ impl Predictor {
     }
 }
 
+impl Predictor {
+    /// Each row's explanation from the endpoint: scores, the base value and the
+    /// contributions (by raw column for [`JsonSerializer`] records, by model feature for CSV
+    /// rows), asked for with the `explain` custom attribute and a JSON answer whatever the
+    /// deserializer. Large inputs go as several requests, as with [`Predictor::predict`].
+    pub fn explain<'a>(&self, rows: impl Into<Rows<'a>>) -> Result<Explained> {
+        self.check()?;
+        let encoded = self.serializer.encode(rows.into())?;
+        let mut all: Option<Explained> = None;
+        for c in self.chunks(&encoded)? {
+            let body = self.body(&encoded[c.clone()]);
+            let answer = self.transport.invoke(
+                &body,
+                self.serializer.content_type(),
+                "application/json",
+                Some(EXPLAIN_ATTRIBUTE),
+            )?;
+            let a = codec::json::decode_explained(&answer).map_err(|message| Error::Endpoint {
+                endpoint: self.transport.describe(),
+                status: None,
+                message,
+            })?;
+            let part = Explained {
+                explanations: Explanations {
+                    names: a.names,
+                    nrows: a.scores.len(),
+                    base_value: a.base_value,
+                    values: a.values,
+                },
+                scores: a.scores,
+            };
+            if part.scores.len() != c.len() {
+                return Err(Error::Endpoint {
+                    endpoint: self.transport.describe(),
+                    status: None,
+                    message: format!(
+                        "sent rows {}..{} but got {} explanations back",
+                        c.start + 1,
+                        c.end,
+                        part.scores.len()
+                    ),
+                });
+            }
+            match &mut all {
+                None => all = Some(part),
+                Some(a) => {
+                    a.scores.extend(part.scores);
+                    a.explanations.values.extend(part.explanations.values);
+                    a.explanations.nrows += part.explanations.nrows;
+                }
+            }
+        }
+        Ok(all.unwrap_or(Explained {
+            scores: Vec::new(),
+            explanations: Explanations {
+                names: Vec::new(),
+                nrows: 0,
+                base_value: 0.0,
+                values: Vec::new(),
+            },
+        }))
+    }
+}
+
+/// What [`Predictor::explain`] returns: the endpoint's scores and explanations, row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    /// One probability per row.
+    pub scores: Vec<f32>,
+    /// Each row's base value and contributions, by the names the endpoint used.
+    pub explanations: Explanations,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,7 +610,13 @@ mod tests {
     }
 
     impl Transport for Echo {
-        fn invoke(&self, body: &[u8], content_type: &str, accept: &str) -> Result<Vec<u8>> {
+        fn invoke(
+            &self,
+            body: &[u8],
+            content_type: &str,
+            accept: &str,
+            _custom_attributes: Option<&str>,
+        ) -> Result<Vec<u8>> {
             assert_eq!((content_type, accept), ("text/csv", "text/csv"));
             assert!(body.len() <= 1024, "request of {} bytes", body.len());
             self.calls.lock().unwrap().push(body.len());

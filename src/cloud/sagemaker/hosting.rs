@@ -250,13 +250,20 @@ impl RuntimeTransport {
 }
 
 impl Transport for RuntimeTransport {
-    fn invoke(&self, body: &[u8], content_type: &str, accept: &str) -> Result<Vec<u8>> {
+    fn invoke(
+        &self,
+        body: &[u8],
+        content_type: &str,
+        accept: &str,
+        custom_attributes: Option<&str>,
+    ) -> Result<Vec<u8>> {
         let request = self
             .client
             .invoke_endpoint()
             .endpoint_name(&self.endpoint)
             .content_type(content_type)
             .accept(accept)
+            .set_custom_attributes(custom_attributes.map(str::to_string))
             .body(Blob::new(body.to_vec()));
         self.answer(crate::util::runtime::block_on_anywhere(request.send()))
     }

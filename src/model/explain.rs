@@ -1,0 +1,253 @@
+//! Why the model says what it says: each row's feature contributions (SHAP values, exact
+//! TreeSHAP), by model feature or by the raw customer column they came from.
+//!
+//! A row's contributions are in margin (log-odds) space: the base value (the model's
+//! expected margin) plus the row's contributions is the row's margin, and the sigmoid of the
+//! margin is its probability. libxgboost computes them ([`Booster::contributions`]); the
+//! [`Forest`] computes the same values in Rust, without libxgboost's per-call overhead and
+//! in parallel over rows.
+//!
+//! [`Explanations::by_column`] sums the columns one raw column became (a category's one-hot
+//! columns, a number and its missing-value indicator), so that the explanation speaks of
+//! `membership` and `income`, as the customer table does.
+//!
+//! ```no_run
+//! # fn demo(artifact: &purchase_predict::model::artifact::Artifact,
+//! #         x: &purchase_predict::data::FeatureMatrix) -> purchase_predict::Result<()> {
+//! use purchase_predict::model::explain::explain;
+//! let by_feature = explain(&artifact.model, x)?;
+//! let by_column = by_feature.by_column(&artifact.preprocessor)?;
+//! for (column, value) in by_column.top(0, 3) {
+//!     println!("{column}: {value:+.3}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! [`Booster::contributions`]: crate::model::xgboost::Booster::contributions
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::data::FeatureMatrix;
+use crate::error::{Error, Result};
+use crate::model::forest::Forest;
+use crate::model::xgboost::DMatrix;
+use crate::model::Model;
+use crate::prep::Preprocessor;
+
+/// Rows per parallel part of a batch explanation.
+const ROWS_PER_PART: usize = 256;
+
+/// Contributions of a set of rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanations {
+    /// What each contribution belongs to: model features, or raw columns.
+    pub names: Vec<String>,
+    pub nrows: usize,
+    /// The model's expected margin, the same for every row: the log-odds before any
+    /// feature is known.
+    pub base_value: f32,
+    /// `nrows * names.len()` contributions, row after row, in log-odds.
+    pub values: Vec<f32>,
+}
+
+impl Explanations {
+    /// Split libxgboost's layout (`ncol + 1` values a row, the bias last) into
+    /// contributions and the base value.
+    pub fn from_contributions(names: Vec<String>, with_bias: &[f32]) -> Result<Explanations> {
+        let width = names.len() + 1;
+        if with_bias.len() % width != 0 {
+            return Err(Error::Shape(format!(
+                "{} contributions for rows of {} features plus the bias",
+                with_bias.len(),
+                names.len()
+            )));
+        }
+        let nrows = with_bias.len() / width;
+        let base_value = with_bias.get(names.len()).copied().unwrap_or(0.0);
+        let mut values = Vec::with_capacity(nrows * names.len());
+        for row in with_bias.chunks_exact(width) {
+            values.extend_from_slice(&row[..names.len()]);
+        }
+        Ok(Explanations {
+            names,
+            nrows,
+            base_value,
+            values,
+        })
+    }
+
+    /// Row `i`'s contributions, in the order of [`Explanations::names`].
+    pub fn row(&self, i: usize) -> &[f32] {
+        let w = self.names.len();
+        &self.values[i * w..(i + 1) * w]
+    }
+
+    /// Row `i`'s margin: the base value plus its contributions.
+    pub fn margin(&self, i: usize) -> f32 {
+        self.base_value + self.row(i).iter().sum::<f32>()
+    }
+
+    /// Row `i`'s probability, from its margin.
+    pub fn probability(&self, i: usize) -> f32 {
+        1.0 / (1.0 + (-self.margin(i)).exp())
+    }
+
+    /// Row `i`'s `k` largest contributions by absolute value, largest first.
+    pub fn top(&self, i: usize, k: usize) -> Vec<(&str, f32)> {
+        let mut v: Vec<(&str, f32)> = self
+            .names
+            .iter()
+            .map(String::as_str)
+            .zip(self.row(i).iter().copied())
+            .collect();
+        v.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        v.truncate(k);
+        v
+    }
+
+    /// The mean absolute contribution of each name over all rows, largest first: the
+    /// global view of what the model relies on.
+    pub fn mean_abs(&self) -> Vec<(String, f64)> {
+        let w = self.names.len();
+        let mut sums = vec![0f64; w];
+        for row in self.values.chunks_exact(w.max(1)) {
+            for (s, v) in sums.iter_mut().zip(row) {
+                *s += f64::from(v.abs());
+            }
+        }
+        let n = self.nrows.max(1) as f64;
+        let mut v: Vec<(String, f64)> = self
+            .names
+            .iter()
+            .cloned()
+            .zip(sums.into_iter().map(|s| s / n))
+            .collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v
+    }
+
+    /// The same rows explained by the raw columns of `preprocessor` (which must be the
+    /// model's): each column's contribution is the sum of its feature columns'.
+    pub fn by_column(&self, preprocessor: &Preprocessor) -> Result<Explanations> {
+        if preprocessor.feature_names != self.names {
+            return Err(Error::Shape(format!(
+                "these contributions are of {} features ({}...), not the preprocessor's {}",
+                self.names.len(),
+                self.names.first().map(String::as_str).unwrap_or(""),
+                preprocessor.feature_names.len()
+            )));
+        }
+        let groups = preprocessor.feature_groups();
+        let mut values = Vec::with_capacity(self.nrows * groups.len());
+        for i in 0..self.nrows {
+            let row = self.row(i);
+            values.extend(
+                groups
+                    .iter()
+                    .map(|(_, r)| row[r.clone()].iter().sum::<f32>()),
+            );
+        }
+        Ok(Explanations {
+            names: groups.iter().map(|(n, _)| n.to_string()).collect(),
+            nrows: self.nrows,
+            base_value: self.base_value,
+            values,
+        })
+    }
+}
+
+/// Explain `x` with the model's trees evaluated in Rust (in parallel over rows), or with
+/// libxgboost when the model is of a kind [`Forest`] does not cover.
+pub fn explain(model: &Model, x: &FeatureMatrix) -> Result<Explanations> {
+    check_width(model, x)?;
+    match Forest::from_xgboost_json(&model.to_bytes()?) {
+        Ok(forest) => explain_with_forest(&forest, x),
+        Err(Error::Unsupported(_)) => explain_with_libxgboost(model, x),
+        Err(e) => Err(e),
+    }
+}
+
+/// Explain `x` with libxgboost's `pred_contribs`.
+pub fn explain_with_libxgboost(model: &Model, x: &FeatureMatrix) -> Result<Explanations> {
+    check_width(model, x)?;
+    let d = DMatrix::from_dense(&x.values, x.nrows, x.ncols())?;
+    Explanations::from_contributions(x.names.clone(), &model.booster().contributions(&d)?)
+}
+
+/// Explain `x` with `forest`, in parallel over parts of [`ROWS_PER_PART`] rows.
+pub fn explain_with_forest(forest: &Forest, x: &FeatureMatrix) -> Result<Explanations> {
+    let nf = x.ncols();
+    if nf != forest.num_features() {
+        return Err(Error::Shape(format!(
+            "the model expects {} features, got {nf}",
+            forest.num_features()
+        )));
+    }
+    let mut out = vec![0f32; x.nrows * (nf + 1)];
+    if nf > 0 {
+        x.values
+            .par_chunks(ROWS_PER_PART * nf)
+            .zip(out.par_chunks_mut(ROWS_PER_PART * (nf + 1)))
+            .for_each(|(rows, o)| {
+                for (row, o) in rows.chunks_exact(nf).zip(o.chunks_exact_mut(nf + 1)) {
+                    forest.contributions_row(row, o);
+                }
+            });
+    }
+    Explanations::from_contributions(x.names.clone(), &out)
+}
+
+fn check_width(model: &Model, x: &FeatureMatrix) -> Result<()> {
+    if x.ncols() != model.feature_names.len() {
+        return Err(Error::Shape(format!(
+            "model expects {} features, got {}",
+            model.feature_names.len(),
+            x.ncols()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::pipeline::{run, RunConfig};
+    use crate::data::{load, LoadOptions};
+    use crate::model::artifact::Artifact;
+    use crate::util::progress::Silent;
+
+    #[test]
+    fn by_column_adds_up_to_the_margin_and_matches_libxgboost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = RunConfig::demo(dir.path());
+        cfg.hyperparameters.num_round = 20;
+        run(&cfg, &mut Silent).unwrap();
+        let a = Artifact::load(dir.path().join("model.tar.gz")).unwrap();
+        let ds = load(&cfg.data, &LoadOptions::new("purchased")).unwrap();
+        let x = a
+            .preprocessor
+            .transform(&ds.features)
+            .unwrap()
+            .take(&(0..500).collect::<Vec<_>>());
+        let ours = explain(&a.model, &x).unwrap();
+        let theirs = explain_with_libxgboost(&a.model, &x).unwrap();
+        assert_eq!(ours.names, theirs.names);
+        assert!((ours.base_value - theirs.base_value).abs() < 1e-5);
+        for (o, t) in ours.values.iter().zip(&theirs.values) {
+            assert!((o - t).abs() <= 1e-5, "{o} vs {t}");
+        }
+        let cols = ours.by_column(&a.preprocessor).unwrap();
+        assert_eq!(cols.names, a.preprocessor.input_columns());
+        assert!(cols.names.iter().any(|n| n == "membership"));
+        let p = a.model.predict(&x).unwrap();
+        for i in 0..x.nrows {
+            let margin = -(1.0 / p[i] - 1.0).ln();
+            assert!((cols.margin(i) - margin).abs() < 1e-4, "row {i}");
+            assert!((cols.probability(i) - p[i]).abs() < 1e-5);
+        }
+        assert!(ours
+            .by_column(&Preprocessor::identity(&["a".into()]))
+            .is_err());
+    }
+}
