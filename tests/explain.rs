@@ -299,3 +299,67 @@ fn keep_known_columns(instances: &str, columns: &[&str]) -> String {
     }
     v.to_string()
 }
+
+#[test]
+fn explain_and_predict_explain_on_the_command_line() {
+    let (dir, model) = common::demo_model(20);
+    let data = common::root().join("data/customers.csv");
+    let m = model.to_str().unwrap();
+    let d = data.to_str().unwrap();
+    let text = common::cli_ok(&["explain", "--model", m, "--data", d, "--row", "2"]);
+    assert!(
+        text.starts_with("customer C000002 (row 2): probability of buying"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(base value)") && text.contains("membership"),
+        "{text}"
+    );
+    let json = common::cli_ok(&["explain", "--model", m, "--data", d, "--row", "2", "--json"]);
+    let e: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let margin = e["base_value"].as_f64().unwrap()
+        + e["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["contribution"].as_f64().unwrap())
+            .sum::<f64>();
+    let p = e["probability"].as_f64().unwrap();
+    assert!((1.0 / (1.0 + (-margin).exp()) - p).abs() < 1e-5);
+    assert!(e["contributions"][0]["column"].as_str().is_some());
+
+    let past = common::cli_err(&["explain", "--model", m, "--data", d, "--row", "10001"]);
+    assert!(
+        past.contains("row") && past.contains("rows 1 to 10000"),
+        "{past}"
+    );
+    let zero = common::cli_err(&["explain", "--model", m, "--data", d, "--row", "0"]);
+    assert!(zero.contains("row"), "{zero}");
+
+    // predict --explain: the three largest reasons per customer, beside the same scores.
+    let plain = dir.path().join("plain.csv");
+    let explained = dir.path().join("explained.csv");
+    common::cli_ok(&common::predict_args(&model, &data, &plain));
+    let mut args = common::predict_args(&model, &data, &explained).to_vec();
+    args.push("--explain");
+    common::cli_ok(&args);
+    let plain = std::fs::read_to_string(plain).unwrap();
+    let explained = std::fs::read_to_string(explained).unwrap();
+    let mut lines = explained.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "customer_id,probability,label,reason_1,contribution_1,reason_2,contribution_2,reason_3,contribution_3"
+    );
+    for (p, e) in plain.lines().skip(1).zip(lines) {
+        let f: Vec<&str> = e.split(',').collect();
+        assert_eq!(f.len(), 9, "{e}");
+        assert!(p.starts_with(&f[..3].join(",")), "{p} vs {e}");
+        let c: Vec<f32> = [4, 6, 8].iter().map(|&i| f[i].parse().unwrap()).collect();
+        assert!(c[0].abs() >= c[1].abs() && c[1].abs() >= c[2].abs(), "{e}");
+    }
+    let x = dir.path().join("x.csv");
+    let mut too_many = common::predict_args(&model, &data, &x).to_vec();
+    too_many.extend(["--explain", "21"]);
+    let err = common::cli_err(&too_many);
+    assert!(err.contains("explain"), "{err}");
+}

@@ -1156,3 +1156,67 @@ async fn an_artifact_has_the_same_manifest_whichever_backend_trained_it() {
     assert_eq!(a.training_data.path, channels.train.to_string());
     assert_eq!(local.preprocessor, assembled.preprocessor);
 }
+
+/// `Predictor::explain` through InvokeEndpoint: the request carries `CustomAttributes`
+/// (the `X-Amzn-SageMaker-Custom-Attributes` header SageMaker passes to the container) and
+/// asks for JSON; the explained answer comes back as scores and contributions. Recorded
+/// on a scripted HTTP client (moto's InvokeEndpoint answers only what it was told).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn predictor_explain_sends_the_custom_attribute_through_invoke_endpoint() {
+    let seen: Arc<Mutex<Vec<(String, String, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let client = aws_smithy_http_client::test_util::infallible_client_fn(
+        move |req: http::Request<SdkBody>| {
+            let h = |name: &str| {
+                req.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            log.lock().unwrap().push((
+                req.uri().path().to_string(),
+                h("x-amzn-sagemaker-custom-attributes"),
+                h("accept"),
+            ));
+            let body = r#"{"predictions":[{"score":0.75,"label":1,"base_value":-1.5,"contributions":{"age":0.25,"income":2.35}}]}"#;
+            http::Response::builder()
+                .status(200)
+                .header("content-type", "application/json")
+                .body(SdkBody::from(body))
+                .unwrap()
+        },
+    );
+    let config = SageMakerConfig::new(ROLE, BUCKET)
+        .region("eu-west-1")
+        .static_credentials("testing", "testing")
+        .max_attempts(1)
+        .http_client(client);
+    let session = Session::sagemaker(config).await.unwrap();
+    let runtime = session.sagemaker_session().unwrap().clients.runtime.clone();
+    let predictor = purchase_predict::serve::Predictor::new(
+        hosting::RuntimeTransport::new(runtime, "pp-explained").unwrap(),
+    );
+    let x = FeatureMatrix {
+        names: vec!["age".into(), "income".into()],
+        nrows: 1,
+        values: vec![41.0, 52000.0],
+    };
+    let got = tokio::task::spawn_blocking(move || predictor.explain(&x))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.scores, vec![0.75]);
+    assert_eq!(got.explanations.names, ["age", "income"]);
+    assert_eq!(got.explanations.values, vec![0.25, 2.35]);
+    assert_eq!(got.explanations.base_value, -1.5);
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.as_slice(),
+        [(
+            "/endpoints/pp-explained/invocations".to_string(),
+            "explain".to_string(),
+            "application/json".to_string()
+        )]
+    );
+}

@@ -38,6 +38,8 @@ pub enum Command {
     /// Score a raw customer file (CSV or Parquet) with a model.tar.gz, streaming in chunks:
     /// writes the id column (if any), probability and label. Local batch transform.
     Predict(PredictArgs),
+    /// Explain one customer's prediction: each raw column's contribution, in log-odds.
+    Explain(ExplainArgs),
 }
 
 /// Options of `tune`: those of `run` (`--hp` sets the fixed hyperparameters) and the search.
@@ -217,6 +219,27 @@ pub struct PredictArgs {
     /// CSV delimiter (default: detected from the header).
     #[arg(long)]
     pub delimiter: Option<char>,
+    /// Add each customer's N largest contributions by raw column (`reason_1`,
+    /// `contribution_1`, ...; log-odds, positive towards buying). `--explain` alone: 3.
+    #[arg(long, num_args = 0..=1, default_missing_value = "3", value_name = "N")]
+    pub explain: Option<usize>,
+}
+
+/// Options of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The model.tar.gz written by `run` or `tune`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// A table with the model's input columns (CSV or Parquet); the target may be absent.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The data row to explain, counted from 1 (the header is not a row).
+    #[arg(long)]
+    pub row: usize,
+    /// Print the explanation as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `serve`.
@@ -461,6 +484,7 @@ fn run_command(cli: Cli) -> Result<()> {
                 chunk_rows: args.chunk_rows,
                 threshold: args.threshold,
                 delimiter: delimiter_byte(args.delimiter)?,
+                explain: args.explain.unwrap_or(0),
             };
             let mut progress = terminal_progress();
             let r = crate::serve::batch::score_file(&config, progress.as_mut())?;
@@ -485,6 +509,18 @@ fn run_command(cli: Cli) -> Result<()> {
                     .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
                     .unwrap_or_default()
             );
+            Ok(())
+        }
+        Command::Explain(args) => {
+            let e = crate::model::explain::explain_customer(&args.model, &args.data, args.row)?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&e).map_err(|e| Error::json("explanation", e))?
+                );
+            } else {
+                println!("{e}");
+            }
             Ok(())
         }
         Command::Serve(args) => {

@@ -198,6 +198,140 @@ pub fn explain_with_forest(forest: &Forest, x: &FeatureMatrix) -> Result<Explana
     Explanations::from_contributions(x.names.clone(), &out)
 }
 
+/// One customer's explanation, as `purchase-predict explain` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerExplanation {
+    /// The data row, counted from 1 (the header is not a row).
+    pub row: usize,
+    /// The customer's id, when the model has an id column and the table holds it.
+    pub id: Option<String>,
+    pub probability: f32,
+    /// The model's threshold, and whether the customer is at or above it.
+    pub threshold: f64,
+    pub predicted_buyer: bool,
+    /// The log-odds before anything is known about the customer.
+    pub base_value: f32,
+    /// Every raw column: its value as the table holds it (empty when missing) and its
+    /// contribution, largest absolute contribution first.
+    pub contributions: Vec<ColumnContribution>,
+}
+
+/// One column's part in a [`CustomerExplanation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnContribution {
+    pub column: String,
+    pub value: String,
+    /// Log-odds; positive pushes towards buying.
+    pub contribution: f32,
+}
+
+impl std::fmt::Display for CustomerExplanation {
+    /// A waterfall in words: the base value, each column's push, the probability.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who = self
+            .id
+            .as_ref()
+            .map(|id| format!("customer {id} (row {})", self.row))
+            .unwrap_or_else(|| format!("row {}", self.row));
+        writeln!(
+            f,
+            "{who}: probability of buying {:.3} ({} at threshold {:.2})",
+            self.probability,
+            if self.predicted_buyer {
+                "predicted buyer"
+            } else {
+                "predicted non-buyer"
+            },
+            self.threshold
+        )?;
+        writeln!(f, "  {:<28} {:>16} {:>13}", "column", "value", "log-odds")?;
+        writeln!(
+            f,
+            "  {:<28} {:>16} {:>+13.4}",
+            "(base value)", "", self.base_value
+        )?;
+        for c in &self.contributions {
+            let value: String = if c.value.chars().count() > 16 {
+                c.value.chars().take(15).chain(['…']).collect()
+            } else {
+                c.value.clone()
+            };
+            writeln!(
+                f,
+                "  {:<28} {:>16} {:>+13.4}",
+                c.column, value, c.contribution
+            )?;
+        }
+        let margin = self.base_value
+            + self
+                .contributions
+                .iter()
+                .map(|c| c.contribution)
+                .sum::<f32>();
+        write!(
+            f,
+            "  {:<28} {:>16} {:>+13.4}  → probability {:.3}",
+            "(margin)", "", margin, self.probability
+        )
+    }
+}
+
+/// Explain data row `row` (counted from 1) of the table at `data` with the model at
+/// `model`: every raw column's contribution, largest first. The table needs the model's
+/// input columns; the target may be absent.
+pub fn explain_customer(
+    model: impl AsRef<std::path::Path>,
+    data: impl AsRef<std::path::Path>,
+    row: usize,
+) -> Result<CustomerExplanation> {
+    let artifact = crate::model::artifact::Artifact::load(model.as_ref())?;
+    let data = data.as_ref();
+    let df = crate::data::read_table(data, None)?;
+    crate::error::ensure!(row >= 1 && row <= df.height(), setting "row",
+        "{row} is not a data row of {}: it has rows 1 to {}", data.display(), df.height());
+    let one = df.slice((row - 1) as i64, 1);
+    let x = artifact.preprocessor.transform(&one)?;
+    let e = explain(&artifact.model, &x)?.by_column(&artifact.preprocessor)?;
+    let value = |name: &str| -> String {
+        one.column(name)
+            .ok()
+            .and_then(|c| c.get(0).ok().map(|v| v.into_static()))
+            .map(|v| match v {
+                polars::prelude::AnyValue::Null => String::new(),
+                polars::prelude::AnyValue::String(s) => s.to_string(),
+                polars::prelude::AnyValue::StringOwned(s) => s.to_string(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default()
+    };
+    let mut contributions: Vec<ColumnContribution> = e
+        .names
+        .iter()
+        .zip(e.row(0))
+        .map(|(n, c)| ColumnContribution {
+            column: n.clone(),
+            value: value(n),
+            contribution: *c,
+        })
+        .collect();
+    contributions.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    let probability = artifact.model.predict(&x)?[0];
+    let threshold = artifact.manifest.threshold;
+    Ok(CustomerExplanation {
+        row,
+        id: artifact
+            .manifest
+            .id_column
+            .as_deref()
+            .and_then(|id| one.column(id).ok().map(|_| value(id))),
+        probability,
+        threshold,
+        predicted_buyer: f64::from(probability) >= threshold,
+        base_value: e.base_value,
+        contributions,
+    })
+}
+
 fn check_width(model: &Model, x: &FeatureMatrix) -> Result<()> {
     if x.ncols() != model.feature_names.len() {
         return Err(Error::Shape(format!(

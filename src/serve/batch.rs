@@ -33,6 +33,7 @@ use crate::codec::number::F32Text;
 use crate::data::{detect_delimiter, is_parquet, split_header};
 use crate::error::{ensure, Check, Error, IntoValid, Result};
 use crate::model::artifact::Artifact;
+use crate::model::explain::explain;
 use crate::util::files::write_atomically;
 use crate::util::progress::Progress;
 
@@ -58,7 +59,13 @@ pub struct BatchConfig {
     pub threshold: Option<f64>,
     /// CSV delimiter; `None` detects it from the header.
     pub delimiter: Option<u8>,
+    /// Add each customer's `explain` largest contributions by raw column (0 = none):
+    /// columns `reason_1`, `contribution_1`, ... (log-odds; positive pushes towards buying).
+    pub explain: usize,
 }
+
+/// The most reasons per customer that [`BatchConfig::explain`] may ask for.
+pub const MAX_REASONS: usize = 20;
 
 impl BatchConfig {
     /// Score `input` with `model` into `output`, with the defaults above.
@@ -75,7 +82,14 @@ impl BatchConfig {
             chunk_rows: DEFAULT_CHUNK_ROWS,
             threshold: None,
             delimiter: None,
+            explain: 0,
         }
+    }
+
+    /// Add each customer's `top` largest contributions (by raw column) to the output.
+    pub fn with_explain(mut self, top: usize) -> Self {
+        self.explain = top;
+        self
     }
 
     /// Copy this id column into the output.
@@ -101,6 +115,7 @@ impl Check for BatchConfig {
     /// Validate the settings (chunk size, threshold, input ≠ output).
     fn check_ref(&self) -> Result<()> {
         ensure!(self.chunk_rows != 0, setting "chunk_rows", "must be ≥ 1");
+        ensure!(self.explain <= MAX_REASONS, setting "explain", "{} reasons per customer; at most {MAX_REASONS}", self.explain);
         if let Some(t) = self.threshold {
             ensure!((0.0..=1.0).contains(&t), setting "threshold", "{t} is outside 0..=1");
         }
@@ -403,6 +418,7 @@ impl Sink<'_> {
         ids: Option<(&str, Vec<Option<String>>)>,
         scores: &[f32],
         labels: &[u8],
+        reasons: &[Vec<(&str, f32)>],
         out_path: &Path,
     ) -> Result<()> {
         match self {
@@ -415,7 +431,14 @@ impl Sink<'_> {
                         buf.push(b',');
                     }
                     text.push_bytes(&mut buf, *p);
-                    buf.extend_from_slice(if *l == 1 { b",1\n" } else { b",0\n" });
+                    buf.extend_from_slice(if *l == 1 { b",1" } else { b",0" });
+                    for (name, value) in reasons.get(i).into_iter().flatten() {
+                        buf.push(b',');
+                        csv_field(&mut buf, name);
+                        buf.push(b',');
+                        text.push_bytes(&mut buf, *value);
+                    }
+                    buf.push(b'\n');
                 }
                 w.write_all(&buf).map_err(|e| Error::io(out_path, e))
             }
@@ -428,6 +451,16 @@ impl Sink<'_> {
                 // Int32: polars is built without the u8 dtype.
                 let labels: Vec<i32> = labels.iter().map(|&l| i32::from(l)).collect();
                 cols.push(Column::new("label".into(), labels));
+                let k = reasons.first().map_or(0, Vec::len);
+                for j in 0..k {
+                    let names: Vec<&str> = reasons.iter().map(|r| r[j].0).collect();
+                    let values: Vec<f32> = reasons.iter().map(|r| r[j].1).collect();
+                    cols.push(Column::new(format!("reason_{}", j + 1).into(), names));
+                    cols.push(Column::new(
+                        format!("contribution_{}", j + 1).into(),
+                        values,
+                    ));
+                }
                 let df = DataFrame::new(scores.len(), cols)
                     .map_err(|e| Error::polars("output chunk", e))?;
                 w.write_batch(&df)
@@ -513,6 +546,9 @@ pub fn score_file(
 
     let threshold = config.threshold.unwrap_or(artifact.manifest.threshold);
     let t32 = threshold as f32;
+    // Explanations by raw column: at most as many reasons as there are columns.
+    let top = config.explain.min(artifact.preprocessor.columns.len());
+
     // Progress in percent of the input (bytes for CSV, rows for Parquet).
     let percent = |(done, total): (u64, u64)| (done * 100).checked_div(total).unwrap_or(100);
     progress.start("scoring (% of input)", 100);
@@ -528,6 +564,13 @@ pub fn score_file(
             }
             fields.push(Field::new("probability".into(), DataType::Float32));
             fields.push(Field::new("label".into(), DataType::Int32));
+            for j in 1..=top {
+                fields.push(Field::new(format!("reason_{j}").into(), DataType::String));
+                fields.push(Field::new(
+                    format!("contribution_{j}").into(),
+                    DataType::Float32,
+                ));
+            }
             let schema = Schema::from_iter(fields);
             Sink::Parquet(Box::new(ParquetWriter::new(w).batched(&schema).map_err(
                 |e| Error::polars(format!("writing {}", out_path.display()), e),
@@ -538,7 +581,11 @@ pub fn score_file(
                 csv_field(&mut header, id);
                 header.push(b',');
             }
-            header.extend_from_slice(b"probability,label\n");
+            header.extend_from_slice(b"probability,label");
+            for j in 1..=top {
+                header.extend_from_slice(format!(",reason_{j},contribution_{j}").as_bytes());
+            }
+            header.push(b'\n');
             w.write_all(&header).map_err(|e| Error::io(&out_path, e))?;
             Sink::Csv(w)
         };
@@ -559,6 +606,15 @@ pub fn score_file(
                 })?;
             let scores = artifact.model.predict(&x)?;
             let labels: Vec<u8> = scores.iter().map(|&p| u8::from(p >= t32)).collect();
+            let explained = if top > 0 {
+                Some(explain(&artifact.model, &x)?.by_column(&artifact.preprocessor)?)
+            } else {
+                None
+            };
+            let reasons: Vec<Vec<(&str, f32)>> = match &explained {
+                Some(e) => (0..e.nrows).map(|i| e.top(i, top)).collect(),
+                None => Vec::new(),
+            };
             buyers += labels.iter().map(|&l| l as usize).sum::<usize>();
             let ids = match &id_column {
                 Some(id) => {
@@ -575,7 +631,7 @@ pub fn score_file(
                 }
                 None => None,
             };
-            sink.write(ids, &scores, &labels, &out_path)?;
+            sink.write(ids, &scores, &labels, &reasons, &out_path)?;
             rows += scores.len();
             chunks += 1;
             progress.update(percent(source.position()), &format!("{rows} rows"));
