@@ -111,6 +111,10 @@ pub enum Error {
     #[error("xgboost: {0}")]
     XGBoost(String),
 
+    /// The logistic-regression baseline (linfa) could not be fitted.
+    #[error("logistic-regression baseline: {0}")]
+    Baseline(String),
+
     /// A model archive is unreadable, truncated, or a member fails its checksum.
     #[error("corrupt model artifact {}: {reason}", path.display())]
     CorruptArtifact { path: PathBuf, reason: String },

@@ -414,9 +414,162 @@ pub fn best_f1(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
         })
 }
 
+/// The point of a sweep with the highest accuracy (the lowest such threshold on ties).
+pub fn best_accuracy(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
+    sweep
+        .iter()
+        .copied()
+        .fold(None, |best: Option<ThresholdPoint>, p| match best {
+            Some(b) if b.accuracy >= p.accuracy => Some(b),
+            _ => Some(p),
+        })
+}
+
+/// What a call costs and what a sale is worth, in one currency: the terms of
+/// [`profit_sweep`]. A customer called who buys brings `sale_value - contact_cost`; one who
+/// does not, `-contact_cost`; a customer not called, nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Costs {
+    pub contact_cost: f64,
+    pub sale_value: f64,
+}
+
+impl crate::error::Check for Costs {
+    fn check_ref(&self) -> Result<()> {
+        ensure!(self.contact_cost.is_finite() && self.contact_cost >= 0.0, setting "contact_cost",
+            "must be a finite amount ≥ 0, got {}", self.contact_cost);
+        ensure!(self.sale_value.is_finite() && self.sale_value > 0.0, setting "sale_value",
+            "must be a finite amount > 0, got {}", self.sale_value);
+        Ok(())
+    }
+}
+
+impl Costs {
+    /// The probability above which a call pays for itself in expectation:
+    /// `contact_cost / sale_value` (the optimal threshold of perfectly calibrated scores).
+    pub fn break_even_probability(&self) -> f64 {
+        self.contact_cost / self.sale_value
+    }
+}
+
+/// How the model's decision threshold is chosen (recorded in the manifest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdRule {
+    /// The threshold given (`--threshold`, default 0.5).
+    #[default]
+    Fixed,
+    /// The highest accuracy on the selection split.
+    Accuracy,
+    /// The highest F1 on the selection split.
+    F1,
+    /// The highest expected profit on the selection split, given [`Costs`].
+    Profit,
+}
+
+impl std::str::FromStr for ThresholdRule {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "fixed" => Ok(ThresholdRule::Fixed),
+            "accuracy" => Ok(ThresholdRule::Accuracy),
+            "f1" => Ok(ThresholdRule::F1),
+            "profit" => Ok(ThresholdRule::Profit),
+            other => Err(Error::InvalidSetting {
+                name: "threshold_rule".into(),
+                reason: format!("`{other}` is not one of fixed, accuracy, f1, profit"),
+            }),
+        }
+    }
+}
+
+/// Profit at one threshold: calling every customer whose score is `>= threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProfitPoint {
+    pub threshold: f64,
+    /// Customers called (predicted buyers).
+    pub calls: u64,
+    /// Buyers among them.
+    pub sales: u64,
+    /// `sales * sale_value - calls * contact_cost` over the evaluated customers.
+    pub profit: f64,
+    /// The same per 1,000 customers evaluated, to compare splits of any size.
+    pub profit_per_1000: f64,
+}
+
+/// Profit at the 101 thresholds 0.00, 0.01, ..., 1.00.
+pub fn profit_sweep(labels: &[u8], scores: &[f32], costs: &Costs) -> Result<Vec<ProfitPoint>> {
+    use crate::error::Check;
+    costs.check_ref()?;
+    let sweep = threshold_sweep(labels, scores)?;
+    let n = labels.len() as f64;
+    Ok(sweep
+        .iter()
+        .map(|p| {
+            let calls = p.confusion.tp + p.confusion.fp;
+            let sales = p.confusion.tp;
+            let profit = sales as f64 * costs.sale_value - calls as f64 * costs.contact_cost;
+            ProfitPoint {
+                threshold: p.threshold,
+                calls,
+                sales,
+                profit,
+                profit_per_1000: profit * 1000.0 / n,
+            }
+        })
+        .collect())
+}
+
+/// The point of a profit sweep with the highest profit (the highest such threshold on
+/// ties: as much profit with fewer calls).
+pub fn best_profit(sweep: &[ProfitPoint]) -> Option<ProfitPoint> {
+    sweep
+        .iter()
+        .copied()
+        .fold(None, |best: Option<ProfitPoint>, p| match best {
+            Some(b) if b.profit > p.profit => Some(b),
+            _ => Some(p),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profit_counts_sales_and_calls() {
+        let y = [1u8, 0, 1, 0, 0];
+        let p = [0.9f32, 0.8, 0.6, 0.3, 0.1];
+        let costs = Costs {
+            contact_cost: 10.0,
+            sale_value: 25.0,
+        };
+        let sweep = profit_sweep(&y, &p, &costs).unwrap();
+        let at = |t: f64| {
+            sweep
+                .iter()
+                .find(|q| (q.threshold - t).abs() < 1e-9)
+                .unwrap()
+        };
+        // Calling the top three: 2 sales x 25 - 3 calls x 10.
+        assert_eq!((at(0.5).calls, at(0.5).sales, at(0.5).profit), (3, 2, 20.0));
+        assert_eq!(at(0.0).profit, 2.0 * 25.0 - 5.0 * 10.0);
+        assert_eq!(at(1.0).calls, 0);
+        let best = best_profit(&sweep).unwrap();
+        assert_eq!((best.profit, best.threshold), (20.0, 0.6));
+        assert_eq!(best.profit_per_1000, 4000.0);
+        assert!((costs.break_even_probability() - 0.4).abs() < 1e-12);
+        let bad = Costs {
+            contact_cost: -1.0,
+            sale_value: 25.0,
+        };
+        assert!(profit_sweep(&y, &p, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("contact_cost"));
+        let acc = best_accuracy(&threshold_sweep(&y, &p).unwrap()).unwrap();
+        assert_eq!((acc.accuracy, acc.threshold), (0.8, 0.31));
+    }
 
     #[test]
     fn curves_agree_with_their_areas() {

@@ -83,3 +83,97 @@ fn kaggle_customer_purchase() {
     assert!(mean >= 0.92, "mean accuracy {mean}");
     assert!(accs.iter().all(|&a| a >= 0.895), "{accs:?}");
 }
+
+/// The logistic-regression baseline (linfa) on scikit-learn's own 70/30 stratified split
+/// (seed 42, computed by scikit-learn in the fixture venv): its test ROC AUC is within 0.005
+/// of the anchor, measured with scikit-learn's `LogisticRegression`, and of
+/// scikit-learn fitted here on the very same preprocessed matrix.
+fn baseline_matches_scikit_learn(relative: &str, target: &str, anchor: f64) {
+    use purchase_predict::data::{load, LoadOptions};
+    use purchase_predict::metrics::roc_auc;
+    use purchase_predict::model::baseline::{Baseline, BaselineParams};
+    use purchase_predict::prep::{PrepOptions, Preprocessor};
+    let Some(data) = common::shared_dataset(relative) else {
+        return;
+    };
+    let Some(python) = common::python() else {
+        return;
+    };
+    let script = common::root().join("tests/fixtures/xgboost-1.7/logistic.py");
+    let dir = tempfile::tempdir().unwrap();
+    let split_file = dir.path().join("split.json");
+    let py = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    py(&[
+        "split".as_ref(),
+        data.as_os_str(),
+        target.as_ref(),
+        split_file.as_os_str(),
+    ]);
+    let split: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&split_file).unwrap()).unwrap();
+    let indices = |k: &str| -> Vec<usize> {
+        split[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect()
+    };
+    let (train, test) = (indices("train"), indices("test"));
+    let ds = load(&data, &LoadOptions::new(target)).unwrap();
+    let train_ds = ds.take(&train).unwrap();
+    let test_ds = ds.take(&test).unwrap();
+    let pre = Preprocessor::fit(&train_ds.features, &PrepOptions::default()).unwrap();
+    let x_train = pre.transform(&train_ds.features).unwrap();
+    let x_test = pre.transform(&test_ds.features).unwrap();
+    let baseline = Baseline::fit(&x_train, &train_ds.labels, &BaselineParams::default()).unwrap();
+    let ours = roc_auc(&test_ds.labels, &baseline.predict(&x_test).unwrap()).unwrap();
+    let (train_csv, test_csv) = (dir.path().join("train.csv"), dir.path().join("test.csv"));
+    x_train
+        .write_sagemaker_csv(&train_csv, Some(&train_ds.labels))
+        .unwrap();
+    x_test
+        .write_sagemaker_csv(&test_csv, Some(&test_ds.labels))
+        .unwrap();
+    let sklearn: f64 = py(&["fit".as_ref(), train_csv.as_os_str(), test_csv.as_os_str()])
+        .trim()
+        .parse()
+        .unwrap();
+    println!(
+        "{relative}: linfa ROC AUC {ours:.4}, scikit-learn here {sklearn:.4}, anchor {anchor:.4}"
+    );
+    assert!(
+        (ours - sklearn).abs() <= 0.005,
+        "linfa {ours} vs scikit-learn {sklearn}"
+    );
+    assert!(
+        (ours - anchor).abs() <= 0.005,
+        "linfa {ours} vs the anchor {anchor}"
+    );
+}
+
+#[test]
+fn baseline_on_bank_marketing_matches_scikit_learn() {
+    baseline_matches_scikit_learn("bank-marketing/bank-additional-full.csv", "y", 0.9383);
+}
+
+#[test]
+fn baseline_on_the_kaggle_table_matches_scikit_learn() {
+    baseline_matches_scikit_learn(
+        "customer-purchase/customer_purchase_data.csv",
+        "PurchaseStatus",
+        0.9061,
+    );
+}

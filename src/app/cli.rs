@@ -193,6 +193,15 @@ pub struct EvaluateArgs {
     /// Threshold for the 0/1 metrics (default: the model's).
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// fixed (--threshold or the model's), accuracy, f1 or profit: the optimum on these rows.
+    #[arg(long, default_value = "fixed", value_name = "RULE")]
+    pub threshold_rule: String,
+    /// What one call costs; with --sale-value, adds the profit-optimal threshold.
+    #[arg(long, value_name = "C")]
+    pub contact_cost: Option<f64>,
+    /// What one sale is worth.
+    #[arg(long, value_name = "V")]
+    pub sale_value: Option<f64>,
 }
 
 /// Options of `predict`.
@@ -308,9 +317,22 @@ pub struct RunArgs {
     /// Share of the training rows cut off for validation (0 = none).
     #[arg(long, default_value_t = 0.2)]
     pub validation_share: f64,
-    /// Decision threshold for the reported metrics.
+    /// Decision threshold for the reported metrics (with --threshold-rule fixed).
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
+    /// How the model's threshold is chosen: fixed (--threshold), accuracy, f1 or profit
+    /// (the optimum on the validation split, or the test split when there is none).
+    #[arg(long, default_value = "fixed", value_name = "RULE")]
+    pub threshold_rule: String,
+    /// What one call (contact) costs; with --sale-value, adds the profit-optimal threshold.
+    #[arg(long, value_name = "C")]
+    pub contact_cost: Option<f64>,
+    /// What one sale is worth, in the same currency as --contact-cost.
+    #[arg(long, value_name = "V")]
+    pub sale_value: Option<f64>,
+    /// Skip the logistic-regression baseline.
+    #[arg(long)]
+    pub no_baseline: bool,
     /// Override a hyperparameter, SageMaker names: --hp eta=0.1 --hp num_round=200.
     #[arg(long = "hp", value_name = "NAME=VALUE")]
     pub hp: Vec<String>,
@@ -364,6 +386,9 @@ impl RunArgs {
         config.split.test_share = self.test_share;
         config.split.validation_share = self.validation_share;
         config.threshold = self.threshold;
+        config.threshold_rule = threshold_rule(&self.threshold_rule)?;
+        config.costs = costs(self.contact_cost, self.sale_value)?;
+        config.baseline = !self.no_baseline;
         config.hyperparameters.set_all(&self.hp)?;
         if let Some(n) = self.threads {
             config.hyperparameters.set("nthread", &n.to_string())?;
@@ -371,6 +396,75 @@ impl RunArgs {
         config.check_ref()?;
         Ok(config)
     }
+}
+
+fn threshold_rule(text: &str) -> Result<crate::metrics::ThresholdRule> {
+    text.parse().map_err(|_| Error::InvalidSetting {
+        name: "--threshold-rule".into(),
+        reason: format!("`{text}` is not one of fixed, accuracy, f1, profit"),
+    })
+}
+
+/// `--contact-cost` and `--sale-value`, both or neither, each checked.
+fn costs(contact: Option<f64>, sale: Option<f64>) -> Result<Option<crate::metrics::Costs>> {
+    let bad = |name: &str, reason: String| Error::InvalidSetting {
+        name: name.into(),
+        reason,
+    };
+    match (contact, sale) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(bad("--sale-value", "required with --contact-cost".into())),
+        (None, Some(_)) => Err(bad("--contact-cost", "required with --sale-value".into())),
+        (Some(c), Some(v)) => {
+            if !(c.is_finite() && c >= 0.0) {
+                return Err(bad(
+                    "--contact-cost",
+                    format!("must be an amount ≥ 0, got {c}"),
+                ));
+            }
+            if !(v.is_finite() && v > 0.0) {
+                return Err(bad(
+                    "--sale-value",
+                    format!("must be an amount > 0, got {v}"),
+                ));
+            }
+            Ok(Some(crate::metrics::Costs {
+                contact_cost: c,
+                sale_value: v,
+            }))
+        }
+    }
+}
+
+/// What each rule chose, for `run`, `tune` and `evaluate`.
+fn thresholds_summary(t: &crate::evaluate::ThresholdChoices) -> String {
+    let mut s = format!(
+        "thresholds chosen on the {} split ({} rows): accuracy-optimal {:.2} (accuracy {:.4}), F1-optimal {:.2} (F1 {:.4})\n",
+        t.chosen_on, t.rows, t.accuracy_optimal.threshold, t.accuracy_optimal.accuracy,
+        t.f1_optimal.threshold, t.f1_optimal.f1
+    );
+    if let Some(p) = &t.profit {
+        s += &format!(
+            "profit-optimal {:.2} (call {:.2}, sale {:.2}): call {} customers, {} buy, expected profit {:.0} ({:.0} per 1,000 customers)\n",
+            p.optimal.threshold, p.costs.contact_cost, p.costs.sale_value, p.optimal.calls,
+            p.optimal.sales, p.optimal.profit, p.optimal.profit_per_1000
+        );
+        if let Some(q) = &p.at_threshold_on_test {
+            s += &format!(
+                "  on the test split at {:.2}: call {} customers, {} buy, profit {:.0} ({:.0} per 1,000)\n",
+                q.threshold, q.calls, q.sales, q.profit, q.profit_per_1000
+            );
+        }
+    }
+    s += &format!(
+        "the model's threshold: {:.2} (rule: {})\n",
+        t.threshold,
+        serde_json::to_value(t.rule)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    );
+    s
 }
 
 /// A bar on a terminal, a status line every 5 s otherwise (logs, notebooks).
@@ -458,8 +552,18 @@ fn run_command(cli: Cli) -> Result<()> {
         }
         Command::Evaluate(args) => {
             crate::util::staging::remove_on_signal();
-            let r =
-                crate::evaluate::evaluate_file(&args.model, &args.data, &args.out, args.threshold)?;
+            let policy = crate::evaluate::ThresholdPolicy {
+                rule: threshold_rule(&args.threshold_rule)?,
+                costs: costs(args.contact_cost, args.sale_value)?,
+                selection: None,
+            };
+            let r = crate::evaluate::evaluate_file_with(
+                &args.model,
+                &args.data,
+                &args.out,
+                args.threshold,
+                policy,
+            )?;
             let m = &r.metrics;
             println!(
                 "evaluated {} rows at threshold {:.2}: accuracy {:.4}, precision {:.4}, recall {:.4}, F1 {:.4}, ROC AUC {}",
@@ -471,6 +575,15 @@ fn run_command(cli: Cli) -> Result<()> {
                 m.f1,
                 opt(m.roc_auc)
             );
+            if let Some(b) = &r.baseline {
+                println!(
+                    "baseline (logistic regression): accuracy {:.4}, ROC AUC {}; always no: accuracy {:.4}",
+                    b.logistic_regression.accuracy,
+                    opt(b.logistic_regression.roc_auc),
+                    b.always_no.accuracy
+                );
+            }
+            print!("{}", thresholds_summary(&r.thresholds));
             println!("wrote {}, {}", r.report.display(), r.metrics_file.display());
             Ok(())
         }
@@ -686,9 +799,18 @@ pub fn summary(config: &RunConfig, r: &RunReport) -> String {
         100.0 * m.precision
     );
     s += &format!(
-        "best F1 {:.4} at threshold {:.2}\n\n",
+        "best F1 on the test split {:.4} at threshold {:.2}\n",
         r.best_f1.f1, r.best_f1.threshold
     );
+    if let Some(b) = &r.baseline {
+        let l = &b.logistic_regression;
+        s += &format!(
+            "baseline (logistic regression): accuracy {:.4}, ROC AUC {}, F1 {:.4}; always no: accuracy {:.4}\n",
+            l.accuracy, opt(l.roc_auc), l.f1, b.always_no.accuracy
+        );
+    }
+    s += &thresholds_summary(&r.thresholds);
+    s += "\n";
     let o = &r.outputs;
     let mut files = vec![
         o.model.display().to_string(),

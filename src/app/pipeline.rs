@@ -18,9 +18,13 @@ use crate::data::split::{stratified_split, SplitConfig};
 use crate::data::FeatureMatrix;
 use crate::data::{load, Dataset, LoadOptions};
 use crate::error::{ensure, Check, Error, Result};
-use crate::evaluate::{write_evaluation, Evaluation, EvaluationInput};
-use crate::metrics::{Metrics, ThresholdPoint};
-use crate::model::artifact::{Artifact, TrainingData};
+use crate::evaluate::{
+    write_evaluation, BaselineMetrics, Evaluation, EvaluationInput, ThresholdChoices,
+    ThresholdPolicy,
+};
+use crate::metrics::{Costs, Metrics, ThresholdPoint, ThresholdRule};
+use crate::model::artifact::{Artifact, ThresholdRecord, TrainingData};
+use crate::model::baseline::{Baseline, BaselineParams};
 use crate::model::tune::{tune, TunerConfig, TuningResult};
 use crate::model::{train::train, Hyperparameters, Model};
 use crate::prep::{PrepOptions, Preprocessor};
@@ -46,10 +50,26 @@ pub struct RunConfig {
     pub split: SplitConfig,
     /// XGBoost hyperparameters.
     pub hyperparameters: Hyperparameters,
-    /// Decision threshold for the reported metrics (default 0.5).
+    /// Decision threshold for the reported metrics (default 0.5), when `threshold_rule` is
+    /// `fixed`.
     pub threshold: f64,
+    /// How the model's threshold is chosen: fixed (the one above), or the accuracy-, F1- or
+    /// profit-optimal one on the validation split (the test split when there is none).
+    #[serde(default)]
+    pub threshold_rule: ThresholdRule,
+    /// What a call costs and a sale is worth: adds the profit-optimal threshold and the
+    /// profit curve to the evaluation.
+    #[serde(default)]
+    pub costs: Option<Costs>,
+    /// Fit the logistic-regression baseline beside XGBoost (default true).
+    #[serde(default = "yes")]
+    pub baseline: bool,
     /// Output folder.
     pub out_dir: PathBuf,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl RunConfig {
@@ -65,6 +85,9 @@ impl RunConfig {
             split: SplitConfig::default(),
             hyperparameters: Hyperparameters::default(),
             threshold: 0.5,
+            threshold_rule: ThresholdRule::Fixed,
+            costs: None,
+            baseline: true,
             out_dir: out_dir.into(),
         }
     }
@@ -83,6 +106,12 @@ impl Check for RunConfig {
         self.split.check_ref()?;
         self.hyperparameters.check_ref()?;
         ensure!((0.0..=1.0).contains(&self.threshold), setting "threshold", "must be in [0, 1], got {}", self.threshold);
+        ThresholdPolicy {
+            rule: self.threshold_rule,
+            costs: self.costs,
+            selection: None,
+        }
+        .check_ref()?;
         Ok(())
     }
 }
@@ -113,9 +142,13 @@ pub struct RunOutputs {
 /// The result of a run.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    /// Test-split metrics at the configured threshold.
+    /// Test-split metrics at the model's threshold.
     pub metrics: Metrics,
     pub best_f1: ThresholdPoint,
+    /// The thresholds each rule chose, and the model's.
+    pub thresholds: ThresholdChoices,
+    /// The baseline's and "always no"'s test metrics (`None` with the baseline off).
+    pub baseline: Option<BaselineMetrics>,
     pub n_rows: usize,
     pub n_train: usize,
     pub n_validation: usize,
@@ -227,16 +260,40 @@ pub fn finish(
         dataset: ds,
         preprocessor: pre,
         x_train,
+        y_train,
         x_val,
+        y_val,
         x_test,
         y_test,
         outputs,
-        ..
     } = prepared;
     let scores = model.predict(&x_test)?;
+    let val_scores = if x_val.nrows > 0 {
+        model.predict(&x_val)?
+    } else {
+        Vec::new()
+    };
+    let baseline_model = if config.baseline {
+        Some(Baseline::fit(
+            &x_train,
+            &y_train,
+            &BaselineParams::default(),
+        )?)
+    } else {
+        None
+    };
+    let baseline_scores = match &baseline_model {
+        Some(b) => Some(b.predict(&x_test)?),
+        None => None,
+    };
     let rounds = model.rounds;
     let n_input_columns = ds.features.width();
-    let Evaluation { metrics, best_f1 } = write_evaluation(
+    let Evaluation {
+        metrics,
+        best_f1,
+        thresholds,
+        baseline,
+    } = write_evaluation(
         &EvaluationInput {
             title: format!(
                 "purchase-predict: {} (target `{}`)",
@@ -254,6 +311,14 @@ pub fn finish(
             threshold: config.threshold,
             model: &model,
             hyperparameters,
+            x: &x_test,
+            preprocessor: &pre,
+            baseline: baseline_scores.as_deref(),
+            policy: ThresholdPolicy {
+                rule: config.threshold_rule,
+                costs: config.costs,
+                selection: Some((&y_val, &val_scores)),
+            },
         },
         &outputs.report,
         &outputs.metrics,
@@ -270,13 +335,25 @@ pub fn finish(
         },
     );
     artifact.manifest.id_column = config.load.id.clone();
-    artifact.manifest.threshold = config.threshold;
+    artifact.manifest.threshold = thresholds.threshold;
+    artifact.manifest.threshold_rule = Some(ThresholdRecord {
+        rule: thresholds.rule,
+        chosen_on: if thresholds.rule == ThresholdRule::Fixed {
+            "given".into()
+        } else {
+            thresholds.chosen_on.clone()
+        },
+        costs: config.costs,
+    });
+    artifact.manifest.baseline = baseline_model;
     artifact.manifest.metrics = Some(metrics.clone());
     artifact.save(&outputs.model)?;
 
     Ok(RunReport {
         metrics,
         best_f1,
+        thresholds,
+        baseline,
         n_rows: ds.len(),
         n_train: x_train.nrows,
         n_validation: x_val.nrows,

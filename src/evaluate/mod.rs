@@ -11,11 +11,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{load, LoadOptions};
-use crate::error::{Error, Result};
-use crate::metrics::{best_f1, evaluate, threshold_sweep, Metrics, ThresholdPoint};
+use crate::data::{load, FeatureMatrix, LoadOptions};
+use crate::error::{ensure, Check, Error, Result};
+use crate::metrics::{
+    best_accuracy, best_f1, best_profit, evaluate, profit_sweep, threshold_sweep, Costs, Metrics,
+    ProfitPoint, ThresholdPoint, ThresholdRule,
+};
 use crate::model::artifact::Artifact;
+use crate::model::explain::{explain, Explanations};
 use crate::model::{Hyperparameters, Model};
+use crate::prep::{ColumnTransform, Preprocessor};
 use crate::util::files::write_json_atomically;
 use report::{write_report, DataSummary, ReportInput};
 
@@ -31,6 +36,154 @@ pub struct MetricsFile {
     pub best_f1: ThresholdPoint,
     /// Metrics at thresholds 0.00 … 1.00.
     pub threshold_sweep: Vec<ThresholdPoint>,
+    /// The same metrics for the logistic-regression baseline and for "always no".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineMetrics>,
+    /// The accuracy-, F1- and (with costs) profit-optimal thresholds, where they were
+    /// chosen, and the rule that set the model's threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<ThresholdChoices>,
+}
+
+/// What XGBoost is compared with, on the same rows at the same threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineMetrics {
+    /// Logistic regression (linfa) on the same preprocessed features.
+    pub logistic_regression: Metrics,
+    /// Predicting "no" for everyone (score 0): accuracy is the share of non-buyers.
+    pub always_no: Metrics,
+}
+
+/// Thresholds chosen by each rule on one split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdChoices {
+    /// `validation`, or `test` (`evaluated` for `evaluate`) when there is no validation split.
+    pub chosen_on: String,
+    pub rows: usize,
+    pub accuracy_optimal: ThresholdPoint,
+    pub f1_optimal: ThresholdPoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profit: Option<ProfitChoice>,
+    /// The rule that set the model's threshold, and the threshold.
+    pub rule: ThresholdRule,
+    pub threshold: f64,
+}
+
+/// The profit-optimal threshold and the profit curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfitChoice {
+    pub costs: Costs,
+    /// `contact_cost / sale_value`: the threshold perfectly calibrated scores would need.
+    pub break_even_probability: f64,
+    /// The best point on the split the threshold was chosen on.
+    pub optimal: ProfitPoint,
+    /// The chosen threshold on the evaluated (test) rows, when chosen on other rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_threshold_on_test: Option<ProfitPoint>,
+    /// Profit at thresholds 0.00 … 1.00 on the split it was chosen on.
+    pub sweep: Vec<ProfitPoint>,
+}
+
+/// How the threshold is chosen: the rule, the costs for the profit rule, and the rows to
+/// choose on (`None`: the evaluated rows).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThresholdPolicy<'a> {
+    pub rule: ThresholdRule,
+    pub costs: Option<Costs>,
+    /// Labels and scores of the validation split.
+    pub selection: Option<(&'a [u8], &'a [f32])>,
+}
+
+impl Check for ThresholdPolicy<'_> {
+    fn check_ref(&self) -> Result<()> {
+        if let Some(c) = &self.costs {
+            c.check_ref()?;
+        }
+        ensure!(self.rule != ThresholdRule::Profit || self.costs.is_some(), setting "threshold_rule",
+            "profit needs the costs: --contact-cost and --sale-value");
+        Ok(())
+    }
+}
+
+/// Choose thresholds by every rule on the selection rows (or the evaluated ones).
+pub fn choose_thresholds(
+    policy: &ThresholdPolicy<'_>,
+    fixed: f64,
+    evaluated: (&[u8], &[f32]),
+    evaluated_name: &str,
+) -> Result<ThresholdChoices> {
+    policy.check_ref()?;
+    let ((labels, scores), chosen_on) = match policy.selection {
+        Some(sel) if !sel.0.is_empty() => (sel, "validation"),
+        _ => (evaluated, evaluated_name),
+    };
+    let sweep = threshold_sweep(labels, scores)?;
+    let accuracy_optimal = best_accuracy(&sweep).expect("101 points");
+    let f1_optimal = best_f1(&sweep).expect("101 points");
+    let profit = match &policy.costs {
+        Some(costs) => {
+            let sweep = profit_sweep(labels, scores, costs)?;
+            let optimal = best_profit(&sweep).expect("101 points");
+            let at_threshold_on_test = if chosen_on == "validation" {
+                profit_sweep(evaluated.0, evaluated.1, costs)?
+                    .into_iter()
+                    .find(|p| (p.threshold - optimal.threshold).abs() < 1e-9)
+            } else {
+                None
+            };
+            Some(ProfitChoice {
+                costs: *costs,
+                break_even_probability: costs.break_even_probability(),
+                optimal,
+                at_threshold_on_test,
+                sweep,
+            })
+        }
+        None => None,
+    };
+    let threshold = match policy.rule {
+        ThresholdRule::Fixed => fixed,
+        ThresholdRule::Accuracy => accuracy_optimal.threshold,
+        ThresholdRule::F1 => f1_optimal.threshold,
+        ThresholdRule::Profit => profit.as_ref().expect("checked").optimal.threshold,
+    };
+    Ok(ThresholdChoices {
+        chosen_on: chosen_on.to_string(),
+        rows: labels.len(),
+        accuracy_optimal,
+        f1_optimal,
+        profit,
+        rule: policy.rule,
+        threshold,
+    })
+}
+
+/// How many evaluated customers the report's explanation charts use at most.
+pub const EXPLAINED_ROWS: usize = 1000;
+
+/// The evaluated rows' explanations by raw column (the first [`EXPLAINED_ROWS`]), and each
+/// value's colour key for the beeswarm: a numeric column's standardised value, NaN for a
+/// category.
+pub fn explain_for_report(
+    model: &Model,
+    preprocessor: &Preprocessor,
+    x: &FeatureMatrix,
+) -> Result<(Explanations, Vec<f32>)> {
+    let n = x.nrows.min(EXPLAINED_ROWS);
+    let x = x.take(&(0..n).collect::<Vec<_>>());
+    let e = explain(model, &x)?.by_column(preprocessor)?;
+    let groups = preprocessor.feature_groups();
+    let mut colours = Vec::with_capacity(e.values.len());
+    for i in 0..n {
+        let row = x.row(i);
+        for (c, (_, range)) in preprocessor.columns.iter().zip(&groups) {
+            colours.push(match c {
+                ColumnTransform::Numeric { .. } => row[range.start],
+                ColumnTransform::Categorical { .. } => f32::NAN,
+            });
+        }
+    }
+    Ok((e, colours))
 }
 
 /// What to evaluate and how to describe it.
@@ -48,16 +201,26 @@ pub struct EvaluationInput<'a> {
     /// Labels and scores of the evaluated rows.
     pub labels: &'a [u8],
     pub scores: &'a [f32],
+    /// The threshold when the policy's rule is [`ThresholdRule::Fixed`].
     pub threshold: f64,
     pub model: &'a Model,
     pub hyperparameters: &'a Hyperparameters,
+    /// The evaluated rows' features and the preprocessor that made them (explanations).
+    pub x: &'a FeatureMatrix,
+    pub preprocessor: &'a Preprocessor,
+    /// The logistic-regression baseline's scores on the evaluated rows.
+    pub baseline: Option<&'a [f32]>,
+    pub policy: ThresholdPolicy<'a>,
 }
 
 /// What [`write_evaluation`] found.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
+    /// At the chosen threshold.
     pub metrics: Metrics,
     pub best_f1: ThresholdPoint,
+    pub thresholds: ThresholdChoices,
+    pub baseline: Option<BaselineMetrics>,
 }
 
 /// Compute the metrics and the threshold sweep of `input` and write `report` (HTML with the
@@ -67,9 +230,30 @@ pub fn write_evaluation(
     report: &Path,
     metrics_file: &Path,
 ) -> Result<Evaluation> {
-    let metrics = evaluate(input.labels, input.scores, input.threshold)?;
+    let thresholds = choose_thresholds(
+        &input.policy,
+        input.threshold,
+        (input.labels, input.scores),
+        if input.n_train.is_some() {
+            "test"
+        } else {
+            "evaluated"
+        },
+    )?;
+    let metrics = evaluate(input.labels, input.scores, thresholds.threshold)?;
     let sweep = threshold_sweep(input.labels, input.scores)?;
     let best = best_f1(&sweep).expect("101 points");
+    let baseline = match input.baseline {
+        Some(b) => Some(BaselineMetrics {
+            logistic_regression: evaluate(input.labels, b, thresholds.threshold)?,
+            always_no: evaluate(
+                input.labels,
+                &vec![0.0; input.labels.len()],
+                thresholds.threshold,
+            )?,
+        }),
+        None => None,
+    };
     write_report(
         report,
         &ReportInput {
@@ -90,6 +274,13 @@ pub fn write_evaluation(
             scores: input.scores,
             model: input.model,
             hyperparameters: input.hyperparameters,
+            baseline: input.baseline.zip(baseline.as_ref()),
+            thresholds: &thresholds,
+            explanations: Some(explain_for_report(
+                input.model,
+                input.preprocessor,
+                input.x,
+            )?),
         },
     )?;
     let file = MetricsFile {
@@ -99,11 +290,15 @@ pub fn write_evaluation(
         n_test: input.labels.len(),
         best_f1: best,
         threshold_sweep: sweep,
+        baseline: baseline.clone(),
+        thresholds: Some(thresholds.clone()),
     };
     write_json_atomically(metrics_file, &file)?;
     Ok(Evaluation {
         metrics,
         best_f1: best,
+        thresholds,
+        baseline,
     })
 }
 
@@ -112,6 +307,8 @@ pub fn write_evaluation(
 pub struct EvaluationReport {
     pub metrics: Metrics,
     pub best_f1: ThresholdPoint,
+    pub thresholds: ThresholdChoices,
+    pub baseline: Option<BaselineMetrics>,
     pub rows: usize,
     pub report: PathBuf,
     pub metrics_file: PathBuf,
@@ -126,6 +323,19 @@ pub fn evaluate_file(
     out_dir: impl AsRef<Path>,
     threshold: Option<f64>,
 ) -> Result<EvaluationReport> {
+    evaluate_file_with(model, data, out_dir, threshold, ThresholdPolicy::default())
+}
+
+/// [`evaluate_file`] with a threshold policy: with costs, the profit-optimal threshold on
+/// the evaluated rows is reported (and used, with [`ThresholdRule::Profit`]).
+pub fn evaluate_file_with(
+    model: impl AsRef<Path>,
+    data: impl AsRef<Path>,
+    out_dir: impl AsRef<Path>,
+    threshold: Option<f64>,
+    policy: ThresholdPolicy<'_>,
+) -> Result<EvaluationReport> {
+    policy.check_ref()?;
     let artifact = Artifact::load(model.as_ref())?;
     let ds = load(
         data.as_ref(),
@@ -133,6 +343,10 @@ pub fn evaluate_file(
     )?;
     let x = artifact.preprocessor.transform(&ds.features)?;
     let scores = artifact.model.predict(&x)?;
+    let baseline = match &artifact.manifest.baseline {
+        Some(b) => Some(b.predict(&x)?),
+        None => None,
+    };
     let out = out_dir.as_ref();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let report = out.join("report.html");
@@ -155,6 +369,10 @@ pub fn evaluate_file(
             threshold: threshold.unwrap_or(artifact.manifest.threshold),
             model: &artifact.model,
             hyperparameters: &artifact.manifest.hyperparameters,
+            x: &x,
+            preprocessor: &artifact.preprocessor,
+            baseline: baseline.as_deref(),
+            policy,
         },
         &report,
         &metrics_file,
@@ -162,6 +380,8 @@ pub fn evaluate_file(
     Ok(EvaluationReport {
         metrics: evaluation.metrics,
         best_f1: evaluation.best_f1,
+        thresholds: evaluation.thresholds,
+        baseline: evaluation.baseline,
         rows: ds.len(),
         report,
         metrics_file,

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::evaluate::plot::{self, Chart};
-use crate::metrics::{threshold_sweep, Metrics, ThresholdPoint};
+use crate::evaluate::{BaselineMetrics, ThresholdChoices};
+use crate::metrics::{threshold_sweep, Metrics, ThresholdPoint, ThresholdRule};
+use crate::model::explain::Explanations;
 use crate::model::{Hyperparameters, Model};
 use crate::util::files::write_atomically;
 
@@ -41,6 +43,11 @@ pub struct ReportInput<'a> {
     pub scores: &'a [f32],
     pub model: &'a Model,
     pub hyperparameters: &'a Hyperparameters,
+    /// The baseline's scores on the evaluated rows and its metrics.
+    pub baseline: Option<(&'a [f32], &'a BaselineMetrics)>,
+    pub thresholds: &'a ThresholdChoices,
+    /// Evaluated customers explained by raw column, with the beeswarm's colour values.
+    pub explanations: Option<(Explanations, Vec<f32>)>,
 }
 
 fn escape(s: &str) -> String {
@@ -66,6 +73,49 @@ fn table(rows: &[(String, String)]) -> String {
         s += &format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(k), escape(v));
     }
     s + "</table>\n"
+}
+
+/// A table with a header row.
+fn grid(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = String::from("<table>\n<tr>");
+    for h in header {
+        s += &format!("<th>{}</th>", escape(h));
+    }
+    s += "</tr>\n";
+    for r in rows {
+        s += "<tr>";
+        for (i, v) in r.iter().enumerate() {
+            if i == 0 {
+                s += &format!("<th>{}</th>", escape(v));
+            } else {
+                s += &format!("<td>{}</td>", escape(v));
+            }
+        }
+        s += "</tr>\n";
+    }
+    s + "</table>\n"
+}
+
+fn metric_columns(name: &str, m: &Metrics) -> Vec<String> {
+    vec![
+        name.to_string(),
+        format!("{:.4}", m.accuracy),
+        format!("{:.4}", m.precision),
+        format!("{:.4}", m.recall),
+        format!("{:.4}", m.f1),
+        opt(m.roc_auc),
+        opt(m.pr_auc),
+        format!("{:.4}", m.log_loss),
+    ]
+}
+
+fn rule_text(rule: ThresholdRule) -> &'static str {
+    match rule {
+        ThresholdRule::Fixed => "given (fixed)",
+        ThresholdRule::Accuracy => "highest accuracy",
+        ThresholdRule::F1 => "highest F1",
+        ThresholdRule::Profit => "highest expected profit",
+    }
 }
 
 fn pct(x: f64) -> String {
@@ -194,7 +244,96 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
     for chart in &charts[1..3] {
         html += &img(chart);
     }
+    if let Some((scores, b)) = r.baseline {
+        html += "<h2>XGBoost against a baseline</h2>\n";
+        html += &format!(
+            "<p>The same test rows at the same threshold ({:.2}). The logistic regression \
+             (linfa) learns one weight per feature from the same preprocessed matrix; \
+             \"always no\" scores everyone 0: its accuracy is the share of non-buyers.</p>\n",
+            m.threshold
+        );
+        html += &grid(
+            &[
+                "model",
+                "accuracy",
+                "precision",
+                "recall",
+                "F1",
+                "ROC AUC",
+                "PR AUC",
+                "log loss",
+            ],
+            &[
+                metric_columns("XGBoost", m),
+                metric_columns("logistic regression", &b.logistic_regression),
+                metric_columns("always no", &b.always_no),
+            ],
+        );
+        html += &img(&plot::roc_comparison(
+            r.labels,
+            &[("XGBoost", r.scores), ("logistic regression", scores)],
+        )?);
+    }
     html += "<h2>Choosing the threshold</h2>\n";
+    let t = r.thresholds;
+    let mut rows = vec![
+        vec![
+            "highest accuracy".to_string(),
+            format!("{:.2}", t.accuracy_optimal.threshold),
+            format!("accuracy {:.4}", t.accuracy_optimal.accuracy),
+            (t.accuracy_optimal.confusion.tp + t.accuracy_optimal.confusion.fp).to_string(),
+        ],
+        vec![
+            "highest F1".to_string(),
+            format!("{:.2}", t.f1_optimal.threshold),
+            format!("F1 {:.4}", t.f1_optimal.f1),
+            (t.f1_optimal.confusion.tp + t.f1_optimal.confusion.fp).to_string(),
+        ],
+    ];
+    if let Some(p) = &t.profit {
+        rows.push(vec![
+            "highest expected profit".to_string(),
+            format!("{:.2}", p.optimal.threshold),
+            format!(
+                "profit {:.0} ({:.0} per 1,000 customers)",
+                p.optimal.profit, p.optimal.profit_per_1000
+            ),
+            p.optimal.calls.to_string(),
+        ]);
+    }
+    html += &format!(
+        "<p>Each rule's threshold on the {} split ({} rows); the model uses the {} rule: \
+         threshold {:.2}.</p>\n",
+        escape(&t.chosen_on),
+        t.rows,
+        rule_text(t.rule),
+        t.threshold
+    );
+    html += &grid(
+        &["rule", "threshold", "on that split", "customers to call"],
+        &rows,
+    );
+    if let Some(p) = &t.profit {
+        html += &format!(
+            "<p>Costs: a call costs {:.2}, a sale is worth {:.2}; a call pays for itself \
+             above a probability of {:.3}.{}</p>\n",
+            p.costs.contact_cost,
+            p.costs.sale_value,
+            p.break_even_probability,
+            p.at_threshold_on_test
+                .map(|q| format!(
+                    " On the test split, threshold {:.2} calls {} customers, {} of whom buy: \
+                     a profit of {:.0} ({:.0} per 1,000 customers).",
+                    q.threshold, q.calls, q.sales, q.profit, q.profit_per_1000
+                ))
+                .unwrap_or_default()
+        );
+        html += &img(&plot::profit_curve(
+            &p.sweep,
+            &p.costs,
+            p.optimal.threshold,
+        )?);
+    }
     html += &img(&charts[3]);
     html += "<h2>Whom to call: gains and lift</h2>\n";
     for chart in &charts[4..6] {
@@ -204,6 +343,37 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
     html += &img(&charts[6]);
     html += "<h2>Feature importance</h2>\n";
     html += &img(&charts[7]);
+    if let Some((e, colours)) = &r.explanations {
+        if e.nrows > 0 {
+            html += "<h2>Why the model decides: contributions by column</h2>\n";
+            html += &format!(
+                "<p>SHAP values (exact TreeSHAP) of {} evaluated customers, by the columns of \
+                 the customer table: each column's push on the log-odds of buying, from the \
+                 base value {:+.3}. A customer's contributions add up to the model's margin.</p>\n",
+                e.nrows, e.base_value
+            );
+            html += &img(&plot::contribution_importance(e, 15)?);
+            html += &img(&plot::beeswarm(e, colours, 12)?);
+            let best = (0..e.nrows)
+                .max_by(|&a, &b| e.margin(a).total_cmp(&e.margin(b)))
+                .unwrap_or(0);
+            let pairs: Vec<(String, f32)> = e
+                .names
+                .iter()
+                .cloned()
+                .zip(e.row(best).iter().copied())
+                .collect();
+            html += &img(&plot::waterfall(
+                &format!(
+                    "The most likely buyer among them (evaluated row {})",
+                    best + 1
+                ),
+                e.base_value,
+                &pairs,
+                10,
+            )?);
+        }
+    }
     html += "<h2>Hyperparameters</h2>\n";
     html += &table(&hp_rows);
     html += "</body>\n</html>\n";

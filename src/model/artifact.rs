@@ -71,6 +71,10 @@ pub struct Manifest {
     pub id_column: Option<String>,
     /// Decision threshold for a 0/1 label.
     pub threshold: f64,
+    /// How the threshold was chosen (absent in models from before the rule was recorded:
+    /// a fixed threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_rule: Option<ThresholdRecord>,
     pub hyperparameters: Hyperparameters,
     /// Boosting rounds in the saved model.
     pub rounds: usize,
@@ -82,6 +86,21 @@ pub struct Manifest {
     pub created_at: DateTime<Utc>,
     /// sha256 of every other member.
     pub files: BTreeMap<String, String>,
+    /// The logistic-regression baseline fitted beside the model, so that `evaluate` can
+    /// compare the two on new data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::model::baseline::Baseline>,
+}
+
+/// The rule that chose a model's threshold, and on which rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdRecord {
+    pub rule: crate::metrics::ThresholdRule,
+    /// `validation` or `test`.
+    pub chosen_on: String,
+    /// The costs, for the profit rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<crate::metrics::Costs>,
 }
 
 impl Manifest {
@@ -100,6 +119,7 @@ impl Manifest {
             target: target.to_string(),
             id_column: None,
             threshold: 0.5,
+            threshold_rule: None,
             hyperparameters,
             rounds,
             libraries: library_versions(),
@@ -107,6 +127,7 @@ impl Manifest {
             metrics: None,
             created_at: Utc::now(),
             files: BTreeMap::new(),
+            baseline: None,
         }
     }
 }

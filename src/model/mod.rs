@@ -6,6 +6,7 @@
 //! yields something the [`artifact`] can store and the server can score.
 
 pub mod artifact;
+pub mod baseline;
 pub mod explain;
 pub mod forest;
 pub mod hyperparameters;

@@ -6,7 +6,9 @@
 //! Exploration: [`class_balance`], [`numeric_by_class`], [`rate_by_category`],
 //! [`correlation_heatmap`], [`missing_values`]. Evaluation: [`confusion_matrix`], [`roc`],
 //! [`precision_recall`], [`threshold_metrics`], [`gains`], [`lift`], [`calibration`],
-//! [`feature_importance`]. Tuning: [`tuning_progress`].
+//! [`feature_importance`], [`roc_comparison`] (XGBoost beside the baseline), [`profit_curve`].
+//! Explanations: [`contribution_importance`], [`beeswarm`], [`waterfall`]. Tuning:
+//! [`tuning_progress`].
 //!
 //! ```no_run
 //! # fn demo(labels: &[u8], scores: &[f32]) -> purchase_predict::Result<()> {
@@ -33,9 +35,11 @@ use polars::prelude::{DataFrame, DataType};
 
 mod data;
 mod drawing;
+mod explain;
 mod model;
 
 pub use data::*;
+pub use explain::*;
 pub use model::*;
 
 /// Default chart size in pixels.
