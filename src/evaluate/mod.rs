@@ -158,6 +158,40 @@ pub fn choose_thresholds(
     })
 }
 
+/// Models side by side, one row each: accuracy, precision, recall, F1, ROC AUC, PR AUC and
+/// log loss (a table for the notebook and the report).
+///
+/// ```
+/// use purchase_predict::evaluate::comparison_frame;
+/// use purchase_predict::metrics::evaluate;
+/// let y = [0u8, 1, 1, 0];
+/// let m = evaluate(&y, &[0.2, 0.7, 0.9, 0.4], 0.5)?;
+/// let df = comparison_frame(&[("model", &m)])?;
+/// assert_eq!(df.shape(), (1, 8));
+/// # Ok::<(), purchase_predict::Error>(())
+/// ```
+pub fn comparison_frame(models: &[(&str, &Metrics)]) -> Result<polars::prelude::DataFrame> {
+    use polars::prelude::{Column, DataFrame};
+    let f = |g: fn(&Metrics) -> f64| -> Vec<f64> { models.iter().map(|(_, m)| g(m)).collect() };
+    let o = |g: fn(&Metrics) -> Option<f64>| -> Vec<Option<f64>> {
+        models.iter().map(|(_, m)| g(m)).collect()
+    };
+    let columns = vec![
+        Column::new(
+            "model".into(),
+            models.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ),
+        Column::new("accuracy".into(), f(|m| m.accuracy)),
+        Column::new("precision".into(), f(|m| m.precision)),
+        Column::new("recall".into(), f(|m| m.recall)),
+        Column::new("F1".into(), f(|m| m.f1)),
+        Column::new("ROC AUC".into(), o(|m| m.roc_auc)),
+        Column::new("PR AUC".into(), o(|m| m.pr_auc)),
+        Column::new("log loss".into(), f(|m| m.log_loss)),
+    ];
+    DataFrame::new(models.len(), columns).map_err(|e| Error::polars("comparison table", e))
+}
+
 /// How many evaluated customers the report's explanation charts use at most.
 pub const EXPLAINED_ROWS: usize = 1000;
 

@@ -83,6 +83,16 @@ impl Explanations {
         &self.values[i * w..(i + 1) * w]
     }
 
+    /// Row `i`'s contributions with their names (what [`crate::evaluate::plot::waterfall`]
+    /// draws).
+    pub fn named_row(&self, i: usize) -> Vec<(String, f32)> {
+        self.names
+            .iter()
+            .cloned()
+            .zip(self.row(i).iter().copied())
+            .collect()
+    }
+
     /// Row `i`'s margin: the base value plus its contributions.
     pub fn margin(&self, i: usize) -> f32 {
         self.base_value + self.row(i).iter().sum::<f32>()
@@ -346,24 +356,33 @@ fn check_width(model: &Model, x: &FeatureMatrix) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::pipeline::{run, RunConfig};
     use crate::data::{load, LoadOptions};
-    use crate::model::artifact::Artifact;
+    use crate::model::train::train;
+    use crate::model::Hyperparameters;
+    use crate::prep::PrepOptions;
     use crate::util::progress::Silent;
+
+    struct Trained {
+        model: Model,
+        preprocessor: Preprocessor,
+    }
 
     #[test]
     fn by_column_adds_up_to_the_margin_and_matches_libxgboost() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut cfg = RunConfig::demo(dir.path());
-        cfg.hyperparameters.num_round = 20;
-        run(&cfg, &mut Silent).unwrap();
-        let a = Artifact::load(dir.path().join("model.tar.gz")).unwrap();
-        let ds = load(&cfg.data, &LoadOptions::new("purchased")).unwrap();
-        let x = a
-            .preprocessor
-            .transform(&ds.features)
-            .unwrap()
-            .take(&(0..500).collect::<Vec<_>>());
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/customers.csv");
+        let mut options = LoadOptions::new("purchased");
+        options.id = Some("customer_id".into());
+        let ds = load(&data, &options).unwrap();
+        let pre = Preprocessor::fit(&ds.features, &PrepOptions::default()).unwrap();
+        let x_all = pre.transform(&ds.features).unwrap();
+        let mut hp = Hyperparameters::default();
+        hp.set_all(&["num_round=20"]).unwrap();
+        let model = train(&x_all, &ds.labels, None, &hp, &mut Silent).unwrap();
+        let a = Trained {
+            model,
+            preprocessor: pre,
+        };
+        let x = x_all.take(&(0..500).collect::<Vec<_>>());
         let ours = explain(&a.model, &x).unwrap();
         let theirs = explain_with_libxgboost(&a.model, &x).unwrap();
         assert_eq!(ours.names, theirs.names);
