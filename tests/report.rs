@@ -35,7 +35,9 @@ fn headless(browser: &Path, profile: &Path) -> Command {
 fn run_writes_a_self_contained_report() {
     let (dir, _model) = common::demo_model(20);
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 8);
+    // The eight evaluation charts, the ROC curves beside the baseline, and three charts of
+    // contributions (no profit curve without costs).
+    assert_eq!(html.matches("src=\"data:image/png;base64,").count(), 12);
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
     for text in [
         "accuracy",
@@ -44,8 +46,99 @@ fn run_writes_a_self_contained_report() {
         "ROC AUC",
         "Hyperparameters",
         "eta",
+        "XGBoost against a baseline",
+        "logistic regression",
+        "always no",
+        "highest accuracy",
+        "contributions by column",
+        "Why this customer",
     ] {
         assert!(html.contains(text), "report lacks {text}");
+    }
+    assert!(!html.contains("Profit by threshold"));
+}
+
+/// With costs: the profit-optimal threshold (chosen on the validation split) becomes the
+/// model's, the manifest says by which rule, and the report shows the profit curve.
+#[test]
+fn run_with_costs_chooses_the_threshold_by_profit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let stdout = common::cli_ok(&[
+        "run",
+        "--out",
+        out,
+        "--hp",
+        "num_round=20",
+        "--contact-cost",
+        "5",
+        "--sale-value",
+        "50",
+        "--threshold-rule",
+        "profit",
+    ]);
+    assert!(stdout.contains("profit-optimal"), "{stdout}");
+    let m = common::metrics(dir.path());
+    let t = &m["thresholds"];
+    assert_eq!(t["chosen_on"], "validation");
+    assert_eq!(t["rule"], "profit");
+    let optimal = t["profit"]["optimal"]["threshold"].as_f64().unwrap();
+    assert_eq!(t["threshold"].as_f64().unwrap(), optimal);
+    assert_eq!(
+        m["threshold"].as_f64().unwrap(),
+        optimal,
+        "test metrics at the chosen threshold"
+    );
+    // The profit is the best of the sweep it was chosen from, and counts calls and sales.
+    let sweep = t["profit"]["sweep"].as_array().unwrap();
+    assert_eq!(sweep.len(), 101);
+    let best = sweep
+        .iter()
+        .map(|p| p["profit"].as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(t["profit"]["optimal"]["profit"].as_f64().unwrap(), best);
+    for p in sweep {
+        let (calls, sales) = (p["calls"].as_f64().unwrap(), p["sales"].as_f64().unwrap());
+        assert_eq!(p["profit"].as_f64().unwrap(), sales * 50.0 - calls * 5.0);
+    }
+    assert!(
+        m["baseline"]["logistic_regression"]["roc_auc"]
+            .as_f64()
+            .unwrap()
+            > 0.7
+    );
+    assert_eq!(
+        m["baseline"]["always_no"]["accuracy"].as_f64().unwrap(),
+        1.0 - m["base_rate"].as_f64().unwrap()
+    );
+    let artifact =
+        purchase_predict::model::artifact::Artifact::load(dir.path().join("model.tar.gz")).unwrap();
+    assert_eq!(artifact.manifest.threshold, optimal);
+    let rule = artifact.manifest.threshold_rule.unwrap();
+    assert_eq!(rule.chosen_on, "validation");
+    assert_eq!(rule.costs.unwrap().sale_value, 50.0);
+    assert!(artifact.manifest.baseline.is_some());
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("Profit by threshold") && html.contains("a sale is worth 50.00"));
+
+    // Bad costs are refused, naming the option.
+    for (args, named) in [
+        (
+            vec!["--contact-cost", "-1", "--sale-value", "50"],
+            "--contact-cost",
+        ),
+        (vec!["--contact-cost", "5"], "--sale-value"),
+        (
+            vec!["--sale-value", "0", "--contact-cost", "1"],
+            "--sale-value",
+        ),
+        (vec!["--threshold-rule", "profit"], "threshold_rule"),
+        (vec!["--threshold-rule", "cheapest"], "--threshold-rule"),
+    ] {
+        let mut all = vec!["run", "--out", out];
+        all.extend(args);
+        let err = common::cli_err(&all);
+        assert!(err.contains(named), "{all:?}: {err}");
     }
 }
 

@@ -197,10 +197,10 @@ pub struct EvaluateArgs {
     #[arg(long, default_value = "fixed", value_name = "RULE")]
     pub threshold_rule: String,
     /// What one call costs; with --sale-value, adds the profit-optimal threshold.
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub contact_cost: Option<f64>,
     /// What one sale is worth.
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", allow_negative_numbers = true)]
     pub sale_value: Option<f64>,
 }
 
@@ -325,10 +325,10 @@ pub struct RunArgs {
     #[arg(long, default_value = "fixed", value_name = "RULE")]
     pub threshold_rule: String,
     /// What one call (contact) costs; with --sale-value, adds the profit-optimal threshold.
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub contact_cost: Option<f64>,
     /// What one sale is worth, in the same currency as --contact-cost.
-    #[arg(long, value_name = "V")]
+    #[arg(long, value_name = "V", allow_negative_numbers = true)]
     pub sale_value: Option<f64>,
     /// Skip the logistic-regression baseline.
     #[arg(long)]
