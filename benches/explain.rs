@@ -61,7 +61,11 @@ fn main() {
     // The model as `run` would save it, for the endpoint.
     let artifact_path = work.join("model.tar.gz");
     let mut artifact = purchase_predict::model::artifact::Artifact::new(
-        model.clone(),
+        purchase_predict::model::Model::from_bytes(
+            &model.to_bytes().unwrap(),
+            model.feature_names.clone(),
+        )
+        .unwrap(),
         prepared.preprocessor.clone(),
         &prepared.dataset.target,
         config.hyperparameters.clone(),

@@ -394,10 +394,10 @@ mod tests {
         assert_eq!(cols.names, a.preprocessor.input_columns());
         assert!(cols.names.iter().any(|n| n == "membership"));
         let p = a.model.predict(&x).unwrap();
-        for i in 0..x.nrows {
-            let margin = -(1.0 / p[i] - 1.0).ln();
+        for (i, p) in p.iter().enumerate() {
+            let margin = -(1.0 / p - 1.0).ln();
             assert!((cols.margin(i) - margin).abs() < 1e-4, "row {i}");
-            assert!((cols.probability(i) - p[i]).abs() < 1e-5);
+            assert!((cols.probability(i) - p).abs() < 1e-5);
         }
         assert!(ours
             .by_column(&Preprocessor::identity(&["a".into()]))

@@ -415,6 +415,8 @@ fn count_rows(input: Input, body: &[u8]) -> usize {
 }
 
 type Scored = (Vec<f32>, Option<Vec<u8>>);
+/// Scores, labels (JSON instances only) and explanations.
+type ScoredExplained = (Vec<f32>, Option<Vec<u8>>, Explanations);
 
 /// Parse a body and score it. CSV is cut into one part per core, each parsed and scored
 /// with the single-threaded booster at once; libsvm and JSON use the artifact's booster
@@ -470,7 +472,7 @@ fn score_explained(
     input: Input,
     body: &[u8],
     small: bool,
-) -> std::result::Result<(Vec<f32>, Option<Vec<u8>>, Explanations), ApiError> {
+) -> std::result::Result<ScoredExplained, ApiError> {
     let artifact = &loaded.artifact;
     let n = artifact.manifest.feature_names.len();
     let text =
