@@ -25,7 +25,8 @@ ensure_chromium() {
     fi
 }
 
-# A Python with xgboost 1.7.6 for the model-exchange test (Rust -> Python direction).
+# A Python with xgboost 1.7.6 for the model-exchange and explanation tests, and scikit-learn
+# 1.5.2 for the logistic-regression baseline's check (tests/fixtures/xgboost-1.7).
 # Kept in the user's cache so that later runs on the same machine reuse it.
 ensure_python_xgboost() {
     local venv="${PURCHASE_PREDICT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-xgboost-1.7.6}"
