@@ -14,6 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+# Stop a kernel at its first panic (setup.sh's init.evcxr); JupyterLab kernels keep going.
+export PURCHASE_PREDICT_HEADLESS=1
 prepare_notebook_kernel
 ensure_chromium
 ensure_chromedriver

@@ -133,6 +133,12 @@ configure_evcxr() {
     esac
     printf ':cache 4000\n:linker mold\n:offline 1\n:dep purchase_predict = { package = "purchase-predict-kernel", path = "%s/notebooks/kernel"%s }\n' \
         "$PWD" "$features" > "$config/init.evcxr"
+    # Headless runs (scripts/notebooks.sh) stop at the first panic, so that no later cell
+    # runs on bad state; in JupyterLab a failed cell reports its error and the kernel keeps
+    # every variable (evcxr's default).
+    if [ "${PURCHASE_PREDICT_HEADLESS:-0}" = 1 ]; then
+        echo 'std::panic::set_hook(Box::new(|info| { eprintln!("{info}"); std::process::exit(101); }));' >> "$config/init.evcxr"
+    fi
     export EVCXR_CONFIG_DIR="$config" EVCXR_TMPDIR="$PWD/target/notebooks/tmp"
     # Offline resolution needs the crates in cargo's cache: fetch them once (a no-op when present).
     cargo fetch --locked >/dev/null

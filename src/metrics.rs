@@ -68,6 +68,31 @@ impl Confusion {
         ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
     }
     /// TN / (TN + FN): of the customers predicted not to buy, the share who did not.
+    /// The matrix read out as a campaign: whom we would call, who would buy, whom we would
+    /// miss.
+    ///
+    /// ```
+    /// use purchase_predict::metrics::Confusion;
+    /// let c = Confusion { tn: 80, fp: 5, fn_: 10, tp: 5 };
+    /// assert!(c.in_words().starts_with("Of 100 customers, the model would call 10"));
+    /// ```
+    pub fn in_words(&self) -> String {
+        let calls = self.tp + self.fp;
+        let buyers = self.tp + self.fn_;
+        let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
+        format!(
+            "Of {} customers, the model would call {calls} ({:.1} %); {} of them buy ({:.1} % of              the calls, where calling at random would find {:.1} %). It would miss {} of the {buyers}              buyers ({:.1} %), and rightly leave {} non-buyers alone.",
+            self.total(),
+            pct(calls, self.total()),
+            self.tp,
+            pct(self.tp, calls),
+            pct(buyers, self.total()),
+            self.fn_,
+            pct(self.fn_, buyers),
+            self.tn
+        )
+    }
+
     pub fn negative_predictive_value(&self) -> f64 {
         ratio(self.tn, self.tn + self.fn_)
     }
@@ -450,6 +475,49 @@ impl Costs {
     pub fn break_even_probability(&self) -> f64 {
         self.contact_cost / self.sale_value
     }
+}
+
+/// A bootstrap interval for the difference of two models' ROC AUC on the same rows
+/// (`a − b`): `resamples` resamples of the rows with replacement (seeded), the 2.5th and
+/// 97.5th percentiles. An interval that contains 0 says the rows cannot tell the two apart.
+///
+/// ```
+/// use purchase_predict::metrics::bootstrap_auc_difference;
+/// let y = [0u8, 0, 1, 1, 0, 1, 0, 1];
+/// let a = [0.1f32, 0.2, 0.8, 0.9, 0.3, 0.7, 0.4, 0.6];
+/// let (diff, lo, hi) = bootstrap_auc_difference(&y, &a, &a, 200, 7)?;
+/// assert_eq!((diff, lo, hi), (0.0, 0.0, 0.0));
+/// # Ok::<(), purchase_predict::Error>(())
+/// ```
+pub fn bootstrap_auc_difference(
+    labels: &[u8],
+    a: &[f32],
+    b: &[f32],
+    resamples: usize,
+    seed: u64,
+) -> Result<(f64, f64, f64)> {
+    validate(labels, a)?;
+    validate(labels, b)?;
+    ensure!(resamples >= 20, setting "resamples", "{resamples}: use at least 20");
+    let diff = roc_auc(labels, a)? - roc_auc(labels, b)?;
+    let mut rng = crate::util::random::Rng::new(seed);
+    let n = labels.len();
+    let mut diffs = Vec::with_capacity(resamples);
+    let (mut y, mut sa, mut sb) = (vec![0u8; n], vec![0f32; n], vec![0f32; n]);
+    while diffs.len() < resamples {
+        for k in 0..n {
+            let i = ((rng.uniform() * n as f64) as usize).min(n - 1);
+            y[k] = labels[i];
+            sa[k] = a[i];
+            sb[k] = b[i];
+        }
+        if let (Ok(x), Ok(z)) = (roc_auc(&y, &sa), roc_auc(&y, &sb)) {
+            diffs.push(x - z);
+        }
+    }
+    diffs.sort_by(f64::total_cmp);
+    let at = |q: f64| diffs[((diffs.len() - 1) as f64 * q).round() as usize];
+    Ok((diff, at(0.025), at(0.975)))
 }
 
 /// How the model's decision threshold is chosen (recorded in the manifest).

@@ -66,6 +66,11 @@ fn committed_notebooks_were_executed_cleanly() {
                     !text.contains("panicked at"),
                     "{name}.ipynb cell {i} panicked: {text}"
                 );
+                // A cell's `?` reports its error on stderr, and nothing else writes there.
+                assert_ne!(
+                    out["name"], "stderr",
+                    "{name}.ipynb cell {i} wrote to stderr: {text}"
+                );
             }
         }
     }
@@ -110,10 +115,69 @@ fn notebooks_tell_a_story_and_import_the_crate_once() {
     }
 }
 
+/// No traps for someone running them by hand: no panic hook that exits the kernel, errors
+/// passed up with `?` rather than `expect`, a settings cell at the top of 01, no machine paths
+/// or debug prints in the outputs, and the walkthrough closes with what to try next.
+#[test]
+fn notebooks_have_no_traps_for_people() {
+    let project = common::root().canonicalize().unwrap();
+    let project = project.to_str().unwrap();
+    for name in NOTEBOOKS {
+        let nb = load(name);
+        for (i, c) in nb["cells"].as_array().unwrap().iter().enumerate() {
+            let src = source(c);
+            if c["cell_type"] == "code" {
+                assert!(!src.contains("set_hook"), "{name} cell {i}: a panic hook");
+                assert!(
+                    !src.contains(".expect("),
+                    "{name} cell {i}: `.expect(` where `?` reads better"
+                );
+                assert!(!src.contains(".unwrap()"), "{name} cell {i}: `.unwrap()`");
+            }
+            let outputs = serde_json::to_string(&c["outputs"]).unwrap_or_default();
+            assert!(
+                !outputs.contains(project),
+                "{name} cell {i}: a machine path in the output"
+            );
+            for debug in ["Endpoint {", "Some(", "e0\\n"] {
+                assert!(
+                    !outputs.contains(debug),
+                    "{name} cell {i}: a debug print ({debug})"
+                );
+            }
+        }
+    }
+    let first = load("01_explore");
+    let settings = first["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cell_type"] == "code")
+        .map(source)
+        .unwrap();
+    assert!(
+        settings.contains("Walkthrough::start(&Settings { dataset:")
+            && settings.contains("backend:")
+    );
+    let last = load("06_cleanup");
+    let text: String = last["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(source)
+        .collect();
+    assert!(
+        text.contains("## Extensions"),
+        "06 closes with what to try next"
+    );
+}
+
 #[test]
 fn the_charts_are_in_the_committed_outputs() {
     // Charts are PNG outputs, or PNG images inside an HTML output (several per cell).
-    for (name, want) in [("01_explore", 9), ("04_evaluate", 7)] {
+    // 01: the missing values, the class balance, every one of the demo table's 14 feature
+    // columns and the correlations.
+    for (name, want) in [("01_explore", 17), ("04_evaluate", 11)] {
         let nb = load(name);
         let images: usize = nb["cells"]
             .as_array()

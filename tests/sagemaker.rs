@@ -1096,6 +1096,23 @@ async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
     drop(endpoint); // the guard stops the server
     assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err());
 
+    // Handed over (to the clean-up notebook), a local endpoint stops at once: no other
+    // process could stop it, and a kernel left alive would keep it answering.
+    let endpoint = Endpoint::deploy(&session, &job, &DeployConfig::default(), &mut Silent)
+        .await
+        .unwrap();
+    let handed = endpoint.hand_over();
+    let url = handed.url.clone().unwrap();
+    assert!(std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err());
+    let left = purchase_predict::cloud::endpoint::still_running(
+        &session,
+        &handed.names.endpoint,
+        handed.url.as_deref(),
+    )
+    .await
+    .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+
     let ranges = [("eta".to_string(), ParameterRange::continuous(0.05, 0.5))]
         .into_iter()
         .collect();

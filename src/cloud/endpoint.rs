@@ -137,11 +137,27 @@ impl Endpoint {
         }
     }
 
-    /// [`Endpoint::keep_running`], with the backend and URL, for another program to delete
-    /// it later ([`delete_endpoint`], [`still_running`]).
-    pub fn hand_over(self) -> DeployedEndpoint {
+    /// Hand the endpoint to another program (the clean-up notebook) by its names, backend
+    /// and URL ([`delete_endpoint`], [`still_running`]). A SageMaker endpoint keeps running
+    /// ([`Endpoint::keep_running`]). A local endpoint is stopped here: it lives in this
+    /// process, which no other program can stop, and a notebook kernel left alive (as
+    /// JupyterLab leaves them) would keep it answering; the other program then checks that
+    /// nothing answers at its URL.
+    pub fn hand_over(mut self) -> DeployedEndpoint {
         let backend = self.backend;
         let url = self.url();
+        if backend == Backend::Local {
+            let names = EndpointNames::same(self.name());
+            if let Some(h) = self.guard.take() {
+                // Stopping a local server cannot fail in a way the caller could act on.
+                let _ = h.delete_blocking(&names.endpoint);
+            }
+            return DeployedEndpoint {
+                backend,
+                url,
+                names,
+            };
+        }
         DeployedEndpoint {
             backend,
             url,

@@ -52,6 +52,7 @@ pub fn class_balance(labels: &[u8]) -> Result<Chart> {
             reference: None,
             decimals: 0,
             horizontal: false,
+            percent: false,
         },
     )
 }
@@ -75,8 +76,17 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
             (a.min(*v), b.max(*v))
         });
     let hi = if hi > lo { hi } else { lo + 1.0 };
-    let bins = 30;
-    let width = (hi - lo) / bins as f64;
+    // Whole numbers (counts, days) get bins of whole numbers, each bin one value or more, so
+    // that no bin edge falls between two possible values.
+    let integers = present.iter().all(|(v, _)| v.fract() == 0.0);
+    let (lo, bins, width) = if integers {
+        let lo = lo - 0.5;
+        let span = hi + 0.5 - lo;
+        let width = (span / 30.0).ceil().max(1.0);
+        (lo, (span / width).ceil() as usize, width)
+    } else {
+        (lo, 30, (hi - lo) / 30.0)
+    };
     let mut counts = [vec![0usize; bins], vec![0usize; bins]];
     for &(v, l) in &present {
         let b = (((v - lo) / width) as usize).min(bins - 1);
@@ -109,7 +119,7 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
                 .caption(&self.title, caption(&self.title))
                 .margin(14)
                 .x_label_area_size(46)
-                .y_label_area_size(60)
+                .y_label_area_size(80)
                 .build_cartesian_2d(
                     self.lo..self.lo + self.width * bins as f64,
                     0f64..top.max(1e-9),
@@ -118,6 +128,7 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
                 .configure_mesh()
                 .x_desc(self.name.as_str())
                 .y_desc("Share of the class")
+                .y_label_formatter(&|v| format!("{:.0} %", v * 100.0))
                 .label_style(label_style())
                 .axis_desc_style((FONT, 16))
                 .light_line_style(WHITE)
@@ -141,10 +152,7 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
         "Distribution by class",
         DEFAULT_SIZE,
         &Hist {
-            title: format!(
-                "`{name}` by class ({} missing)",
-                values.len() - present.len()
-            ),
+            title: format!("{name} by class ({} missing)", values.len() - present.len()),
             name: name.to_string(),
             lo,
             width,
@@ -177,20 +185,32 @@ pub fn rate_by_category(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
             .then_with(|| a.0.cmp(&b.0))
     });
     let base = labels.iter().filter(|&&l| l == 1).count() as f64 / labels.len().max(1) as f64;
+    // Many levels, or long ones, would run into each other under vertical bars.
+    let horizontal =
+        levels.len() > 6 || levels.iter().map(|l| l.0.chars().count()).sum::<usize>() > 60;
     render(
         "Purchase rate by category",
         DEFAULT_SIZE,
         &Bars {
-            title: format!("Purchase rate by `{name}`"),
-            x_desc: name.to_string(),
-            y_desc: "Purchase rate".into(),
+            title: format!("Purchase rate by {name}"),
+            x_desc: if horizontal {
+                "Purchase rate".into()
+            } else {
+                name.to_string()
+            },
+            y_desc: if horizontal {
+                String::new()
+            } else {
+                "Purchase rate".into()
+            },
             bars: levels
                 .into_iter()
                 .map(|(k, n, b)| (k, b as f64 / n as f64, BUYER))
                 .collect(),
             reference: Some((base, format!("overall {:.1} %", base * 100.0))),
             decimals: 2,
-            horizontal: false,
+            horizontal,
+            percent: true,
         },
     )
 }
@@ -244,11 +264,22 @@ pub fn correlation_heatmap(df: &DataFrame) -> Result<Chart> {
         fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
             let k = self.names.len() as i32;
             let title = "Correlation of numeric columns";
-            let mut chart = ChartBuilder::on(root)
+            let colour = |v: f64| {
+                let t = v.clamp(-1.0, 1.0).abs();
+                let base = if v >= 0.0 { BUYER } else { MODEL };
+                let mix = |c: u8| (255.0 + (c as f64 - 255.0) * t) as u8;
+                RGBColor(mix(base.0), mix(base.1), mix(base.2))
+            };
+            let (w, _) = root.dim_in_pixel();
+            let (root, bar) = root.split_horizontally(w.saturating_sub(90));
+            // Full names on the left, numbered; the columns carry the same numbers, so that
+            // no name is cut or runs into the next.
+            let room = label_room(self.names.iter().map(|n| n.chars().count() + 5));
+            let mut chart = ChartBuilder::on(&root)
                 .caption(title, caption(title))
                 .margin(14)
-                .x_label_area_size(70)
-                .y_label_area_size(170)
+                .x_label_area_size(46)
+                .y_label_area_size(room)
                 .build_cartesian_2d((0..k - 1).into_segmented(), (0..k - 1).into_segmented())?;
             let name = |v: &SegmentValue<i32>| match v {
                 SegmentValue::CenterOf(i) => {
@@ -261,26 +292,46 @@ pub fn correlation_heatmap(df: &DataFrame) -> Result<Chart> {
                 .disable_mesh()
                 .x_labels(k as usize)
                 .y_labels(k as usize)
-                .x_label_formatter(&|v| {
-                    let mut s = name(v);
-                    s.truncate(8);
-                    s
+                .x_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) => format!("{}", i + 1),
+                    _ => String::new(),
                 })
+                .x_desc("column (numbered as on the left)")
+                .axis_desc_style((FONT, 14))
                 .y_label_formatter(&|v| match v {
-                    SegmentValue::CenterOf(i) => name(&SegmentValue::CenterOf(k - 1 - i)),
+                    SegmentValue::CenterOf(i) => {
+                        format!("{} ({})", name(&SegmentValue::CenterOf(k - 1 - i)), k - i)
+                    }
                     _ => String::new(),
                 })
                 .label_style(label_style())
                 .draw()?;
-            let colour = |v: f64| {
-                let t = v.clamp(-1.0, 1.0).abs();
-                let base = if v >= 0.0 { BUYER } else { MODEL };
-                let mix = |c: u8| (255.0 + (c as f64 - 255.0) * t) as u8;
-                RGBColor(mix(base.0), mix(base.1), mix(base.2))
-            };
+            // The colour bar: -1 (blue) … 0 (white) … +1 (orange).
+            let mut scale = ChartBuilder::on(&bar)
+                .margin_top(60)
+                .margin_bottom(60)
+                .margin_right(40)
+                .build_cartesian_2d(0f64..1f64, -1f64..1f64)?;
+            scale.draw_series((0..100).map(|i| {
+                let v0 = -1.0 + i as f64 * 0.02;
+                Rectangle::new([(0.0, v0), (1.0, v0 + 0.02)], colour(v0 + 0.01).filled())
+            }))?;
+            for (v, t) in [(1.0, "+1"), (0.0, "0"), (-1.0, "-1")] {
+                scale.draw_series(std::iter::once(Text::new(
+                    t.to_string(),
+                    (1.0, v),
+                    TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+                )))?;
+            }
+            scale.draw_series(std::iter::once(Text::new(
+                "r".to_string(),
+                (0.5, 1.0),
+                TextStyle::from((FONT, 14).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            )))?;
             for i in 0..k {
                 for j in 0..k {
-                    let v = self.r[i as usize][j as usize];
+                    // Two decimals, and no "-0.00".
+                    let v = (self.r[i as usize][j as usize] * 100.0).round() / 100.0 + 0.0;
                     let row = k - 1 - i;
                     chart.draw_series(std::iter::once(Rectangle::new(
                         [
@@ -348,6 +399,7 @@ pub fn missing_values(df: &DataFrame) -> Result<Chart> {
             reference: None,
             decimals: 3,
             horizontal: true,
+            percent: true,
         },
     )
 }

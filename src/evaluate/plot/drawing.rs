@@ -23,17 +23,26 @@ pub(super) struct Curves {
 
 impl Draw for Curves {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let y_text = |v: &f64| {
+            if self.y_range.1 - self.y_range.0 > 20.0 {
+                count_text(*v)
+            } else {
+                format!("{v:.1}")
+            }
+        };
+        let room = label_room([y_text(&self.y_range.0).len(), y_text(&self.y_range.1).len()]);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, caption(&self.title))
             .margin(14)
             .x_label_area_size(46)
-            .y_label_area_size(60)
+            .y_label_area_size(room.max(70))
             .build_cartesian_2d(
                 self.x_range.0..self.x_range.1,
                 self.y_range.0..self.y_range.1,
             )?;
         chart
             .configure_mesh()
+            .y_label_formatter(&y_text)
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
             .label_style(label_style())
@@ -92,6 +101,55 @@ pub(super) struct Bars {
     /// Print each bar's value above it with this many decimals.
     pub(super) decimals: usize,
     pub(super) horizontal: bool,
+    /// Values are shares: axis and labels in per cent.
+    pub(super) percent: bool,
+}
+
+/// A count with thousands separators: `9000.0` → `9,000`.
+pub(super) fn count_text(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// The room the longest of `labels` needs beside an axis, in pixels (DejaVu Sans at 14 px
+/// averages under 8.5 px a character).
+pub(super) fn label_room(labels: impl IntoIterator<Item = usize>) -> u32 {
+    let longest = labels.into_iter().max().unwrap_or(0) as u32;
+    (longest * 9 + 24).clamp(60, 330)
+}
+
+impl Bars {
+    fn axis_text(&self, v: f64) -> String {
+        if self.percent {
+            format!("{:.0} %", v * 100.0)
+        } else if self.decimals == 0 {
+            count_text(v)
+        } else {
+            format!("{v:.*}", self.decimals.min(2))
+        }
+    }
+
+    fn value_text(&self, v: f64) -> String {
+        if self.percent {
+            format!("{:.1} %", v * 100.0)
+        } else if self.decimals == 0 {
+            count_text(v)
+        } else {
+            format!("{v:.*}", self.decimals)
+        }
+    }
 }
 
 impl Draw for Bars {
@@ -115,16 +173,19 @@ impl Draw for Bars {
         };
         if self.horizontal {
             // Highest bar on top: bar k is drawn in row n - 1 - k.
+            let room = label_room(self.bars.iter().map(|b| b.0.chars().count()));
             let mut chart = ChartBuilder::on(root)
                 .caption(&self.title, caption(&self.title))
                 .margin(14)
+                .margin_right(28)
                 .x_label_area_size(46)
-                .y_label_area_size(200)
+                .y_label_area_size(room)
                 .build_cartesian_2d(0f64..top, (0..n - 1).into_segmented())?;
             chart
                 .configure_mesh()
                 .disable_y_mesh()
                 .light_line_style(WHITE)
+                .x_label_formatter(&|v| self.axis_text(*v))
                 .y_labels(n.max(1) as usize)
                 .y_label_formatter(&|v| match v {
                     SegmentValue::CenterOf(i) => name(&SegmentValue::CenterOf(n - 1 - i)),
@@ -147,16 +208,18 @@ impl Draw for Bars {
             )?;
             return Ok(());
         }
+        let room = label_room([self.axis_text(top).chars().count() + 3]);
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, caption(&self.title))
             .margin(14)
             .x_label_area_size(46)
-            .y_label_area_size(60)
+            .y_label_area_size(room.max(80))
             .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(WHITE)
+            .y_label_formatter(&|v| self.axis_text(*v))
             .x_labels(n.max(1) as usize)
             .x_label_formatter(&name)
             .x_desc(self.x_desc.as_str())
@@ -178,7 +241,7 @@ impl Draw for Bars {
         )?;
         chart.draw_series(self.bars.iter().enumerate().map(|(i, (_, v, _))| {
             Text::new(
-                format!("{v:.*}", self.decimals),
+                self.value_text(*v),
                 (SegmentValue::CenterOf(i as i32), *v + top * 0.03),
                 TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom)),
             )

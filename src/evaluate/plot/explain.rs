@@ -106,6 +106,7 @@ pub fn contribution_importance(e: &Explanations, top: usize) -> Result<Chart> {
             reference: None,
             decimals: 3,
             horizontal: true,
+            percent: false,
         },
     )
 }

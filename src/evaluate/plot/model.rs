@@ -39,7 +39,7 @@ pub fn precision_recall(labels: &[u8], scores: &[f32]) -> Result<Chart> {
             y_desc: "Precision (share of predicted buyers who buy)".into(),
             x_range: (0.0, 1.0),
             y_range: (0.0, 1.0),
-            series: vec![(format!("model (AP {ap:.3})"), MODEL, pts)],
+            series: vec![(format!("model (PR AUC {ap:.3})"), MODEL, pts)],
             references: vec![(
                 format!("base rate {:.1} %", base * 100.0),
                 vec![(0.0, base), (1.0, base)],
@@ -49,6 +49,20 @@ pub fn precision_recall(labels: &[u8], scores: &[f32]) -> Result<Chart> {
             legend: SeriesLabelPosition::UpperRight,
         },
     )
+}
+
+/// Fewest predicted buyers a precision is plotted from: above the threshold where fewer are
+/// left, precision jumps about on a handful of customers.
+pub const MIN_CALLED: u64 = 20;
+
+/// The precision points [`threshold_metrics`] draws: where at least [`MIN_CALLED`]
+/// customers are predicted buyers.
+pub fn precision_points(sweep: &[ThresholdPoint]) -> Vec<(f64, f64)> {
+    sweep
+        .iter()
+        .filter(|p| p.confusion.tp + p.confusion.fp >= MIN_CALLED)
+        .map(|p| (p.threshold, p.precision))
+        .collect()
 }
 
 /// Precision, recall and F1 against the threshold, with `chosen` marked.
@@ -70,14 +84,9 @@ pub fn threshold_metrics(sweep: &[ThresholdPoint], chosen: f64) -> Result<Chart>
             y_range: (0.0, 1.0),
             series: vec![
                 (
-                    "precision".into(),
+                    format!("precision ({MIN_CALLED}+ predicted buyers)"),
                     MODEL,
-                    // Undefined where nobody is predicted to buy: left out.
-                    sweep
-                        .iter()
-                        .filter(|p| p.confusion.tp + p.confusion.fp > 0)
-                        .map(|p| (p.threshold, p.precision))
-                        .collect(),
+                    precision_points(sweep),
                 ),
                 ("recall".into(), BUYER, get(|p| p.recall)),
                 ("F1".into(), ACCENT, get(|p| p.f1)),
@@ -154,6 +163,7 @@ pub fn lift(labels: &[u8], scores: &[f32]) -> Result<Chart> {
             reference: Some((1.0, "random calling (lift 1)".into())),
             decimals: 2,
             horizontal: false,
+            percent: false,
         },
     )
 }
@@ -179,6 +189,7 @@ pub fn feature_importance(model: &Model, top: usize) -> Result<Chart> {
             reference: None,
             decimals: 1,
             horizontal: true,
+            percent: false,
         },
     )
 }
