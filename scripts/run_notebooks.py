@@ -98,6 +98,8 @@ def main():
     ap.add_argument("names", nargs="*", help="notebooks to run (default: all six, in order)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     ap.add_argument("--timings", default="target/notebooks/timings.json")
+    ap.add_argument("--out", help="write the executed notebooks to this folder instead of back in "
+                    "place (the bank-data check: the committed outputs stay the demo's)")
     ap.add_argument("--warm-up", action="store_true",
                     help="only start a kernel (building the crate if needed) and run one cell")
     args = ap.parse_args()
@@ -148,7 +150,11 @@ def main():
             for i, c in enumerate(nb.cells)
             if c.cell_type == "code"
         ]
-        nbformat.write(nb, path)
+        if args.out:
+            os.makedirs(args.out, exist_ok=True)
+            nbformat.write(nb, os.path.join(args.out, name + ".ipynb"))
+        else:
+            nbformat.write(nb, path)
         slowest = max(cells, key=lambda c: c["seconds"] or 0)
         in_cells = sum(c["seconds"] or 0 for c in cells)
         print(f"   ok in {wall:.1f} s (kernel start {wall - in_cells:.1f} s, cells {in_cells:.1f} s); "

@@ -75,13 +75,17 @@ impl Confusion {
     /// use purchase_predict::metrics::Confusion;
     /// let c = Confusion { tn: 80, fp: 5, fn_: 10, tp: 5 };
     /// assert!(c.in_words().starts_with("Of 100 customers, the model would call 10"));
+    /// assert!(c.in_words().contains("It would miss 10 of the 15 buyers (66.7 %)"));
+    /// assert!(!c.in_words().contains("  "));
     /// ```
     pub fn in_words(&self) -> String {
         let calls = self.tp + self.fp;
         let buyers = self.tp + self.fn_;
         let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
         format!(
-            "Of {} customers, the model would call {calls} ({:.1} %); {} of them buy ({:.1} % of              the calls, where calling at random would find {:.1} %). It would miss {} of the {buyers}              buyers ({:.1} %), and rightly leave {} non-buyers alone.",
+            "Of {} customers, the model would call {calls} ({:.1} %); {} of them buy ({:.1} % of \
+             the calls, where calling at random would find {:.1} %). It would miss {} of the {buyers} \
+             buyers ({:.1} %), and rightly leave {} non-buyers alone.",
             self.total(),
             pct(calls, self.total()),
             self.tp,

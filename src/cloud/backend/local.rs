@@ -225,7 +225,7 @@ pub(crate) async fn deploy(
     progress.start(&format!("local endpoint {name}"), 0);
     let server_config = ServerConfig::default().port(config.local_port);
     let server = off_runtime(|| BackgroundServer::start(&path, &server_config))?;
-    progress.finish(&format!("local endpoint {name} at {}", server.url()));
+    progress.finish(&format!("serving at {}", server.url()));
     Ok(Hosted::Local(server))
 }
 
