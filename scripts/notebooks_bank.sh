@@ -12,6 +12,10 @@ export PURCHASE_PREDICT_HEADLESS=1
 prepare_notebook_kernel
 export PURCHASE_PREDICT_DATASET=bank-marketing
 export PURCHASE_PREDICT_WORKDIR="$PWD/target/notebooks/bank-work"
-rm -rf "$PURCHASE_PREDICT_WORKDIR"
+# A full run starts from an empty working folder; naming notebooks reuses what the earlier ones
+# left there.
+if [ $# -eq 0 ]; then
+    rm -rf "$PURCHASE_PREDICT_WORKDIR"
+fi
 "$PURCHASE_PREDICT_JUPYTER_PYTHON" scripts/run_notebooks.py --out target/notebooks/bank \
     --timings target/notebooks/bank-timings.json "$@"
