@@ -41,6 +41,25 @@ struct Node {
 
 const LEAF: u32 = u32::MAX;
 
+impl Node {
+    /// The child a value goes to, as XGBoost decides: `x < split` goes left, a missing
+    /// value (NaN) follows the default direction.
+    #[inline]
+    fn next(&self, x: f32) -> u32 {
+        if x.is_nan() {
+            if self.default_left {
+                self.left
+            } else {
+                self.right
+            }
+        } else if x < self.value {
+            self.left
+        } else {
+            self.right
+        }
+    }
+}
+
 /// A tree ensemble ready to score rows without libxgboost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forest {
@@ -259,18 +278,7 @@ impl Forest {
         for &root in &self.roots {
             let mut node = &self.nodes[root as usize];
             while node.left != LEAF {
-                let x = row[node.feature as usize];
-                let next = if x.is_nan() {
-                    if node.default_left {
-                        node.left
-                    } else {
-                        node.right
-                    }
-                } else if x < node.value {
-                    node.left
-                } else {
-                    node.right
-                };
+                let next = node.next(row[node.feature as usize]);
                 node = &self.nodes[next as usize];
             }
             margin += node.value;
@@ -383,18 +391,7 @@ impl Forest {
             }
             return;
         }
-        let x = row[node.feature as usize];
-        let hot = if x.is_nan() {
-            if node.default_left {
-                node.left
-            } else {
-                node.right
-            }
-        } else if x < node.value {
-            node.left
-        } else {
-            node.right
-        };
+        let hot = node.next(row[node.feature as usize]);
         let cold = if hot == node.left {
             node.right
         } else {

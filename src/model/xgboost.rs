@@ -298,7 +298,28 @@ impl Booster {
             r#"{{"type": 0, "training": false, "iteration_begin": 0, "iteration_end": {}, "strict_shape": false}}"#,
             rounds.unwrap_or(0)
         );
-        let config = cstring(&config)?;
+        self.predict_from_dmatrix(data, &config, data.nrow)
+    }
+
+    /// Exact TreeSHAP feature contributions (libxgboost's `pred_contribs`): for each row,
+    /// `ncol + 1` values in margin (log-odds) space, one per feature and the bias last; a
+    /// row's values add up to its margin. Row-major, `nrow * (ncol + 1)` values.
+    pub fn contributions(&self, data: &DMatrix) -> Result<Vec<f32>> {
+        self.predict_from_dmatrix(
+            data,
+            r#"{"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false}"#,
+            data.nrow * (data.ncol + 1),
+        )
+    }
+
+    /// `XGBoosterPredictFromDMatrix` with a JSON `config`, expecting `expected` values.
+    fn predict_from_dmatrix(
+        &self,
+        data: &DMatrix,
+        config: &str,
+        expected: usize,
+    ) -> Result<Vec<f32>> {
+        let config = cstring(config)?;
         let mut shape: *const BstUlong = ptr::null();
         let mut dim: BstUlong = 0;
         let mut result: *const f32 = ptr::null();
@@ -315,32 +336,7 @@ impl Booster {
             )
         })?;
         // SAFETY: libxgboost just filled shape/dim/result for this call on this thread.
-        unsafe { copy_predictions(shape, dim, result, data.nrow) }
-    }
-
-    /// Exact TreeSHAP feature contributions (libxgboost's `pred_contribs`): for each row,
-    /// `ncol + 1` values in margin (log-odds) space, one per feature and the bias last; a
-    /// row's values add up to its margin. Row-major, `nrow * (ncol + 1)` values.
-    pub fn contributions(&self, data: &DMatrix) -> Result<Vec<f32>> {
-        let config = cstring(
-            r#"{"type": 2, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false}"#,
-        )?;
-        let mut shape: *const BstUlong = ptr::null();
-        let mut dim: BstUlong = 0;
-        let mut result: *const f32 = ptr::null();
-        // SAFETY: as in `predict`.
-        check(unsafe {
-            XGBoosterPredictFromDMatrix(
-                self.handle,
-                data.handle,
-                config.as_ptr(),
-                &mut shape,
-                &mut dim,
-                &mut result,
-            )
-        })?;
-        // SAFETY: libxgboost just filled shape/dim/result for this call on this thread.
-        unsafe { copy_predictions(shape, dim, result, data.nrow * (data.ncol + 1)) }
+        unsafe { copy_predictions(shape, dim, result, expected) }
     }
 
     /// Predicted probabilities straight from a row-major dense matrix (NaN = missing),
