@@ -719,26 +719,12 @@ impl Findings {
         let mut pairs = Vec::new();
         for i in 0..names.len() {
             for j in i + 1..names.len() {
-                let xy: Vec<(f64, f64)> = cols[i]
-                    .iter()
-                    .zip(&cols[j])
-                    .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
-                    .collect();
-                if xy.len() < 3 {
+                let Some((r, n)) = crate::data::pearson(&cols[i], &cols[j]) else {
+                    continue;
+                };
+                if n < 3 {
                     continue;
                 }
-                let m = xy.len() as f64;
-                let (mx, my) = (
-                    xy.iter().map(|p| p.0).sum::<f64>() / m,
-                    xy.iter().map(|p| p.1).sum::<f64>() / m,
-                );
-                let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-                for (x, y) in &xy {
-                    sxy += (x - mx) * (y - my);
-                    sxx += (x - mx).powi(2);
-                    syy += (y - my).powi(2);
-                }
-                let r = sxy / (sxx * syy).sqrt().max(1e-12);
                 if r.abs() >= 0.7 {
                     pairs.push((r, format!("`{}` and `{}` (r = {r:.2})", names[i], names[j])));
                 }

@@ -572,6 +572,37 @@ pub fn numeric_columns(df: &DataFrame) -> Vec<String> {
         .collect()
 }
 
+/// Pearson's correlation of two columns over the rows where both have a value, and how many
+/// rows that is; `None` when fewer than two such rows or when either column is constant on
+/// them.
+///
+/// ```
+/// use purchase_predict::data::pearson;
+/// let (r, n) = pearson(&[Some(1.0), Some(2.0), None, Some(3.0)], &[Some(2.0), Some(4.0), Some(9.0), Some(6.0)]).unwrap();
+/// assert_eq!((r, n), (1.0, 3));
+/// ```
+pub fn pearson(a: &[Option<f64>], b: &[Option<f64>]) -> Option<(f64, usize)> {
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .zip(b)
+        .filter_map(|(x, y)| Some(((*x)?, (*y)?)))
+        .collect();
+    if pairs.len() < 2 {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let (ma, mb) = pairs
+        .iter()
+        .fold((0.0, 0.0), |(x, y), (p, q)| (x + p / n, y + q / n));
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (p, q) in &pairs {
+        sab += (p - ma) * (q - mb);
+        saa += (p - ma).powi(2);
+        sbb += (q - mb).powi(2);
+    }
+    (saa > 0.0 && sbb > 0.0).then(|| (sab / (saa * sbb).sqrt(), pairs.len()))
+}
+
 /// The names of the other (categorical) columns of `df`, in order.
 pub fn categorical_columns(df: &DataFrame) -> Vec<String> {
     df.columns()

@@ -233,27 +233,7 @@ pub fn correlation_heatmap(df: &DataFrame) -> Result<Chart> {
     let mut r = vec![vec![0.0; k]; k];
     for i in 0..k {
         for j in 0..k {
-            let pairs: Vec<(f64, f64)> = numeric[i]
-                .1
-                .iter()
-                .zip(&numeric[j].1)
-                .filter_map(|(a, b)| Some(((*a)?, (*b)?)))
-                .collect();
-            let n = pairs.len() as f64;
-            let (ma, mb) = pairs
-                .iter()
-                .fold((0.0, 0.0), |(x, y), (a, b)| (x + a / n, y + b / n));
-            let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-            for (a, b) in &pairs {
-                sab += (a - ma) * (b - mb);
-                saa += (a - ma).powi(2);
-                sbb += (b - mb).powi(2);
-            }
-            r[i][j] = if saa > 0.0 && sbb > 0.0 {
-                sab / (saa * sbb).sqrt()
-            } else {
-                0.0
-            };
+            r[i][j] = crate::data::pearson(&numeric[i].1, &numeric[j].1).map_or(0.0, |(r, _)| r);
         }
     }
     struct Heat {
