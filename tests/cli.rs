@@ -20,6 +20,33 @@ fn run_on_the_shipped_data_writes_model_metrics_and_sagemaker_csvs() {
     ] {
         assert!(stdout.contains(word), "missing `{word}` in:\n{stdout}");
     }
+    // Where the time went, stage by stage, in the order the stages ran.
+    let time = stdout
+        .lines()
+        .find(|l| l.starts_with("time: "))
+        .unwrap_or_else(|| panic!("no time line in:\n{stdout}"));
+    let stages: Vec<&str> = time["time: ".len()..]
+        .split(" · ")
+        .map(|part| part.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "load",
+            "split",
+            "fit",
+            "transform",
+            "write",
+            "train",
+            "evaluate",
+            "save"
+        ],
+        "{time}"
+    );
+    assert!(
+        time.contains("(total ") && time.contains("peak memory"),
+        "{time}"
+    );
     let m = metrics(&out);
     for key in [
         "accuracy",

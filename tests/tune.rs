@@ -153,6 +153,12 @@ fn tune_command_writes_every_trial_and_the_refit_best_model() {
         "num_round=50",
     ]);
     assert!(stdout.contains("best trials by validation:auc"), "{stdout}");
+    // The tuning is a stage of its own; the refit is the run's training.
+    let time = stdout.lines().find(|l| l.starts_with("time: ")).unwrap();
+    assert!(
+        time.contains("· write ") && time.contains("· tune ") && time.contains("· train "),
+        "{time}"
+    );
     let tuning: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("tuning.json")).unwrap())
             .unwrap();

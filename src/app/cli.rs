@@ -602,7 +602,7 @@ fn run_command(cli: Cli) -> Result<()> {
             let mut progress = terminal_progress();
             let r = crate::serve::batch::score_file(&config, progress.as_mut())?;
             println!(
-                "scored {} customers in {:.1} s ({:.0} rows/s, {} chunk{}): {} predicted buyers at threshold {}",
+                "scored {} customers in {:.2} s ({:.0} rows/s, {} chunk{}): {} predicted buyers at threshold {}",
                 r.rows,
                 r.seconds,
                 r.rows as f64 / r.seconds.max(1e-9),
@@ -823,5 +823,12 @@ pub fn summary(config: &RunConfig, r: &RunReport) -> String {
     }
     files.push(o.test.display().to_string());
     s += &format!("wrote {}\n", files.join(", "));
+    s += &format!(
+        "time: {}{}\n",
+        r.stages.line(),
+        r.peak_rss_bytes
+            .map(|b| format!("; peak memory {:.0} MB", b as f64 / 1e6))
+            .unwrap_or_default()
+    );
     s
 }

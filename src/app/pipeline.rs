@@ -31,6 +31,7 @@ use crate::prep::{PrepOptions, Preprocessor};
 use crate::util::files::write_json_atomically;
 use crate::util::progress::{Progress, Silent};
 use crate::util::staging::{remove_on_signal, StagedDir};
+use crate::util::timing::{peak_rss_bytes, Stages};
 
 /// The shipped demo table, relative to the project root.
 pub const DEMO_DATA: &str = "data/customers.csv";
@@ -164,6 +165,11 @@ pub struct RunReport {
     pub train_seconds: f64,
     /// Seconds for the whole run.
     pub total_seconds: f64,
+    /// Seconds of each stage: load, split, fit, transform, write, then train (or tune and
+    /// refit), evaluate, save.
+    pub stages: Stages,
+    /// Peak resident memory of the process at the end of the run, where the OS reports it.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// The data of a run after loading, splitting and preprocessing; the split files are written.
@@ -177,6 +183,8 @@ pub struct Prepared {
     pub x_test: FeatureMatrix,
     pub y_test: Vec<u8>,
     pub outputs: RunOutputs,
+    /// Seconds of load, split, fit, transform and write.
+    pub stages: Stages,
 }
 
 impl Prepared {
@@ -190,26 +198,31 @@ impl Prepared {
 /// files (train/validation/test.csv) to the output folder.
 pub fn prepare(config: &RunConfig) -> Result<Prepared> {
     config.check_ref()?;
+    let mut stages = Stages::start();
     let ds = load(&config.data, &config.load)?;
+    stages.lap("load");
     let split = stratified_split(&ds.labels, &config.split)?;
-    let train_ds = ds.take(&split.train)?;
-    let pre = Preprocessor::fit(
-        &train_ds.features,
+    stages.lap("split");
+    let pre = Preprocessor::fit_rows(
+        &ds.features,
+        Some(&split.train),
         &PrepOptions {
             numeric: config.load.numeric.clone(),
             categorical: config.load.categorical.clone(),
         },
     )?;
-    let x_all = pre.transform(&ds.features)?;
-    let part = |idx: &[usize]| {
-        (
-            x_all.take(idx),
-            idx.iter().map(|&i| ds.labels[i]).collect::<Vec<u8>>(),
-        )
+    stages.lap("fit");
+    // Each split straight from the loaded table: no copy of the table or of the whole matrix.
+    let part = |idx: &[usize]| -> Result<(FeatureMatrix, Vec<u8>)> {
+        Ok((
+            pre.transform_rows(&ds.features, Some(idx))?,
+            idx.iter().map(|&i| ds.labels[i]).collect(),
+        ))
     };
-    let (x_train, y_train) = part(&split.train);
-    let (x_val, y_val) = part(&split.validation);
-    let (x_test, y_test) = part(&split.test);
+    let (x_train, y_train) = part(&split.train)?;
+    let (x_val, y_val) = part(&split.validation)?;
+    let (x_test, y_test) = part(&split.test)?;
+    stages.lap("transform");
 
     let out = &config.out_dir;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -233,6 +246,7 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
         }
     }
     x_test.write_sagemaker_csv(&outputs.test, Some(&y_test))?;
+    stages.lap("write");
     Ok(Prepared {
         dataset: ds,
         preprocessor: pre,
@@ -243,17 +257,19 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
         x_test,
         y_test,
         outputs,
+        stages,
     })
 }
 
 /// Evaluate a trained model on the test split, write `model.tar.gz` (with `hyperparameters`
-/// in its manifest) and `metrics.json`, and report.
+/// in its manifest) and `metrics.json`, and report. `stages` holds the stages so far (the
+/// training's included); evaluate and save are added.
 pub fn finish(
     config: &RunConfig,
     prepared: Prepared,
     model: Model,
     hyperparameters: &Hyperparameters,
-    train_seconds: f64,
+    mut stages: Stages,
     started: Instant,
 ) -> Result<RunReport> {
     let Prepared {
@@ -266,7 +282,10 @@ pub fn finish(
         x_test,
         y_test,
         outputs,
+        stages: _,
     } = prepared;
+    let train_seconds = stages.seconds("train").unwrap_or(0.0);
+    let t_evaluate = Instant::now();
     let scores = model.predict(&x_test)?;
     let val_scores = if x_val.nrows > 0 {
         model.predict(&x_val)?
@@ -323,6 +342,8 @@ pub fn finish(
         &outputs.report,
         &outputs.metrics,
     )?;
+    stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
+    let t_save = Instant::now();
     let mut artifact = Artifact::new(
         model,
         pre,
@@ -348,6 +369,7 @@ pub fn finish(
     artifact.manifest.baseline = baseline_model;
     artifact.manifest.metrics = Some(metrics.clone());
     artifact.save(&outputs.model)?;
+    stages.add("save", t_save.elapsed().as_secs_f64());
 
     Ok(RunReport {
         metrics,
@@ -365,6 +387,8 @@ pub fn finish(
         outputs,
         train_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
+        stages,
+        peak_rss_bytes: peak_rss_bytes(),
     })
 }
 
@@ -422,6 +446,7 @@ pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport>
 fn run_in(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
     let started = Instant::now();
     let prepared = prepare(config)?;
+    let mut stages = prepared.stages.clone();
     let t_train = Instant::now();
     let model = train(
         &prepared.x_train,
@@ -430,13 +455,13 @@ fn run_in(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> 
         &config.hyperparameters,
         progress,
     )?;
-    let train_seconds = t_train.elapsed().as_secs_f64();
+    stages.add("train", t_train.elapsed().as_secs_f64());
     finish(
         config,
         prepared,
         model,
         &config.hyperparameters,
-        train_seconds,
+        stages,
         started,
     )
 }
@@ -476,6 +501,7 @@ fn tune_run_in(
 ) -> Result<(RunReport, TuningResult)> {
     let started = Instant::now();
     let prepared = prepare(config)?;
+    let mut stages = prepared.stages.clone();
     let t0 = Instant::now();
     let result = tune(
         (&prepared.x_train, &prepared.y_train),
@@ -484,6 +510,7 @@ fn tune_run_in(
         progress,
     )?;
     let best_hp = result.best_hyperparameters()?;
+    stages.add("tune", t0.elapsed().as_secs_f64());
     let t_refit = Instant::now();
     let model = train(
         &prepared.x_train,
@@ -492,10 +519,11 @@ fn tune_run_in(
         &best_hp,
         &mut Silent,
     )?;
-    let refit_seconds = t_refit.elapsed().as_secs_f64();
+    // The refit is the run's "train" stage (its training time, as `run` reports it).
+    stages.add("train", t_refit.elapsed().as_secs_f64());
     let tuning_and_refit_seconds = t0.elapsed().as_secs_f64();
     let tuning_json = config.out_dir.join("tuning.json");
-    let report = finish(config, prepared, model, &best_hp, refit_seconds, started)?;
+    let report = finish(config, prepared, model, &best_hp, stages, started)?;
     let best = result.best_training_job();
     let file = TuningFile {
         tuning: &result,

@@ -36,6 +36,7 @@ use crate::model::artifact::Artifact;
 use crate::model::explain::explain;
 use crate::util::files::write_atomically;
 use crate::util::progress::Progress;
+use crate::util::timing::peak_rss_bytes;
 
 /// Rows per chunk unless told otherwise: large enough that libxgboost's threads have work,
 /// small enough that a chunk's text, frame and features stay within tens of MB.
@@ -171,14 +172,6 @@ pub struct BatchReport {
     pub peak_rss_bytes: Option<u64>,
     /// The output file.
     pub output: PathBuf,
-}
-
-/// Peak resident set size of this process (`VmHWM`), where the OS reports it.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// One chunk: the needed columns as read, and the 1-based data row of each frame row.

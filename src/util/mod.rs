@@ -1,9 +1,10 @@
 //! Shared utilities: atomic files and checksums ([`files`]), progress reporting
-//! ([`progress`]), the seeded RNG ([`random`]), the one process runtime ([`runtime`]) and outputs that
-//! appear whole even when interrupted ([`staging`]).
+//! ([`progress`]), the seeded RNG ([`random`]), the one process runtime ([`runtime`]), outputs that
+//! appear whole even when interrupted ([`staging`]), and stage times and peak memory ([`timing`]).
 
 pub mod files;
 pub mod progress;
 pub mod random;
 pub mod runtime;
 pub mod staging;
+pub mod timing;
