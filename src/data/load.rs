@@ -200,17 +200,35 @@ fn read_csv(path: &Path, delimiter: Option<u8>) -> Result<DataFrame> {
             columns: dups.into_iter().collect(),
         });
     }
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        // Read every row before choosing a type, so a stray text value late in a numeric
-        // column makes it text (reported below) instead of failing half-way through.
-        .with_infer_schema_length(None)
-        .map_parse_options(|o| o.with_separator(sep).with_quote_char(Some(b'"')))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .map_err(|e| Error::polars(format!("opening {}", path.display()), e))?
-        .finish()
-        .map_err(|e| Error::polars(format!("reading {}", path.display()), e))?;
+    let read = |infer: Option<usize>| {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(infer)
+            .map_parse_options(|o| o.with_separator(sep).with_quote_char(Some(b'"')))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|r| r.finish())
+    };
+    // Column types from the first rows (reading every row first costs more than the read
+    // itself). A later value that does not fit them (a stray text in a numeric column) makes
+    // polars fail, and a column empty in those rows may hold numbers further down: then the
+    // file is read again with types from every row, so that such a column becomes text
+    // (reported by the loader) instead of an error half-way through.
+    let df = match read(Some(INFER_ROWS)) {
+        Ok(df) if !types_unseen(&df) => df,
+        _ => read(None).map_err(|e| Error::polars(format!("reading {}", path.display()), e))?,
+    };
     drop_blank_rows(df)
+}
+
+/// Rows whose values set the column types on the first read of a CSV file.
+const INFER_ROWS: usize = 10_000;
+
+/// A text column with no value in the rows that set the types: its type is unknown.
+fn types_unseen(df: &DataFrame) -> bool {
+    df.height() > INFER_ROWS
+        && df.columns().iter().any(|c| {
+            c.dtype() == &DataType::String && c.head(Some(INFER_ROWS)).null_count() == INFER_ROWS
+        })
 }
 
 /// Trailing blank lines (the Kaggle file ends with one) read as all-null rows: drop them.
@@ -413,7 +431,10 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
             df = df.drop(name).map_err(|e| Error::polars("dropping", e))?;
         }
     }
-    let features = coerce_types(df, &options.numeric, &options.categorical)?;
+    let mut features = coerce_types(df, &options.numeric, &options.categorical)?;
+    // One chunk per column (polars reads a file in dozens): the preprocessor reads rows
+    // directly. Column by column, so that at most one column is held twice.
+    features.rechunk_mut();
     Ok(Dataset {
         path: path.to_path_buf(),
         sha256: sha256_file(path)?,
@@ -780,6 +801,36 @@ mod tests {
         // Declared categorical, it loads.
         let ds = load(&p, &LoadOptions::new("y").categorical(["a"])).unwrap();
         assert_eq!(ds.features.column("a").unwrap().dtype(), &DataType::String);
+    }
+
+    #[test]
+    fn types_come_from_every_row_even_past_the_first_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        // A stray text value after the rows that set the types on the first read.
+        let n = INFER_ROWS + 2000;
+        let mut s = String::from("a,b,y\n");
+        for i in 0..n {
+            // `b` is empty in the first rows, numbers later.
+            let b = if i < INFER_ROWS + 10 {
+                String::new()
+            } else {
+                format!("{}.5", i % 7)
+            };
+            s.push_str(&format!("{i},{b},{}\n", i % 2));
+        }
+        s.push_str("n/a?,1.5,1\n");
+        let p = write(&dir, "late.csv", &s);
+        match load(&p, &LoadOptions::new("y")) {
+            Err(Error::UnparseableNumeric { column, row, .. }) => {
+                assert_eq!((column.as_str(), row), ("a", n + 1))
+            }
+            other => panic!("{other:?}"),
+        }
+        let ds = load(&p, &LoadOptions::new("y").categorical(["a"])).unwrap();
+        assert_eq!(ds.features.column("a").unwrap().dtype(), &DataType::String);
+        let b = ds.features.column("b").unwrap();
+        assert_eq!(b.dtype(), &DataType::Float64, "numbers after empty rows");
+        assert_eq!(b.null_count(), INFER_ROWS + 10);
     }
 
     #[test]
