@@ -117,6 +117,23 @@ impl Preprocessor {
 
     /// Fit on a frame of raw feature columns (the training split).
     pub fn fit(df: &DataFrame, options: &PrepOptions) -> Result<Self> {
+        Self::fit_rows(df, None, options)
+    }
+
+    /// Fit on the rows `rows` of `df` (every row when `None`): the training split of a loaded
+    /// table, without copying it. The same result as [`Preprocessor::fit`] on those rows.
+    /// Columns are fitted in parallel.
+    ///
+    /// ```
+    /// use polars::prelude::*;
+    /// use purchase_predict::prep::{Preprocessor, PrepOptions};
+    /// let df = df!("age" => [30.0, 40.0, 90.0], "job" => ["a", "b", "c"])?;
+    /// let pre = Preprocessor::fit_rows(&df, Some(&[0, 1]), &PrepOptions::default())?;
+    /// assert_eq!(pre.feature_names, ["age", "job_a", "job_b"]); // `c` is in row 2 only
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_rows(df: &DataFrame, rows: Option<&[usize]>, options: &PrepOptions) -> Result<Self> {
+        use rayon::prelude::*;
         for c in options.numeric.iter().chain(&options.categorical) {
             if df.get_column_index(c).is_none() {
                 return Err(Error::UnknownColumn {
@@ -130,26 +147,39 @@ impl Preprocessor {
                 });
             }
         }
-        if df.height() == 0 {
+        check_rows(df, rows)?;
+        if rows.map_or(df.height(), <[usize]>::len) == 0 {
             return Err(Error::Shape("cannot fit a preprocessor on 0 rows".into()));
         }
-        let mut columns = Vec::with_capacity(df.width());
-        for c in df.columns() {
-            let name = c.name().to_string();
-            let numeric = if options.categorical.contains(&name) {
-                false
-            } else {
-                options.numeric.contains(&name) || c.dtype().is_primitive_numeric()
-            };
-            columns.push(if numeric {
-                fit_numeric(c)?
-            } else {
-                let mut levels: Vec<String> = category_values(c)?.into_iter().collect();
-                levels.sort();
-                levels.dedup();
-                ColumnTransform::Categorical { name, levels }
-            });
-        }
+        let mask = rows.map(|rows| {
+            let mut m = vec![false; df.height()];
+            for &i in rows {
+                m[i] = true;
+            }
+            m
+        });
+        let mask = mask.as_deref();
+        let fitted: Vec<Result<ColumnTransform>> = df
+            .columns()
+            .par_iter()
+            .map(|c| {
+                let name = c.name().to_string();
+                let numeric = if options.categorical.contains(&name) {
+                    false
+                } else {
+                    options.numeric.contains(&name) || c.dtype().is_primitive_numeric()
+                };
+                if numeric {
+                    fit_numeric(c, mask)
+                } else {
+                    Ok(ColumnTransform::Categorical {
+                        name,
+                        levels: fit_levels(c, mask)?,
+                    })
+                }
+            })
+            .collect();
+        let columns = fitted.into_iter().collect::<Result<Vec<_>>>()?;
         let feature_names = columns.iter().flat_map(|c| c.output_names()).collect();
         Ok(Preprocessor {
             columns,
@@ -159,6 +189,24 @@ impl Preprocessor {
 
     /// Apply to any frame that has the fitted columns (extra columns are ignored).
     pub fn transform(&self, df: &DataFrame) -> Result<FeatureMatrix> {
+        self.transform_rows(df, None)
+    }
+
+    /// The rows `rows` of `df` (every row when `None`), in that order, as a feature matrix:
+    /// a split of a loaded table without copying the table first. Blocks of rows are filled
+    /// in parallel.
+    ///
+    /// ```
+    /// use polars::prelude::*;
+    /// use purchase_predict::prep::{Preprocessor, PrepOptions};
+    /// let df = df!("age" => [30.0, 40.0, 50.0])?;
+    /// let pre = Preprocessor::fit(&df, &PrepOptions::default())?;
+    /// let x = pre.transform_rows(&df, Some(&[2, 0]))?;
+    /// assert_eq!(x.values, pre.transform(&df)?.take(&[2, 0]).values);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transform_rows(&self, df: &DataFrame, rows: Option<&[usize]>) -> Result<FeatureMatrix> {
+        use rayon::prelude::*;
         let missing: Vec<String> = self
             .columns
             .iter()
@@ -168,49 +216,30 @@ impl Preprocessor {
         if !missing.is_empty() {
             return Err(Error::MissingColumns { columns: missing });
         }
-        let nrows = df.height();
+        check_rows(df, rows)?;
+        let nrows = rows.map_or(df.height(), <[usize]>::len);
         let ncols = self.feature_names.len();
+        let sources = self
+            .columns
+            .iter()
+            .map(|t| Source::new(t, df))
+            .collect::<Result<Vec<_>>>()?;
         let mut values = vec![0f32; nrows * ncols];
-        let mut offset = 0;
-        for t in &self.columns {
-            let col = df.column(t.name()).map_err(|_| Error::MissingColumns {
-                columns: vec![t.name().to_string()],
-            })?;
-            match t {
-                ColumnTransform::Numeric {
-                    median,
-                    mean,
-                    std,
-                    missing_indicator,
-                    ..
-                } => {
-                    for (r, v) in numeric_values(col)?.into_iter().enumerate() {
-                        let x = v.unwrap_or(*median);
-                        values[r * ncols + offset] = ((x - mean) / std) as f32;
-                        if *missing_indicator {
-                            values[r * ncols + offset + 1] = if v.is_none() { 1.0 } else { 0.0 };
+        if ncols > 0 {
+            values
+                .par_chunks_mut(TRANSFORM_BLOCK_ROWS * ncols)
+                .enumerate()
+                .for_each(|(b, block)| {
+                    let first = b * TRANSFORM_BLOCK_ROWS;
+                    let mut offset = 0;
+                    for s in &sources {
+                        for (k, out) in block.chunks_mut(ncols).enumerate() {
+                            let r = first + k;
+                            s.put(rows.map_or(r, |rows| rows[r]), &mut out[offset..]);
                         }
+                        offset += s.width();
                     }
-                    offset += 1 + usize::from(*missing_indicator);
-                }
-                ColumnTransform::Categorical { levels, .. } => {
-                    let index: HashMap<&str, usize> = levels
-                        .iter()
-                        .enumerate()
-                        .map(|(i, l)| (l.as_str(), i))
-                        .collect();
-                    let s = col
-                        .cast(&DataType::String)
-                        .map_err(|e| Error::polars(format!("column `{}`", t.name()), e))?;
-                    let ca = s.str().map_err(|e| Error::polars("transform", e))?;
-                    for (r, v) in ca.iter().enumerate() {
-                        if let Some(&j) = index.get(v.unwrap_or(MISSING_LEVEL)) {
-                            values[r * ncols + offset + j] = 1.0;
-                        }
-                    }
-                    offset += levels.len();
-                }
-            }
+                });
         }
         Ok(FeatureMatrix {
             names: self.feature_names.clone(),
@@ -268,18 +297,50 @@ impl Preprocessor {
     }
 }
 
-fn fit_numeric(c: &Column) -> Result<ColumnTransform> {
-    let vals = numeric_values(c)?;
-    let mut present: Vec<f64> = vals.iter().flatten().copied().collect();
-    let n_missing = vals.len() - present.len();
-    present.sort_by(f64::total_cmp);
+/// Rows a matrix block holds in [`Preprocessor::transform_rows`].
+const TRANSFORM_BLOCK_ROWS: usize = 1024;
+
+fn check_rows(df: &DataFrame, rows: Option<&[usize]>) -> Result<()> {
+    match rows.and_then(|r| r.iter().find(|&&i| i >= df.height())) {
+        Some(i) => Err(Error::Shape(format!(
+            "row {i} asked for, but the frame has {} rows",
+            df.height()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn fit_numeric(c: &Column, mask: Option<&[bool]>) -> Result<ColumnTransform> {
+    let chosen = |i: usize| mask.is_none_or(|m| m[i]);
+    let n_rows = mask.map_or(c.len(), |m| m.iter().filter(|&&b| b).count());
+    let mut present: Vec<f64> = if c.dtype() == &DataType::Float64 {
+        // The loader's numeric columns: read in place.
+        let ca = c
+            .f64()
+            .map_err(|e| Error::polars(format!("column `{}`", c.name()), e))?;
+        ca.iter()
+            .enumerate()
+            .filter(|&(i, _)| chosen(i))
+            .filter_map(|(_, v)| v.filter(|x| x.is_finite()))
+            .collect()
+    } else {
+        numeric_values(c)?
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, _)| chosen(i))
+            .filter_map(|(_, v)| v)
+            .collect()
+    };
+    let n_missing = n_rows - present.len();
+    // Equal values are the same bits under total_cmp: an unstable sort gives the same order.
+    present.sort_unstable_by(f64::total_cmp);
     let median = match present.len() {
         0 => 0.0,
         n if n % 2 == 1 => present[n / 2],
         n => (present[n / 2 - 1] + present[n / 2]) / 2.0,
     };
     // Mean and std of the imputed column, as an impute-then-scale pipeline sees it.
-    let n = vals.len() as f64;
+    let n = n_rows as f64;
     let sum = present.iter().sum::<f64>() + median * n_missing as f64;
     let mean = sum / n;
     let ss = present.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
@@ -296,6 +357,140 @@ fn fit_numeric(c: &Column) -> Result<ColumnTransform> {
         },
         missing_indicator: n_missing > 0,
     })
+}
+
+/// The sorted levels of a categorical column among the chosen rows.
+fn fit_levels(c: &Column, mask: Option<&[bool]>) -> Result<Vec<String>> {
+    let s = c
+        .cast(&DataType::String)
+        .map_err(|e| Error::polars(format!("column `{}` as text", c.name()), e))?;
+    let ca = s.str().map_err(|e| Error::polars("categorical", e))?;
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for (i, v) in ca.iter().enumerate() {
+        if mask.is_none_or(|m| m[i]) {
+            seen.insert(v.unwrap_or(MISSING_LEVEL));
+        }
+    }
+    let mut levels: Vec<String> = seen.into_iter().map(str::to_string).collect();
+    levels.sort();
+    Ok(levels)
+}
+
+/// How a numeric value becomes its feature column(s).
+struct Scale {
+    median: f64,
+    mean: f64,
+    std: f64,
+    indicator: bool,
+}
+
+impl Scale {
+    fn put(&self, v: Option<f64>, out: &mut [f32]) {
+        let x = v.unwrap_or(self.median);
+        out[0] = ((x - self.mean) / self.std) as f32;
+        if self.indicator {
+            out[1] = if v.is_none() { 1.0 } else { 0.0 };
+        }
+    }
+}
+
+/// One input column as [`Preprocessor::transform_rows`] reads it: by row, from one chunk.
+enum Source<'a> {
+    Float(std::borrow::Cow<'a, Float64Chunked>, Scale),
+    Int(std::borrow::Cow<'a, Int64Chunked>, Scale),
+    /// Text declared numeric, parsed once (an unparseable value is an error naming its row).
+    Parsed(Vec<Option<f64>>, Scale),
+    Text(std::borrow::Cow<'a, StringChunked>, HashMap<&'a str, usize>),
+}
+
+impl<'a> Source<'a> {
+    fn new(t: &'a ColumnTransform, df: &'a DataFrame) -> Result<Self> {
+        let col = df.column(t.name()).map_err(|_| Error::MissingColumns {
+            columns: vec![t.name().to_string()],
+        })?;
+        let context = || format!("column `{}`", t.name());
+        Ok(match t {
+            ColumnTransform::Numeric {
+                median,
+                mean,
+                std,
+                missing_indicator,
+                ..
+            } => {
+                let scale = Scale {
+                    median: *median,
+                    mean: *mean,
+                    std: *std,
+                    indicator: *missing_indicator,
+                };
+                match col.dtype() {
+                    DataType::Float64 => Source::Float(
+                        col.f64()
+                            .map_err(|e| Error::polars(context(), e))?
+                            .rechunk(),
+                        scale,
+                    ),
+                    DataType::Int64 => Source::Int(
+                        col.i64()
+                            .map_err(|e| Error::polars(context(), e))?
+                            .rechunk(),
+                        scale,
+                    ),
+                    DataType::String => Source::Parsed(numeric_values(col)?, scale),
+                    _ => {
+                        let s = col
+                            .cast(&DataType::Float64)
+                            .map_err(|e| Error::polars(format!("{} as number", context()), e))?;
+                        let ca = s.f64().map_err(|e| Error::polars(context(), e))?;
+                        Source::Float(std::borrow::Cow::Owned(ca.rechunk().into_owned()), scale)
+                    }
+                }
+            }
+            ColumnTransform::Categorical { levels, .. } => {
+                let index = levels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.as_str(), i))
+                    .collect();
+                let ca = if col.dtype() == &DataType::String {
+                    col.str()
+                        .map_err(|e| Error::polars(context(), e))?
+                        .rechunk()
+                } else {
+                    let s = col
+                        .cast(&DataType::String)
+                        .map_err(|e| Error::polars(context(), e))?;
+                    let ca = s.str().map_err(|e| Error::polars("transform", e))?;
+                    std::borrow::Cow::Owned(ca.rechunk().into_owned())
+                };
+                Source::Text(ca, index)
+            }
+        })
+    }
+
+    /// Feature columns this input column fills.
+    fn width(&self) -> usize {
+        match self {
+            Source::Float(_, s) | Source::Int(_, s) | Source::Parsed(_, s) => {
+                1 + usize::from(s.indicator)
+            }
+            Source::Text(_, index) => index.len(),
+        }
+    }
+
+    /// Fill this column's features of input row `i` at the start of `out` (zeros already).
+    fn put(&self, i: usize, out: &mut [f32]) {
+        match self {
+            Source::Float(ca, s) => s.put(ca.get(i).filter(|x| x.is_finite()), out),
+            Source::Int(ca, s) => s.put(ca.get(i).map(|x| x as f64), out),
+            Source::Parsed(v, s) => s.put(v[i], out),
+            Source::Text(ca, index) => {
+                if let Some(&j) = index.get(ca.get(i).unwrap_or(MISSING_LEVEL)) {
+                    out[j] = 1.0;
+                }
+            }
+        }
+    }
 }
 
 /// A column's values as numbers: numeric and boolean dtypes directly, text parsed strictly
@@ -328,17 +523,6 @@ pub fn numeric_values(c: &Column) -> Result<Vec<Option<f64>>> {
     Ok(ca.iter().map(|v| v.filter(|x| x.is_finite())).collect())
 }
 
-fn category_values(c: &Column) -> Result<Vec<String>> {
-    let s = c
-        .cast(&DataType::String)
-        .map_err(|e| Error::polars(format!("column `{}` as text", c.name()), e))?;
-    let ca = s.str().map_err(|e| Error::polars("categorical", e))?;
-    Ok(ca
-        .iter()
-        .map(|v| v.unwrap_or(MISSING_LEVEL).to_string())
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +534,48 @@ mod tests {
             "n" => [1i64, 1, 1, 1],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn rows_of_a_frame_fit_and_transform_as_the_frame_of_those_rows() {
+        let df = df!(
+            "age" => [Some(30.0), None, Some(50.0), Some(40.0), None, Some(f64::NAN)],
+            "n" => [1i64, 7, 3, 2, 9, 4],
+            "flag" => [true, false, true, true, false, false],
+            "job" => [Some("a"), Some("b"), None, Some("a"), Some("c"), Some("b")],
+        )
+        .unwrap();
+        let rows = [1usize, 2, 4, 5];
+        let idx = IdxCa::from_vec("i".into(), rows.iter().map(|&i| i as IdxSize).collect());
+        let taken = df.take(&idx).unwrap();
+        let options = PrepOptions::default();
+        let pre = Preprocessor::fit_rows(&df, Some(&rows), &options).unwrap();
+        assert_eq!(pre, Preprocessor::fit(&taken, &options).unwrap());
+        // `a` is only in rows left out: it is no level.
+        assert_eq!(pre.feature_groups().last().unwrap().1.len(), 3);
+        let x = pre.transform_rows(&df, Some(&[5, 0, 3])).unwrap();
+        assert_eq!(
+            x.values,
+            pre.transform(&df).unwrap().take(&[5, 0, 3]).values
+        );
+        assert_eq!(x.nrows, 3);
+        let e = pre.transform_rows(&df, Some(&[6])).unwrap_err().to_string();
+        assert!(e.contains("row 6") && e.contains("6 rows"), "{e}");
+        // More rows than one parallel block, with the row order reversed.
+        let n = 3 * TRANSFORM_BLOCK_ROWS + 5;
+        let big = df!(
+            "v" => (0..n).map(|i| (i % 97) as f64).collect::<Vec<_>>(),
+            "c" => (0..n).map(|i| ["x", "y", "z"][i % 3]).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let pre = Preprocessor::fit(&big, &options).unwrap();
+        let all = pre.transform(&big).unwrap();
+        let rev: Vec<usize> = (0..n).rev().collect();
+        assert_eq!(
+            pre.transform_rows(&big, Some(&rev)).unwrap().values,
+            all.take(&rev).values
+        );
+        assert_eq!(all.row(4), &[all.row(4)[0], 0.0, 1.0, 0.0][..]);
     }
 
     #[test]
