@@ -54,6 +54,27 @@ impl F32Text {
         if !v.is_finite() {
             return "";
         }
+        // Whole numbers below 2^24 (every one-hot 0 and 1) are their own digits: `Display`
+        // prints the integer (`-0` for negative zero), which ryu would write as `1.0`.
+        if v == v.trunc() && v.abs() < 16_777_216.0 {
+            let mut n = v.abs() as u32;
+            let mut digits = [0u8; 8];
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            self.slow.clear();
+            if v.is_sign_negative() {
+                self.slow.push('-');
+            }
+            self.slow.extend(digits[i..].iter().map(|&d| char::from(d)));
+            return &self.slow;
+        }
         // ryu and `Display` pick the same shortest digits; they differ only in layout
         // (`1.0` and `1e-7` against `1` and `0.0000001`), which the slow path handles.
         let fast = self.ryu.format_finite(v);
@@ -93,6 +114,14 @@ mod tests {
             123456790.0,
             f32::MIN_POSITIVE,
             0.99999994,
+            0.0,
+            -0.0,
+            1.0,
+            -3.0,
+            10.0,
+            16_777_215.0,
+            16_777_216.0,
+            -16_777_218.0,
         ] {
             assert_eq!(w.format(v), v.to_string());
             assert_eq!(w.format(v).parse::<f32>().unwrap(), v);
