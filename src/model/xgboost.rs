@@ -39,6 +39,14 @@ extern "C" {
         missing: f32,
         out: *mut DMatrixHandle,
     ) -> c_int;
+    fn XGDMatrixCreateFromMat_omp(
+        data: *const f32,
+        nrow: BstUlong,
+        ncol: BstUlong,
+        missing: f32,
+        out: *mut DMatrixHandle,
+        nthread: c_int,
+    ) -> c_int;
     fn XGDMatrixSetFloatInfo(
         handle: DMatrixHandle,
         field: *const c_char,
@@ -162,15 +170,28 @@ impl DMatrix {
             )));
         }
         let mut handle = ptr::null_mut();
-        // SAFETY: `values` holds nrow*ncol floats; libxgboost copies them.
+        // SAFETY: `values` holds nrow*ncol floats; libxgboost copies them. Large matrices
+        // (a training split) are copied on every core (0: OpenMP's default), as Python
+        // xgboost does; a request's few rows on the calling thread alone.
         check(unsafe {
-            XGDMatrixCreateFromMat(
-                values.as_ptr(),
-                nrow as BstUlong,
-                ncol as BstUlong,
-                f32::NAN,
-                &mut handle,
-            )
+            if values.len() >= PARALLEL_DMATRIX_VALUES {
+                XGDMatrixCreateFromMat_omp(
+                    values.as_ptr(),
+                    nrow as BstUlong,
+                    ncol as BstUlong,
+                    f32::NAN,
+                    &mut handle,
+                    0,
+                )
+            } else {
+                XGDMatrixCreateFromMat(
+                    values.as_ptr(),
+                    nrow as BstUlong,
+                    ncol as BstUlong,
+                    f32::NAN,
+                    &mut handle,
+                )
+            }
         })?;
         Ok(DMatrix { handle, nrow, ncol })
     }
@@ -206,6 +227,9 @@ impl DMatrix {
         self.ncol
     }
 }
+
+/// From this many values on, [`DMatrix::from_dense`] copies them on every core.
+const PARALLEL_DMATRIX_VALUES: usize = 1 << 20;
 
 impl Drop for DMatrix {
     fn drop(&mut self) {
