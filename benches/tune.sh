@@ -3,7 +3,8 @@
 # once) against Optuna's TPE tuning XGBoost 1.7.6 from Python (benches/tune_optuna.py), same
 # search space, same split, same 50-trial budget, 3 seeds each.
 #
-#   benches/tune.sh [DATA [TARGET]]    (default: ../shared/datasets/bank-marketing, target y)
+#   benches/tune.sh [DATA [TARGET]]    (default: ../shared/datasets/bank-marketing, target y;
+#   TRIALS=50 and SEEDS="1 2 3" by default)
 #
 # Prints per seed: best validation AUC, test AUC of the refit best model, wall seconds; the
 # last line is one JSON object with the medians and the ratios.
@@ -30,7 +31,7 @@ rm -rf "$work"
 mkdir -p "$work"
 cores="$(nproc)"
 
-for seed in 1 2 3; do
+for seed in ${SEEDS:-1 2 3}; do
     echo "== ours, seed $seed"
     target/release/purchase-predict tune --data "$data" --target "$target" \
         --max-jobs "$trials" --tuner-seed "$seed" --out "$work/ours-$seed" > "$work/ours-$seed.log"
@@ -42,7 +43,7 @@ print(json.dumps({"seed": int(sys.argv[2]), "best_validation_auc": t["best_objec
                   "seconds": t["tuning_and_refit_seconds"]}))
 PY
 done
-for seed in 1 2 3; do
+for seed in ${SEEDS:-1 2 3}; do
     echo "== optuna TPE, seed $seed"
     "$venv/bin/python" benches/tune_optuna.py "$work/ours-1" --trials "$trials" --seed "$seed" \
         --threads "$cores" | tee -a "$work/optuna.jsonl"

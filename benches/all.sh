@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Every stage's benchmark in one command, each measured side by side with what a user would
+# pick instead in the same run, and one table of ratios at the end:
+#
+#   preprocessing and training   benches/stages.sh   (pandas, the polars I/O floor, Python xgboost)
+#   the endpoint                 benches/serve.sh    (SageMaker's container serving stack)
+#   explanations                 benches/explain.sh  (libxgboost's pred_contribs)
+#   batch scoring                benches/predict.sh  (the same command, whole file at once)
+#   tuning                       benches/tune.sh     (Optuna TPE with XGBoost 1.7.6)
+#
+#   benches/all.sh            full sizes (1,000,000-row table, 5 s phases, 5,000,000-row
+#                             scoring file, 50 trials x 3 seeds): about 15 minutes on 2 cores
+#   benches/all.sh --quick    small sizes (20,000 rows, 1 s phases, 5 trials, 1 seed): shows
+#                             that every benchmark still runs (CI); its ratios mean little
+#
+# Never fails on a ratio; fails when a benchmark fails. Each benchmark's output is kept in
+# target/bench-all/NAME.log, its JSON line in NAME.json, the table in table.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--quick" ]; then
+    rows=20000 repeats=1 phase=1 score_rows=20000 trials=5 seeds="1"
+else
+    rows=1000000 repeats=3 phase=5 score_rows=5000000 trials=50 seeds="1 2 3"
+fi
+out=target/bench-all
+rm -rf "$out"
+mkdir -p "$out"
+started=$(date +%s)
+
+bench() { # name command... -> NAME.log and NAME.json (the last line)
+    local name="$1"
+    shift
+    local t0
+    t0=$(date +%s)
+    echo "== $name: $* (load $(cut -d' ' -f1-3 /proc/loadavg))"
+    if ! "$@" > "$out/$name.log" 2>&1; then
+        tail -30 "$out/$name.log" >&2
+        echo "benches/all.sh: $name failed (log: $out/$name.log)" >&2
+        exit 1
+    fi
+    tail -1 "$out/$name.log" > "$out/$name.json"
+    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/$name.json" || {
+        echo "benches/all.sh: $name did not end with a JSON line (log: $out/$name.log)" >&2
+        exit 1
+    }
+    echo "   done in $(( $(date +%s) - t0 )) s"
+}
+
+bench stages bash benches/stages.sh "$rows" "$repeats"
+bench serve bash benches/serve.sh "$phase"
+bench explain bash benches/explain.sh
+bench predict bash benches/predict.sh "$score_rows"
+bench tune env TRIALS="$trials" SEEDS="$seeds" bash benches/tune.sh
+
+python3 - "$out" "$(nproc)" "$(( $(date +%s) - started ))" <<'PY' | tee "$out/table.txt"
+import json, sys
+out, cores, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+j = {n: json.load(open(f"{out}/{n}.json")) for n in ("stages", "serve", "explain", "predict", "tune")}
+s, v, e, p, t = j["stages"], j["serve"], j["explain"], j["predict"], j["tune"]
+rows = [
+    ("preprocessing, {:,} rows (s)".format(s["rows"]), s["prep_seconds"]["ours"],
+     "pandas 2.2", s["prep_seconds"]["pandas"], s["ratio_pandas_over_ours"], "x faster", ">= 5x"),
+    ("", s["prep_seconds"]["ours"], "polars I/O floor", s["prep_seconds"]["floor"],
+     s["ratio_ours_over_floor"], "x the floor", "<= 1.3x"),
+    ("  peak memory (MB)", s["peak_rss_mb"]["ours"], "input, resident",
+     s["input_memory_mb"]["resident"], s["ratio_peak_over_input_resident"], "x the input",
+     "<= 2x"),
+    ("", s["peak_rss_mb"]["ours"], "input, polars' estimate",
+     s["input_memory_mb"]["polars_estimate"], s["ratio_peak_over_input_estimate"],
+     "x the input", "<= 2x"),
+    ("", s["peak_rss_mb"]["ours"], "pandas 2.2", s["peak_rss_mb"]["pandas"],
+     round(s["peak_rss_mb"]["pandas"] / s["peak_rss_mb"]["ours"], 2), "x less", ""),
+    ("training, 100 rounds (s)", s["train_seconds"]["ours"], "Python xgboost 1.7.6",
+     s["train_seconds"]["python_xgboost_1.7.6"], s["ratio_train_ours_over_python"],
+     "x its time", "<= 1.1x"),
+    ("endpoint, 1 row, 1 client (req/s)", v["rps_c1"], "SageMaker's stack", v["ref_rps_c1"],
+     v["ratio_rps_c1"], "x faster", ""),
+    ("endpoint, 1 row, 32 clients (req/s)", v["rps_c32"], "SageMaker's stack", v["ref_rps_c32"],
+     v["ratio_rps_c32"], "x faster", ""),
+    ("endpoint, 1,000-row requests (rows/s)", v["rows_per_s_1000"], "SageMaker's stack",
+     v["ref_rows_per_s_1000"], v["ratio_rows_per_s_1000"], "x faster", ""),
+    ("explained 1-row request, p50 (us)", e["one_row_p50_us"]["explained"], "unexplained",
+     e["one_row_p50_us"]["plain"], round(e["explained_over_plain"], 2), "x its time", "<= 2x"),
+    ("batch TreeSHAP (ms)", e["batch_ms"]["rust_treeshap"], "libxgboost",
+     e["batch_ms"]["libxgboost"], round(e["batch_speedup_vs_libxgboost"], 2), "x faster", ">= 1x"),
+    ("batch scoring, {:,} rows (s)".format(p["rows"]), p["stream_seconds"], "whole file at once",
+     p["whole_seconds"], p["ratio_seconds"], "x its time", ""),
+    ("  peak memory (MB)", p["stream_peak_rss_mb"], "whole file at once", p["whole_peak_rss_mb"],
+     p["ratio_peak_rss"], "x its memory", ""),
+    ("tuning, {} trials (s, median)".format(t["trials"]), t["ours_seconds_median"],
+     "Optuna TPE", t["optuna_seconds_median"], t["ratio_seconds"], "x its time", ""),
+    ("  test AUC (median)", t["ours_test_auc_median"], "Optuna TPE",
+     t["optuna_test_auc_median"], t["ratio_auc"], "x its AUC", ""),
+]
+fmt = lambda x: f"{x:,.0f}" if abs(x) >= 100 else (f"{x:.3f}" if abs(x) < 10 else f"{x:.2f}")
+print(f"benchmarks on {cores} cores, {seconds} s in all (ratios measured side by side in one run)")
+print(f"{'':<40} {'ours':>10}  {'against':<24} {'theirs':>10}  {'ratio':<20} target")
+for name, ours, what, theirs, ratio, unit, target in rows:
+    print(f"{name:<40} {fmt(ours):>10}  {what:<24} {fmt(theirs):>10}  "
+          f"{str(ratio) + unit:<20} {target}")
+PY
