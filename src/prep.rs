@@ -19,8 +19,6 @@
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -365,7 +363,7 @@ fn fit_levels(c: &Column, mask: Option<&[bool]>) -> Result<Vec<String>> {
         .cast(&DataType::String)
         .map_err(|e| Error::polars(format!("column `{}` as text", c.name()), e))?;
     let ca = s.str().map_err(|e| Error::polars("categorical", e))?;
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut seen: PlHashSet<&str> = PlHashSet::default();
     for (i, v) in ca.iter().enumerate() {
         if mask.is_none_or(|m| m[i]) {
             seen.insert(v.unwrap_or(MISSING_LEVEL));
@@ -400,7 +398,10 @@ enum Source<'a> {
     Int(std::borrow::Cow<'a, Int64Chunked>, Scale),
     /// Text declared numeric, parsed once (an unparseable value is an error naming its row).
     Parsed(Vec<Option<f64>>, Scale),
-    Text(std::borrow::Cow<'a, StringChunked>, HashMap<&'a str, usize>),
+    Text(
+        std::borrow::Cow<'a, StringChunked>,
+        PlHashMap<&'a str, usize>,
+    ),
 }
 
 impl<'a> Source<'a> {

@@ -230,18 +230,29 @@ pub fn write_rows(
         }
         out
     };
-    // A few blocks per core at a time: memory stays a few MB whatever the row count.
+    // A few blocks per core at a time, formatted on rayon's threads while this thread writes
+    // the previous batch: memory stays a few MB whatever the row count.
     let batch = WRITE_BLOCK_ROWS * 2 * rayon::current_num_threads().max(1);
-    for first in (0..nrows).step_by(batch) {
-        let starts: Vec<usize> = (first..(first + batch).min(nrows))
-            .step_by(WRITE_BLOCK_ROWS)
-            .collect();
-        let texts: Vec<String> = starts.into_par_iter().map(block).collect();
-        for t in &texts {
-            w.write_all(t.as_bytes())?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(1);
+        scope.spawn(move || {
+            for first in (0..nrows).step_by(batch) {
+                let starts: Vec<usize> = (first..(first + batch).min(nrows))
+                    .step_by(WRITE_BLOCK_ROWS)
+                    .collect();
+                let texts: Vec<String> = starts.into_par_iter().map(block).collect();
+                if tx.send(texts).is_err() {
+                    break; // the writer stopped on an error
+                }
+            }
+        });
+        for texts in rx {
+            for t in &texts {
+                w.write_all(t.as_bytes())?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Append one row of features, separated by commas, to `line` (no newline).

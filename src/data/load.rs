@@ -204,6 +204,9 @@ fn read_csv(path: &Path, delimiter: Option<u8>) -> Result<DataFrame> {
         CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(infer)
+            // One chunk per column (polars reads a file in dozens), joined on every core:
+            // the preprocessor reads rows directly.
+            .with_rechunk(true)
             .map_parse_options(|o| o.with_separator(sep).with_quote_char(Some(b'"')))
             .try_into_reader_with_file_path(Some(path.to_path_buf()))
             .and_then(|r| r.finish())
@@ -233,7 +236,8 @@ fn types_unseen(df: &DataFrame) -> bool {
 
 /// Trailing blank lines (the Kaggle file ends with one) read as all-null rows: drop them.
 fn drop_blank_rows(df: DataFrame) -> Result<DataFrame> {
-    if df.width() == 0 || df.height() == 0 {
+    // A blank row is null in every column: a column without nulls rules them out.
+    if df.width() == 0 || df.height() == 0 || df.columns().iter().any(|c| c.null_count() == 0) {
         return Ok(df);
     }
     let mut blank = vec![true; df.height()];
@@ -362,6 +366,18 @@ fn column_names(df: &DataFrame) -> Vec<String> {
 /// numeric/categorical declarations, and validate.
 pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
     let path = path.as_ref();
+    // The file's checksum (for the model's manifest) is computed beside the read.
+    std::thread::scope(|scope| {
+        let sha256 = scope.spawn(|| sha256_file(path));
+        let mut ds = load_unhashed(path, options)?;
+        ds.sha256 = sha256
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok(ds)
+    })
+}
+
+fn load_unhashed(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     let mut df = read_table(path, options.delimiter)?;
     let available = column_names(&df);
     if !available.contains(&options.target) {
@@ -432,12 +448,11 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
         }
     }
     let mut features = coerce_types(df, &options.numeric, &options.categorical)?;
-    // One chunk per column (polars reads a file in dozens): the preprocessor reads rows
-    // directly. Column by column, so that at most one column is held twice.
+    // A Parquet file or a parsed text column can still come in chunks.
     features.rechunk_mut();
     Ok(Dataset {
         path: path.to_path_buf(),
-        sha256: sha256_file(path)?,
+        sha256: String::new(),
         features,
         target: options.target.clone(),
         labels,
@@ -455,10 +470,16 @@ pub fn map_target(name: &str, column: &Column) -> Result<Vec<u8>> {
     let mut bad: BTreeSet<String> = BTreeSet::new();
     let mut first_row = 0;
     for (i, v) in ca.iter().enumerate() {
-        let label = v.and_then(|v| match v.trim().to_ascii_lowercase().as_str() {
-            "yes" | "true" | "1" | "1.0" => Some(1u8),
-            "no" | "false" | "0" | "0.0" => Some(0u8),
-            _ => None,
+        let label = v.and_then(|v| {
+            let v = v.trim();
+            let is = |words: [&str; 4]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
+            if is(["yes", "true", "1", "1.0"]) {
+                Some(1u8)
+            } else if is(["no", "false", "0", "0.0"]) {
+                Some(0u8)
+            } else {
+                None
+            }
         });
         match label {
             Some(l) => labels.push(l),
@@ -505,12 +526,12 @@ fn coerce_types(df: DataFrame, numeric: &[String], categorical: &[String]) -> Re
             c.cast(&DataType::Float64)
                 .map_err(|e| Error::polars(format!("column `{name}`"), e))?
         } else if dt == DataType::String {
-            let parsed = parse_numeric_strings(c)?;
+            let parsed = parse_numeric_strings(c, declared_num)?;
             match (declared_num, parsed) {
                 (_, Ok(values)) if declared_num || values.iter().any(Option::is_some) => {
                     Column::new(name.as_str().into(), values)
                 }
-                (true, Err(bad)) => {
+                (true, Err(Some(bad))) => {
                     return Err(Error::UnparseableNumeric {
                         column: name,
                         row: bad.row,
@@ -518,7 +539,7 @@ fn coerce_types(df: DataFrame, numeric: &[String], categorical: &[String]) -> Re
                         hint: String::new(),
                     })
                 }
-                (false, Err(bad)) if bad.parsed_share >= 0.95 => {
+                (false, Err(Some(bad))) if bad.parsed_share >= 0.95 => {
                     return Err(Error::UnparseableNumeric {
                         column: name,
                         row: bad.row,
@@ -550,14 +571,28 @@ struct BadNumber {
     parsed_share: f64,
 }
 
-fn parse_numeric_strings(c: &Column) -> Result<Result<Vec<Option<f64>>, BadNumber>> {
+/// Parse a text column's values as numbers. Unless `declared` numeric, give up (`Ok(Err(None))`)
+/// as soon as more than 5 % of its values cannot be numbers: it is a text column, and parsing
+/// the rest would not change that.
+fn parse_numeric_strings(
+    c: &Column,
+    declared: bool,
+) -> Result<Result<Vec<Option<f64>>, Option<BadNumber>>> {
     let ca = c
         .str()
         .map_err(|e| Error::polars(format!("column `{}`", c.name()), e))?;
+    let give_up_after = if declared {
+        usize::MAX
+    } else {
+        (ca.len() - ca.null_count()) / 20
+    };
     let mut out = Vec::with_capacity(ca.len());
     let mut first_bad: Option<(usize, String)> = None;
     let (mut ok, mut present) = (0usize, 0usize);
     for (i, v) in ca.iter().enumerate() {
+        if present - ok > give_up_after {
+            return Ok(Err(None));
+        }
         match v.map_or(Field::Missing, parse_field) {
             Field::Missing => out.push(None),
             Field::Number(x) => {
@@ -576,11 +611,11 @@ fn parse_numeric_strings(c: &Column) -> Result<Result<Vec<Option<f64>>, BadNumbe
     }
     Ok(match first_bad {
         None => Ok(out),
-        Some((row, value)) => Err(BadNumber {
+        Some((row, value)) => Err(Some(BadNumber {
             row,
             value,
             parsed_share: ok as f64 / present.max(1) as f64,
-        }),
+        })),
     })
 }
 

@@ -65,11 +65,8 @@ pub struct Split {
 pub fn stratified_split(labels: &[u8], config: impl IntoValid<SplitConfig>) -> Result<Split> {
     let config = config.into_valid()?;
     let mut rng = Rng::new(config.seed);
-    let mut split = Split {
-        train: Vec::new(),
-        validation: Vec::new(),
-        test: Vec::new(),
-    };
+    // Which split each row goes to; the splits are then read off in row order (sorted).
+    let mut to = vec![Part::Train; labels.len()];
     for class in [0u8, 1] {
         let mut idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
         let n = idx.len();
@@ -85,16 +82,34 @@ pub fn stratified_split(labels: &[u8], config: impl IntoValid<SplitConfig>) -> R
                 100.0 * config.validation_share
             )));
         }
-        split.test.extend_from_slice(&idx[..n_test]);
-        split
-            .validation
-            .extend_from_slice(&idx[n_test..n_test + n_val]);
-        split.train.extend_from_slice(&idx[n_test + n_val..]);
+        for &i in &idx[..n_test] {
+            to[i] = Part::Test;
+        }
+        for &i in &idx[n_test..n_test + n_val] {
+            to[i] = Part::Validation;
+        }
     }
-    split.train.sort_unstable();
-    split.validation.sort_unstable();
-    split.test.sort_unstable();
+    let count = |p: Part| to.iter().filter(|&&t| t == p).count();
+    let mut split = Split {
+        train: Vec::with_capacity(count(Part::Train)),
+        validation: Vec::with_capacity(count(Part::Validation)),
+        test: Vec::with_capacity(count(Part::Test)),
+    };
+    for (i, part) in to.into_iter().enumerate() {
+        match part {
+            Part::Train => split.train.push(i),
+            Part::Validation => split.validation.push(i),
+            Part::Test => split.test.push(i),
+        }
+    }
     Ok(split)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Part {
+    Train,
+    Validation,
+    Test,
 }
 
 #[cfg(test)]
