@@ -11,6 +11,6 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_libxgboost
 echo "== building (release)"
-cargo bench --locked --bench explain --no-run
+cargo bench --locked --no-default-features --bench explain --no-run
 echo "== measuring (load: $(cut -d' ' -f1-3 /proc/loadavg))"
-cargo bench --locked --bench explain
+cargo bench --locked --no-default-features --bench explain

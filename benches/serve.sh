@@ -25,8 +25,8 @@ if ! "$venv/bin/python" -c 'import flask, gunicorn, gevent, xgboost' 2>/dev/null
 fi
 
 echo "== building (release)"
-cargo build --release --locked --bin purchase-predict
-cargo bench --locked --bench serve --no-run
+cargo build --release --locked --no-default-features --bin purchase-predict
+cargo bench --locked --no-default-features --bench serve --no-run
 
 work=target/bench-serve
 rm -rf "$work"
@@ -69,6 +69,6 @@ wait_ping "http://127.0.0.1:$ours_port"
 wait_ping "http://127.0.0.1:$ref_port"
 
 echo "== load: $seconds s per phase, $cores cores shared by the servers and the load generator"
-cargo bench --locked --bench serve -- \
+cargo bench --locked --no-default-features --bench serve -- \
     --ours "http://127.0.0.1:$ours_port" --reference "http://127.0.0.1:$ref_port" \
     --model "$model" --rows "$work/out/test.csv" --seconds "$seconds"

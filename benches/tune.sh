@@ -25,7 +25,7 @@ if ! "$venv/bin/python" -c 'import optuna, xgboost' 2>/dev/null \
     "$venv/bin/pip" install -q --disable-pip-version-check -r benches/requirements-tune.txt
     cp benches/requirements-tune.txt "$venv/requirements.txt"
 fi
-cargo build --release --locked --bin purchase-predict
+cargo build --release --locked --no-default-features --bin purchase-predict
 work=target/bench-tune
 rm -rf "$work"
 mkdir -p "$work"
