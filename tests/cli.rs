@@ -38,6 +38,7 @@ fn run_on_the_shipped_data_writes_model_metrics_and_sagemaker_csvs() {
             "transform",
             "write",
             "train",
+            "baseline",
             "evaluate",
             "save"
         ],

@@ -166,7 +166,7 @@ pub struct RunReport {
     /// Seconds for the whole run.
     pub total_seconds: f64,
     /// Seconds of each stage: load, split, fit, transform, write, then train (or tune and
-    /// refit), evaluate, save.
+    /// train, the refit), baseline (when fitted), evaluate, save.
     pub stages: Stages,
     /// Peak resident memory of the process at the end of the run, where the OS reports it.
     pub peak_rss_bytes: Option<u64>,
@@ -263,7 +263,7 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
 
 /// Evaluate a trained model on the test split, write `model.tar.gz` (with `hyperparameters`
 /// in its manifest) and `metrics.json`, and report. `stages` holds the stages so far (the
-/// training's included); evaluate and save are added.
+/// training's included); baseline (when fitted), evaluate and save are added.
 pub fn finish(
     config: &RunConfig,
     prepared: Prepared,
@@ -285,13 +285,7 @@ pub fn finish(
         stages: _,
     } = prepared;
     let train_seconds = stages.seconds("train").unwrap_or(0.0);
-    let t_evaluate = Instant::now();
-    let scores = model.predict(&x_test)?;
-    let val_scores = if x_val.nrows > 0 {
-        model.predict(&x_val)?
-    } else {
-        Vec::new()
-    };
+    let t_baseline = Instant::now();
     let baseline_model = if config.baseline {
         Some(Baseline::fit(
             &x_train,
@@ -304,6 +298,16 @@ pub fn finish(
     let baseline_scores = match &baseline_model {
         Some(b) => Some(b.predict(&x_test)?),
         None => None,
+    };
+    if config.baseline {
+        stages.add("baseline", t_baseline.elapsed().as_secs_f64());
+    }
+    let t_evaluate = Instant::now();
+    let scores = model.predict(&x_test)?;
+    let val_scores = if x_val.nrows > 0 {
+        model.predict(&x_val)?
+    } else {
+        Vec::new()
     };
     let rounds = model.rounds;
     let n_input_columns = ds.features.width();
