@@ -13,6 +13,12 @@ use crate::error::{Check, Error, Result};
 /// Metrics XGBoost 1.7 evaluates that make sense for a binary classifier.
 pub const EVAL_METRICS: &[&str] = &["auc", "aucpr", "logloss", "error", "map", "rmse", "mae"];
 
+/// Metrics that take a threshold (`error@0.3`), as SageMaker's XGBoost container allows.
+pub const THRESHOLD_METRICS: &[&str] = &["error", "ndcg", "map"];
+
+/// The first seed SageMaker's XGBoost 1.7-1 container refuses: 2^31 - 1.
+pub const MAX_SEED_EXCLUSIVE: u64 = (1 << 31) - 1;
+
 /// XGBoost's tree construction algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -320,8 +326,32 @@ impl Check for Hyperparameters {
             ));
         }
         for m in &self.eval_metric {
-            let base = m.split('@').next().unwrap_or(m);
-            if !EVAL_METRICS.contains(&base) {
+            // As the XGBoost 1.7-1 container validates: `@threshold` only for error, ndcg and
+            // map, and the threshold a number.
+            let (base, threshold) = match m.split_once('@') {
+                Some((b, t)) => (b.trim(), Some(t.trim())),
+                None => (m.as_str(), None),
+            };
+            if let Some(t) = threshold {
+                if !THRESHOLD_METRICS.contains(&base) {
+                    return Err(invalid(
+                        "eval_metric",
+                        m,
+                        format!(
+                            "a threshold (`@t`) is allowed only for {}",
+                            THRESHOLD_METRICS.join(", ")
+                        ),
+                    ));
+                }
+                if t.parse::<f64>().is_err() {
+                    return Err(invalid(
+                        "eval_metric",
+                        m,
+                        format!("the threshold in `{base}@t` must be a number"),
+                    ));
+                }
+            }
+            if !EVAL_METRICS.contains(&base) && !THRESHOLD_METRICS.contains(&base) {
                 return Err(invalid(
                     "eval_metric",
                     m,
@@ -329,9 +359,55 @@ impl Check for Hyperparameters {
                 ));
             }
         }
+        // The container's range for `seed` is the open interval (-2^31, 2^31 - 1).
+        if self.seed >= MAX_SEED_EXCLUSIVE {
+            return Err(invalid(
+                "seed",
+                self.seed,
+                format!("must be below {MAX_SEED_EXCLUSIVE} (SageMaker's XGBoost container refuses larger seeds)"),
+            ));
+        }
         if self.nthread == Some(0) {
             return Err(invalid("nthread", 0, "must be ≥ 1"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, value: &str) -> Result<()> {
+        let mut hp = Hyperparameters::default();
+        hp.set(name, value)?;
+        hp.check_ref()
+    }
+
+    #[test]
+    fn thresholds_and_seeds_are_checked_as_the_container_does() {
+        for ok in [
+            "auc",
+            "error@0.3",
+            "map@2",
+            "ndcg@1",
+            "auc,error@0.7",
+            "logloss",
+        ] {
+            assert!(check("eval_metric", ok).is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("auc@0.5", "allowed only for error, ndcg, map"),
+            ("logloss@x", "allowed only for"),
+            ("error@high", "must be a number"),
+            ("accuracy", "expected one of"),
+        ] {
+            let e = check("eval_metric", bad).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("eval_metric"), "{bad}: {e}");
+        }
+        assert!(check("seed", "2147483646").is_ok());
+        let e = check("seed", "2147483647").unwrap_err().to_string();
+        assert!(e.contains("seed") && e.contains("2147483647"), "{e}");
+        assert!(check("seed", "18446744073709551615").is_err());
     }
 }
