@@ -38,6 +38,10 @@ impl Channels {
     }
 }
 
+/// `StoppingCondition.MaxRuntimeInSeconds` when none is set: 86,400 s (one day), the
+/// default of the CreateTrainingJob API and of the SageMaker Python SDK.
+pub const DEFAULT_MAX_RUNTIME: Duration = Duration::from_secs(86_400);
+
 /// A training job's settings: the SageMaker SDK's `Estimator` for the built-in XGBoost
 /// algorithm. Build with [`Estimator::new`] and the setters; [`Estimator::check`] validates
 /// (also called by [`Estimator::fit`]).
@@ -63,7 +67,9 @@ pub struct Estimator {
 }
 
 impl Estimator {
-    /// `ml.m5.xlarge` × 1, 30 GB volume, 1 hour max runtime, job names `purchase-xgb-...`.
+    /// `ml.m5.xlarge` × 1, 30 GB volume, job names `purchase-xgb-...`, and the API's (and
+    /// the SageMaker SDK's) default max runtime, [`DEFAULT_MAX_RUNTIME`]: a job is not stopped
+    /// after an hour unless asked.
     pub fn new(hyperparameters: Hyperparameters) -> Self {
         Estimator {
             hyperparameters,
@@ -71,7 +77,7 @@ impl Estimator {
             instance_type: "ml.m5.xlarge".into(),
             instance_count: 1,
             volume_size_gb: 30,
-            max_runtime: Duration::from_secs(3600),
+            max_runtime: DEFAULT_MAX_RUNTIME,
             output_path: None,
             base_job_name: "purchase-xgb".into(),
             distribution: Distribution::FullyReplicated,
@@ -420,4 +426,17 @@ pub struct DeployedEndpoint {
     pub names: EndpointNames,
     /// The local server's URL (local endpoints only).
     pub url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_runs_as_long_as_the_api_allows_by_default() {
+        let e = Estimator::new(Hyperparameters::default());
+        assert_eq!(e.max_runtime, Duration::from_secs(86_400));
+        assert_eq!(e.timeout(), Duration::from_secs(86_400 + 3600));
+        assert!(e.check_ref().is_ok());
+    }
 }
