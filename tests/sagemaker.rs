@@ -407,8 +407,27 @@ async fn tuning_job_sends_ranges_objective_and_limits() {
     ]
     .into_iter()
     .collect();
-    let config = TunerConfig::new(ranges).max_jobs(12).max_parallel_jobs(3);
+    let config = TunerConfig::new(ranges)
+        .max_jobs(12)
+        .max_parallel_jobs(3)
+        .seed(7);
     let tuner = HyperparameterTuner::new(Estimator::new(Hyperparameters::default()), config);
+    // k-fold cross-validation is local only: refused before any request.
+    let mut folds = tuner.clone();
+    folds.config.cv_folds = Some(5);
+    let e = folds
+        .fit(
+            &session,
+            &Channels::new(train.clone()).validation(validation.clone()),
+            &mut Silent,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cv_folds") && e.contains("local mode only"),
+        "{e}"
+    );
     let job = tuner
         .fit(
             &session,
@@ -437,6 +456,8 @@ async fn tuning_job_sends_ranges_objective_and_limits() {
     let objective = cfg.hyper_parameter_tuning_job_objective().unwrap();
     assert_eq!(objective.metric_name(), Some("validation:auc"));
     assert_eq!(objective.r#type().map(|t| t.as_str()), Some("Maximize"));
+    // The tuner's seed reaches SageMaker: a seeded search is reproducible there too.
+    assert_eq!(cfg.random_seed(), Some(7));
     let limits = cfg.resource_limits().unwrap();
     assert_eq!(limits.max_number_of_training_jobs(), Some(12));
     assert_eq!(limits.max_parallel_training_jobs(), Some(3));

@@ -122,6 +122,24 @@ pub(crate) async fn tune(
         },
     )?;
     let config = &tuner.config;
+    // What SageMaker cannot do as the local tuner does is refused, not ignored.
+    if let Some(k) = config.cv_folds {
+        return Err(Error::InvalidSetting {
+            name: "cv_folds".into(),
+            reason: format!(
+                "{k}-fold cross-validation runs in local mode only: a SageMaker tuning job \
+                 scores each trial on the validation channel (leave cv_folds unset)"
+            ),
+        });
+    }
+    let random_seed = i32::try_from(config.seed).map_err(|_| Error::InvalidSetting {
+        name: "seed".into(),
+        reason: format!(
+            "the tuner's seed {} is above SageMaker's RandomSeed range (0 to {})",
+            config.seed,
+            i32::MAX
+        ),
+    })?;
     let spec = tuning::TuningJobSpec {
         name: name.to_string(),
         training,
@@ -132,6 +150,7 @@ pub(crate) async fn tune(
         max_jobs: config.max_jobs as i32,
         max_parallel_jobs: config.max_parallel_jobs as i32,
         early_stopping: config.early_stopping_type,
+        random_seed,
     };
     let client = &sm.clients.sagemaker;
     tuning::create_tuning_job(client, &spec).await?;

@@ -39,6 +39,8 @@ pub struct TuningJobSpec {
     pub max_jobs: i32,
     pub max_parallel_jobs: i32,
     pub early_stopping: EarlyStoppingType,
+    /// `HyperParameterTuningJobConfig.RandomSeed`: the same seed, the same search.
+    pub random_seed: i32,
 }
 
 fn scaling(s: Scaling) -> HyperParameterScalingType {
@@ -117,6 +119,7 @@ pub async fn create_tuning_job(
         })
         .hyper_parameter_tuning_job_objective(objective)
         .resource_limits(limits)
+        .random_seed(spec.random_seed)
         .parameter_ranges(parameter_ranges(&spec.ranges)?)
         .training_job_early_stopping_type(match spec.early_stopping {
             EarlyStoppingType::Auto => TrainingJobEarlyStoppingType::Auto,
