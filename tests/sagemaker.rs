@@ -299,17 +299,20 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
     }
     let channels = raw.input_data_config();
     assert_eq!(channels.len(), 2);
-    for (c, (name, uri)) in channels
-        .iter()
-        .zip([("train", &train), ("validation", &validation)])
-    {
+    // Distribution per channel: the training files sharded, the validation set whole on
+    // every instance (the SDK's default for a channel).
+    for (c, (name, uri, distribution)) in channels.iter().zip([
+        ("train", &train, "ShardedByS3Key"),
+        ("validation", &validation, "FullyReplicated"),
+    ]) {
         assert_eq!(c.channel_name(), Some(name));
         assert_eq!(c.content_type(), Some("text/csv"));
         let s3 = c.data_source().unwrap().s3_data_source().unwrap();
         assert_eq!(s3.s3_uri(), Some(uri.to_string().as_str()));
         assert_eq!(
             s3.s3_data_distribution_type().map(|d| d.as_str()),
-            Some("ShardedByS3Key")
+            Some(distribution),
+            "{name}"
         );
     }
     let resources = raw.resource_config().unwrap();

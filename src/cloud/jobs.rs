@@ -17,11 +17,16 @@ use crate::model::tune::{Direction, TunerConfig, TuningResult};
 use crate::model::{Hyperparameters, Model};
 use crate::prep::Preprocessor;
 
-/// The input channels of a job: folders (or S3 prefixes) of SageMaker CSV files.
+/// The input channels of a job: folders (or S3 prefixes) of SageMaker CSV files. The
+/// training channel's S3 distribution is the estimator's ([`Estimator::distribution`]); the
+/// validation channel's is its own, `FullyReplicated` unless set: every instance scores the
+/// whole validation set, as the SageMaker SDK sets it per channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Channels {
     pub train: Location,
     pub validation: Option<Location>,
+    #[serde(default)]
+    pub validation_distribution: Distribution,
 }
 
 impl Channels {
@@ -29,11 +34,18 @@ impl Channels {
         Channels {
             train,
             validation: None,
+            validation_distribution: Distribution::FullyReplicated,
         }
     }
 
     pub fn validation(mut self, validation: Location) -> Self {
         self.validation = Some(validation);
+        self
+    }
+
+    /// The validation channel's S3 distribution (default `FullyReplicated`).
+    pub fn validation_distribution(mut self, d: Distribution) -> Self {
+        self.validation_distribution = d;
         self
     }
 }
@@ -123,6 +135,9 @@ impl Estimator {
         self
     }
 
+    /// The training channel's S3 distribution (default `FullyReplicated`;
+    /// `ShardedByS3Key` gives each of several instances its share of the files). The
+    /// validation channel has its own ([`Channels::validation_distribution`]).
     pub fn distribution(mut self, d: Distribution) -> Self {
         self.distribution = d;
         self

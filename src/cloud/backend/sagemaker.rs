@@ -36,9 +36,17 @@ fn spec(sm: &SageMakerSession, request: &TrainRequest<'_>) -> Result<training::T
         name,
         output,
     } = *request;
-    let mut list = vec![("train".to_string(), s3(&channels.train, "train channel")?)];
+    let mut list = vec![(
+        "train".to_string(),
+        s3(&channels.train, "train channel")?,
+        estimator.distribution,
+    )];
     if let Some(v) = &channels.validation {
-        list.push(("validation".to_string(), s3(v, "validation channel")?));
+        list.push((
+            "validation".to_string(),
+            s3(v, "validation channel")?,
+            channels.validation_distribution,
+        ));
     }
     let mut hp = estimator.hyperparameters.to_sagemaker();
     // The container picks its threads itself; a local nthread must not travel.
@@ -54,7 +62,6 @@ fn spec(sm: &SageMakerSession, request: &TrainRequest<'_>) -> Result<training::T
         output_path: s3(output, "output_path")?,
         hyperparameters: hp,
         channels: list,
-        distribution: estimator.distribution,
         content_type: "text/csv".into(),
     })
 }

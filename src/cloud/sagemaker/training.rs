@@ -38,9 +38,8 @@ pub struct TrainingJobSpec {
     /// `s3://...` folder; the model lands in `<output_path>/<name>/output/model.tar.gz`.
     pub output_path: String,
     pub hyperparameters: BTreeMap<String, String>,
-    /// `(channel name, s3 prefix)`: `train`, `validation`.
-    pub channels: Vec<(String, String)>,
-    pub distribution: Distribution,
+    /// `(channel name, s3 prefix, S3 distribution)`: `train`, `validation`.
+    pub channels: Vec<(String, String, Distribution)>,
     /// Content type of every channel (`text/csv`).
     pub content_type: String,
 }
@@ -86,7 +85,7 @@ pub(crate) fn output_config(spec: &TrainingJobSpec) -> OutputDataConfig {
 pub(crate) fn channels(spec: &TrainingJobSpec) -> Vec<Channel> {
     spec.channels
         .iter()
-        .map(|(name, uri)| channel(name, uri, &spec.content_type, spec.distribution))
+        .map(|(name, uri, distribution)| channel(name, uri, &spec.content_type, *distribution))
         .collect()
 }
 
