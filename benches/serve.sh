@@ -15,14 +15,8 @@ ensure_libxgboost
 
 seconds="${1:-5}"
 cores="$(nproc)"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-bench-serve"
-if ! "$venv/bin/python" -c 'import flask, gunicorn, gevent, xgboost' 2>/dev/null \
-    || ! cmp -s benches/requirements.txt "$venv/requirements.txt"; then
-    echo "== creating $venv (benches/requirements.txt)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r benches/requirements.txt
-    cp benches/requirements.txt "$venv/requirements.txt"
-fi
+ensure_pinned_venv venv-bench-serve benches/requirements.txt 'import flask, gunicorn, gevent, xgboost'
+venv="$PINNED_VENV"
 
 echo "== building (release)"
 cargo build --release --locked --no-default-features --bin purchase-predict

@@ -20,14 +20,8 @@ ensure_libxgboost
 rows="${1:-1000000}"
 repeats="${2:-3}"
 threads=2
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-bench-stages"
-if ! "$venv/bin/python" -c 'import pandas, xgboost' 2>/dev/null \
-    || ! cmp -s benches/requirements-stages.txt "$venv/requirements.txt"; then
-    echo "== creating $venv (benches/requirements-stages.txt)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r benches/requirements-stages.txt
-    cp benches/requirements-stages.txt "$venv/requirements.txt"
-fi
+ensure_pinned_venv venv-bench-stages benches/requirements-stages.txt 'import pandas, xgboost'
+venv="$PINNED_VENV"
 echo "== building (release)"
 cargo build --release --locked --no-default-features --bin purchase-predict
 cargo bench --locked --no-default-features --bench prep --no-run

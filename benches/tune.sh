@@ -17,14 +17,8 @@ data="${1:-../shared/datasets/bank-marketing/bank-additional-full.csv}"
 target="${2:-y}"
 trials="${TRIALS:-50}"
 [ -f "$data" ] || { echo "no $data (../shared/datasets is needed)" >&2; exit 1; }
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-bench-tune"
-if ! "$venv/bin/python" -c 'import optuna, xgboost' 2>/dev/null \
-    || ! cmp -s benches/requirements-tune.txt "$venv/requirements.txt"; then
-    echo "== creating $venv (benches/requirements-tune.txt)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r benches/requirements-tune.txt
-    cp benches/requirements-tune.txt "$venv/requirements.txt"
-fi
+ensure_pinned_venv venv-bench-tune benches/requirements-tune.txt 'import optuna, xgboost'
+venv="$PINNED_VENV"
 cargo build --release --locked --no-default-features --bin purchase-predict
 work=target/bench-tune
 rm -rf "$work"

@@ -50,6 +50,20 @@ ensure_moto() {
     export PURCHASE_PREDICT_MOTO="$venv/bin/moto_server"
 }
 
+# A cached virtual environment of pinned packages (a benchmark's reference): created, or
+# re-created when its requirements file changed. Sets PINNED_VENV to its folder.
+#   ensure_pinned_venv NAME REQUIREMENTS 'import a, b'
+ensure_pinned_venv() {
+    PINNED_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/$1"
+    if ! "$PINNED_VENV/bin/python" -c "$3" 2>/dev/null \
+        || ! cmp -s "$2" "$PINNED_VENV/requirements.txt"; then
+        echo "== creating $PINNED_VENV ($2)"
+        python3 -m venv "$PINNED_VENV"
+        "$PINNED_VENV/bin/pip" install -q --disable-pip-version-check -r "$2"
+        cp "$2" "$PINNED_VENV/requirements.txt"
+    fi
+}
+
 # The evcxr Rust kernel for Jupyter, once: the binary stays in ~/.cargo/bin. `cargo install`
 # took 311 s on an idle 2-core machine (2026-12-02) with evcxr's own release profile; lighter
 # profiles were no faster there (opt-level 1 with 256 codegen units 285 s, opt-level 2 with
