@@ -91,6 +91,11 @@ pub enum Error {
     #[error("invalid setting `{name}`: {reason}")]
     InvalidSetting { name: String, reason: String },
 
+    /// What SageMaker gave a training container (a file under `/opt/ml/input`, or a channel's
+    /// folder) cannot be trained on.
+    #[error("{}: {reason}", path.display())]
+    JobInput { path: PathBuf, reason: String },
+
     /// A metric is undefined for this input (for example ROC AUC with one class).
     #[error("{metric} is undefined: {reason}")]
     UndefinedMetric { metric: String, reason: String },

@@ -40,6 +40,11 @@ pub enum Command {
     Predict(PredictArgs),
     /// Explain one customer's prediction: each raw column's contribution, in log-odds.
     Explain(ExplainArgs),
+    /// Run a SageMaker training job in our image: read /opt/ml/input (hyperparameters.json,
+    /// inputdataconfig.json, the raw customer table in the `train` channel), run the
+    /// pipeline, write the model to /opt/ml/model; on failure, the reason to
+    /// /opt/ml/output/failure and exit 1. PURCHASE_PREDICT_ML_ROOT moves /opt/ml.
+    Train,
 }
 
 /// Options of `tune`: those of `run` (`--hp` sets the fixed hyperparameters) and the search.
@@ -254,15 +259,17 @@ pub struct ExplainArgs {
 /// Options of `serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The model.tar.gz written by `run`.
+    /// The model.tar.gz written by `run`, or a folder of its files. Without it, serve
+    /// /opt/ml/model as SageMaker starts our image (`serve` with no arguments): on
+    /// 0.0.0.0, port SAGEMAKER_BIND_TO_PORT or 8080.
     #[arg(long)]
-    pub model: PathBuf,
-    /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-    /// Port (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
+    pub model: Option<PathBuf>,
+    /// Address to bind (default: 127.0.0.1 with --model, 0.0.0.0 without).
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Port (0 picks a free one; default: SAGEMAKER_BIND_TO_PORT when set, else 8080).
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Worker threads (default: all cores; at most 1,024).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -279,6 +286,67 @@ pub struct ServeArgs {
     /// Seconds requests in flight may take to finish after Ctrl-C or SIGTERM.
     #[arg(long, default_value_t = 20.0)]
     pub drain_timeout: f64,
+}
+
+/// What `serve` serves and where, its options and SageMaker's environment taken together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeTarget {
+    pub model: PathBuf,
+    pub host: String,
+    pub port: u16,
+    pub workers: Option<usize>,
+}
+
+impl ServeTarget {
+    /// `--model`, or `/opt/ml/model` (under `PURCHASE_PREDICT_ML_ROOT`) as SageMaker starts
+    /// the image; `--host`, or 0.0.0.0 in the image and 127.0.0.1 otherwise; `--port`, or
+    /// `SAGEMAKER_BIND_TO_PORT`, or 8080; `--workers`, or `SAGEMAKER_MODEL_SERVER_WORKERS`.
+    pub fn resolve(args: &ServeArgs) -> Result<ServeTarget> {
+        use crate::cloud::sagemaker::container::{
+            MlRoot, BIND_TO_PORT_ENV, DEFAULT_PORT, WORKERS_ENV,
+        };
+        let env_number = |name: &str| -> Result<Option<u64>> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => {
+                    v.trim()
+                        .parse()
+                        .map(Some)
+                        .map_err(|_| Error::InvalidSetting {
+                            name: name.into(),
+                            reason: format!("`{v}` is not a whole number"),
+                        })
+                }
+                _ => Ok(None),
+            }
+        };
+        let in_image = args.model.is_none();
+        let port = match args.port {
+            Some(p) => p,
+            None => match env_number(BIND_TO_PORT_ENV)? {
+                Some(p) => u16::try_from(p).map_err(|_| Error::InvalidSetting {
+                    name: BIND_TO_PORT_ENV.into(),
+                    reason: format!("{p} is not a port (0-65535)"),
+                })?,
+                None => DEFAULT_PORT,
+            },
+        };
+        let workers = match args.workers {
+            Some(w) => Some(w),
+            None => env_number(WORKERS_ENV)?.map(|w| w as usize),
+        };
+        Ok(ServeTarget {
+            model: args
+                .model
+                .clone()
+                .unwrap_or_else(|| MlRoot::from_env().model_dir()),
+            host: args
+                .host
+                .clone()
+                .unwrap_or_else(|| if in_image { "0.0.0.0" } else { "127.0.0.1" }.to_string()),
+            port,
+            workers,
+        })
+    }
 }
 
 /// Options of `run`.
@@ -646,15 +714,16 @@ fn run_command(cli: Cli) -> Result<()> {
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .try_init();
+            let target = ServeTarget::resolve(&args)?;
             let mut config = crate::serve::ServerConfig {
-                host: args.host.clone(),
-                port: args.port,
+                host: target.host.clone(),
+                port: target.port,
                 max_rows: args.max_rows,
                 read_timeout: seconds("--read-timeout", args.read_timeout)?,
                 drain_timeout: seconds("--drain-timeout", args.drain_timeout)?,
                 ..Default::default()
             };
-            if let Some(w) = args.workers {
+            if let Some(w) = target.workers {
                 config.workers = w;
                 config.max_concurrent = w;
             }
@@ -665,7 +734,7 @@ fn run_command(cli: Cli) -> Result<()> {
             crate::util::runtime::init(config.workers)?.block_on(async {
                 // Before the listener exists, so that no signal finds the default action.
                 let mut signals = crate::serve::Signals::install()?;
-                let server = crate::serve::Server::start(&args.model, &config).await?;
+                let server = crate::serve::Server::start(&target.model, &config).await?;
                 tokio::select! {
                     loaded = server.wait_loaded() => loaded?,
                     _ = signals.recv() => {
@@ -675,11 +744,15 @@ fn run_command(cli: Cli) -> Result<()> {
                 }
                 println!(
                     "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
-                    args.model.display(),
+                    target.model.display(),
                     server.addr()
                 );
                 server.run_until_signal(&mut signals).await
             })
+        }
+        Command::Train => {
+            let mut progress = terminal_progress();
+            crate::app::container::train_command(progress.as_mut())
         }
         Command::Generate(args) => {
             generate::write_customers(&args.out, args.rows, args.seed)?;

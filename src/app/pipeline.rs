@@ -145,6 +145,8 @@ pub struct RunOutputs {
 pub struct RunReport {
     /// Test-split metrics at the model's threshold.
     pub metrics: Metrics,
+    /// Validation-split metrics at the model's threshold (`None` without a validation split).
+    pub validation_metrics: Option<Metrics>,
     pub best_f1: ThresholdPoint,
     /// The thresholds each rule chose, and the model's.
     pub thresholds: ThresholdChoices,
@@ -346,6 +348,15 @@ pub fn finish(
         &outputs.report,
         &outputs.metrics,
     )?;
+    let validation_metrics = if y_val.is_empty() {
+        None
+    } else {
+        Some(crate::metrics::evaluate(
+            &y_val,
+            &val_scores,
+            thresholds.threshold,
+        )?)
+    };
     stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
     let t_save = Instant::now();
     let mut artifact = Artifact::new(
@@ -377,6 +388,7 @@ pub fn finish(
 
     Ok(RunReport {
         metrics,
+        validation_metrics,
         best_f1,
         thresholds,
         baseline,

@@ -163,9 +163,9 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
 }
 
 impl Artifact {
-    /// Write `model.tar.gz` atomically. The manifest's `files` are filled in here.
-    pub fn save(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
+    /// The three members' bytes, in the order they are written (the manifest last). The
+    /// manifest's `files`, feature names and rounds are filled in here.
+    fn members(&mut self) -> Result<[(&'static str, Vec<u8>); 3]> {
         let model = self.model.to_bytes()?;
         let pre = self.preprocessor.to_json()?.into_bytes();
         self.manifest.files = BTreeMap::from([
@@ -176,6 +176,29 @@ impl Artifact {
         self.manifest.rounds = self.model.rounds;
         let manifest = serde_json::to_vec_pretty(&self.manifest)
             .map_err(|e| Error::json("manifest.json", e))?;
+        Ok([
+            (MODEL_MEMBER, model),
+            (PREPROCESSOR_MEMBER, pre),
+            (MANIFEST_MEMBER, manifest),
+        ])
+    }
+
+    /// Write the members as files in `dir` instead of an archive: what a SageMaker training
+    /// container leaves in `/opt/ml/model` (SageMaker packs that folder into `model.tar.gz`
+    /// itself), and what a hosting container finds there, unpacked. Each file is written
+    /// atomically, the manifest last, so a folder cut short fails to load.
+    pub fn save_dir(&mut self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        for (name, bytes) in self.members()? {
+            write_member(dir, name, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Write `model.tar.gz` atomically. The manifest's `files` are filled in here.
+    pub fn save(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let [(_, model), (_, pre), (_, manifest)] = self.members()?;
         let mtime = self.manifest.created_at.timestamp().max(0) as u64;
         write_atomically(path, |w| {
             let gz = GzEncoder::new(w, flate2::Compression::default());
@@ -205,10 +228,16 @@ impl Artifact {
         })
     }
 
-    /// Read and verify a `model.tar.gz` written by [`Artifact::save`].
+    /// Read and verify a `model.tar.gz` written by [`Artifact::save`], or a folder of its
+    /// members ([`Artifact::save_dir`]; SageMaker unpacks `model.tar.gz` into `/opt/ml/model`).
     pub fn load(path: impl AsRef<Path>) -> Result<Artifact> {
         let path = path.as_ref();
-        let members = read_members(path, &[MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER])?;
+        let wanted = [MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER];
+        let members = if path.is_dir() {
+            read_dir_members(path, &wanted)?
+        } else {
+            read_members(path, &wanted)?
+        };
         let get = |name: &str| {
             members
                 .get(name)
@@ -257,6 +286,36 @@ impl Artifact {
             model,
         })
     }
+}
+
+/// Unpack the members of a `model.tar.gz` written by [`Artifact::save`] into `dir`, byte for
+/// byte, as SageMaker unpacks it into `/opt/ml/model` (and as a training container leaves
+/// it there). Each file is written atomically, the manifest last; the folder then loads with
+/// [`Artifact::load`].
+pub fn unpack(archive: impl AsRef<Path>, dir: impl AsRef<Path>) -> Result<()> {
+    let (archive, dir) = (archive.as_ref(), dir.as_ref());
+    let members = read_members(
+        archive,
+        &[MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER],
+    )?;
+    for name in [MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER] {
+        let bytes = members
+            .get(name)
+            .ok_or_else(|| corrupt(archive, format!("member `{name}` is missing")))?;
+        write_member(dir, name, bytes)?;
+    }
+    Ok(())
+}
+
+/// One member as a file under `dir`, written atomically.
+fn write_member(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    write_atomically(&path, |w| {
+        std::io::Write::write_all(w, bytes).map_err(|e| Error::io(&path, e))
+    })
 }
 
 /// The `xgboost-model` member of a `model.tar.gz` as SageMaker's XGBoost container writes it
@@ -365,6 +424,39 @@ impl<R: Read> Read for Capped<R> {
         self.read += n as u64;
         Ok(n)
     }
+}
+
+/// The members the format defines, as files under `dir`, each under its cap (checked
+/// before it is read, and again while reading, in case the file grows).
+fn read_dir_members(dir: &Path, wanted: &[&str]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for &(name, cap) in MEMBER_CAPS.iter().filter(|(n, _)| wanted.contains(n)) {
+        let path = dir.join(name);
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let size = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+        if size > cap {
+            return Err(corrupt(
+                dir,
+                format!("member `{name}` holds {size} bytes; the most it may hold is {cap}"),
+            ));
+        }
+        let mut data = Vec::new();
+        file.take(cap + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::io(&path, e))?;
+        if data.len() as u64 > cap {
+            return Err(corrupt(
+                dir,
+                format!("member `{name}` grew past {cap} bytes while being read"),
+            ));
+        }
+        out.insert(name.to_string(), data);
+    }
+    Ok(out)
 }
 
 /// The members of a gzipped tar that the format defines ([`MODEL_MEMBER`],

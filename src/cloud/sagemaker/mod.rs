@@ -17,6 +17,7 @@
 //! [`Error::Timeout`]: crate::Error::Timeout
 //! [`Error::JobFailed`]: crate::Error::JobFailed
 
+pub mod container;
 pub mod images;
 pub mod names;
 

@@ -1,0 +1,490 @@
+//! Our image's SageMaker container contract, run with the binary exactly as SageMaker runs
+//! the image (`<entry point> train`, `<entry point> serve`), with `/opt/ml` moved to a
+//! temporary folder by `PURCHASE_PREDICT_ML_ROOT`. (No container engine builds the image
+//! here unless `scripts/container.sh` finds one; these tests need none.)
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use purchase_predict::cloud::sagemaker::container::{MlRoot, ROOT_ENV};
+use purchase_predict::model::artifact::{
+    Artifact, MANIFEST_MEMBER, MODEL_MEMBER, PREPROCESSOR_MEMBER,
+};
+use purchase_predict::serve::http::HttpConnection;
+
+fn demo_data() -> PathBuf {
+    common::root().join("data/customers.csv")
+}
+
+fn hp(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `purchase-predict train` under `root`, as SageMaker starts the training container.
+fn train(root: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .arg("train")
+        .env(ROOT_ENV, root)
+        .output()
+        .unwrap()
+}
+
+fn job(hyperparameters: &[(&str, &str)]) -> (tempfile::TempDir, MlRoot) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = MlRoot::new(dir.path());
+    root.write_training_job(
+        &hp(hyperparameters),
+        &[("train", demo_data().as_path(), "text/csv")],
+    )
+    .unwrap();
+    (dir, root)
+}
+
+/// The failure a job left: exit status not 0, the reason in `output/failure` (also on
+/// stderr), and no model in `model/`.
+fn failure(root: &MlRoot) -> String {
+    let out = train(&root.root);
+    assert!(!out.status.success(), "the job must fail");
+    let reason = std::fs::read_to_string(root.failure_file()).expect("output/failure written");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&reason),
+        "stderr names the reason too"
+    );
+    assert!(
+        !root.model_dir().join(MODEL_MEMBER).exists(),
+        "a failed job leaves no model"
+    );
+    reason
+}
+
+#[test]
+fn training_through_the_contract_gives_runs_model_and_metrics() {
+    let settings = [
+        ("target", "purchased"),
+        ("id", "customer_id"),
+        ("num_round", "40"),
+        ("max_depth", "4"),
+        ("eta", "0.3"),
+        ("seed", "7"),
+        ("split_seed", "11"),
+        ("validation_share", "0.25"),
+    ];
+    let (_dir, root) = job(&settings);
+    let out = train(&root.root);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!root.failure_file().exists());
+
+    // The same table, seed and settings through `run`.
+    let run_out = tempfile::tempdir().unwrap();
+    common::cli_ok(&[
+        "run",
+        "--data",
+        demo_data().to_str().unwrap(),
+        "--target",
+        "purchased",
+        "--id",
+        "customer_id",
+        "--seed",
+        "11",
+        "--validation-share",
+        "0.25",
+        "--hp",
+        "num_round=40",
+        "--hp",
+        "max_depth=4",
+        "--hp",
+        "eta=0.3",
+        "--hp",
+        "seed=7",
+        "--out",
+        run_out.path().to_str().unwrap(),
+    ]);
+
+    // The same model, byte for byte: booster and preprocessor. (The manifests differ in the
+    // time and in where the table was read from.)
+    let unpacked = tempfile::tempdir().unwrap();
+    purchase_predict::model::artifact::unpack(run_out.path().join("model.tar.gz"), unpacked.path())
+        .unwrap();
+    for member in [MODEL_MEMBER, PREPROCESSOR_MEMBER] {
+        assert_eq!(
+            std::fs::read(root.model_dir().join(member)).unwrap(),
+            std::fs::read(unpacked.path().join(member)).unwrap(),
+            "{member} differs between the container job and `run`"
+        );
+    }
+    let from_job = Artifact::load(root.model_dir()).unwrap();
+    let from_run = Artifact::load(run_out.path().join("model.tar.gz")).unwrap();
+    assert_eq!(
+        from_job.manifest.hyperparameters,
+        from_run.manifest.hyperparameters
+    );
+    assert_eq!(from_job.manifest.threshold, from_run.manifest.threshold);
+    assert_eq!(from_job.manifest.id_column.as_deref(), Some("customer_id"));
+    assert_eq!(
+        from_job.manifest.training_data.sha256,
+        from_run.manifest.training_data.sha256
+    );
+
+    // The same metrics, in metrics.json and in the log lines SageMaker reads.
+    let job_metrics = common::metrics(&root.output_data_dir().join("evaluation"));
+    let run_metrics = common::metrics(run_out.path());
+    for key in [
+        "accuracy",
+        "f1",
+        "roc_auc",
+        "log_loss",
+        "confusion",
+        "thresholds",
+        "baseline",
+    ] {
+        assert_eq!(job_metrics[key], run_metrics[key], "metrics.json `{key}`");
+    }
+    let line = |name: &str| -> f64 {
+        let prefix = format!("#metric {name}=");
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line in\n{stdout}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(line("test:auc"), run_metrics["roc_auc"].as_f64().unwrap());
+    assert_eq!(
+        line("test:logloss"),
+        run_metrics["log_loss"].as_f64().unwrap()
+    );
+    assert_eq!(
+        line("test:error"),
+        1.0 - run_metrics["accuracy"].as_f64().unwrap()
+    );
+    assert!((0.5..1.0).contains(&line("validation:auc")));
+    // The output keeps the evaluation, not the split CSVs or a second model.
+    let mut kept: Vec<String> = std::fs::read_dir(root.output_data_dir().join("evaluation"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["metrics.json", "report.html"]);
+}
+
+#[test]
+fn a_job_that_cannot_run_says_why_in_output_failure() {
+    // No target.
+    let (_d, root) = job(&[("num_round", "5")]);
+    let reason = failure(&root);
+    assert!(
+        reason.contains("hyperparameters.json") && reason.contains("`target`"),
+        "{reason}"
+    );
+
+    // An XGBoost hyperparameter out of range, or unknown.
+    let (_d, root) = job(&[("target", "purchased"), ("max_depth", "-1")]);
+    assert!(failure(&root).contains("`max_depth`"));
+    let (_d, root) = job(&[("target", "purchased"), ("etaa", "0.1")]);
+    assert!(failure(&root).contains("`etaa`"));
+
+    // A target that is not a column: the pipeline's own error.
+    let (_d, root) = job(&[("target", "bought"), ("id", "customer_id")]);
+    let reason = failure(&root);
+    assert!(
+        reason.contains("`bought`") && reason.contains("purchased"),
+        "{reason}"
+    );
+
+    // Two tables in the channel.
+    let (_d, root) = job(&[("target", "purchased"), ("id", "customer_id")]);
+    std::fs::copy(demo_data(), root.channel_dir("train").join("more.csv")).unwrap();
+    let reason = failure(&root);
+    assert!(
+        reason.contains("2 files") && reason.contains("more.csv"),
+        "{reason}"
+    );
+
+    // A validation channel: the job splits the table itself.
+    let (_d, root) = job(&[("target", "purchased"), ("id", "customer_id")]);
+    let config = root.input_data_config_file();
+    let mut c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    c["validation"] = c["train"].clone();
+    std::fs::write(&config, c.to_string()).unwrap();
+    let reason = failure(&root);
+    assert!(
+        reason.contains("channel `validation`") && reason.contains("validation_share"),
+        "{reason}"
+    );
+
+    // Pipe mode, and a content type this image does not read.
+    for (field, value, said) in [
+        ("TrainingInputMode", "Pipe", "input mode Pipe"),
+        (
+            "ContentType",
+            "application/x-recordio-protobuf",
+            "content type",
+        ),
+        (
+            "ContentType",
+            "application/x-parquet",
+            "declares application/x-parquet",
+        ),
+    ] {
+        let (_d, root) = job(&[("target", "purchased"), ("id", "customer_id")]);
+        let config = root.input_data_config_file();
+        let mut c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        c["train"][field] = value.into();
+        std::fs::write(&config, c.to_string()).unwrap();
+        let reason = failure(&root);
+        assert!(reason.contains(said), "{field}={value}: {reason}");
+    }
+
+    // Two instances.
+    let (_d, root) = job(&[("target", "purchased"), ("id", "customer_id")]);
+    std::fs::write(
+        root.resource_config_file(),
+        r#"{"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}"#,
+    )
+    .unwrap();
+    let reason = failure(&root);
+    assert!(
+        reason.contains("2 hosts") && reason.contains("InstanceCount"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_parquet_channel_trains_like_its_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("customers.parquet");
+    let mut df = purchase_predict::data::read_table(demo_data(), None).unwrap();
+    let file = std::fs::File::create(&parquet).unwrap();
+    polars::prelude::ParquetWriter::new(file)
+        .finish(&mut df)
+        .unwrap();
+    let root = MlRoot::new(dir.path().join("ml"));
+    let settings = hp(&[
+        ("target", "purchased"),
+        ("id", "customer_id"),
+        ("num_round", "10"),
+    ]);
+    root.write_training_job(
+        &settings,
+        &[("train", parquet.as_path(), "application/x-parquet")],
+    )
+    .unwrap();
+    let out = train(&root.root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_d, csv_root) = job(&[
+        ("target", "purchased"),
+        ("id", "customer_id"),
+        ("num_round", "10"),
+    ]);
+    assert!(train(&csv_root.root).status.success());
+    assert_eq!(
+        std::fs::read(root.model_dir().join(MODEL_MEMBER)).unwrap(),
+        std::fs::read(csv_root.model_dir().join(MODEL_MEMBER)).unwrap()
+    );
+}
+
+/// `serve` as SageMaker starts it (no arguments) under `root`, on the port
+/// SAGEMAKER_BIND_TO_PORT names (0: any free one, read from its first line).
+fn serve_in_image(root: &Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .arg("serve")
+        .env(ROOT_ENV, root)
+        .env("SAGEMAKER_BIND_TO_PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains("on http://0.0.0.0:"),
+        "binds every address: {line}"
+    );
+    let port: u16 = line
+        .split("0.0.0.0:")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    (child, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+fn exchange(addr: SocketAddr, ctype: &str, accept: &str, body: &[u8]) -> (u16, String, String) {
+    let mut c = HttpConnection::connect(addr, Duration::from_secs(30)).unwrap();
+    let mut headers = vec![("Content-Type", ctype)];
+    if !accept.is_empty() {
+        headers.push(("Accept", accept));
+    }
+    let r = c.request("POST", "/invocations", &headers, body).unwrap();
+    (
+        r.status,
+        r.header("content-type").unwrap_or_default().to_string(),
+        r.text(),
+    )
+}
+
+#[test]
+fn the_served_container_answers_as_serve_model_does() {
+    let (_d, root) = job(&[
+        ("target", "purchased"),
+        ("id", "customer_id"),
+        ("num_round", "20"),
+    ]);
+    assert!(train(&root.root).status.success());
+    // SageMaker hosts the job's model.tar.gz: the model folder packed and unpacked again.
+    let packed = tempfile::tempdir().unwrap();
+    let archive = packed.path().join("model.tar.gz");
+    let status = Command::new("tar")
+        .args(["-czf", archive.to_str().unwrap(), "-C"])
+        .arg(root.model_dir())
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let host = tempfile::tempdir().unwrap();
+    let host_root = MlRoot::new(host.path());
+    std::fs::create_dir_all(host_root.model_dir()).unwrap();
+    let status = Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(host_root.model_dir())
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let (mut image, in_image) = serve_in_image(&host_root.root);
+    let (mut plain, by_model) = common::serve_child(&archive, &[], Stdio::null());
+
+    let artifact = Artifact::load(&archive).unwrap();
+    let n = artifact.manifest.feature_names.len();
+    let csv_row = vec!["0.5"; n].join(",");
+    let customer = r#"{"age": 41, "gender": "female", "income": 52000, "region": "north"}"#;
+    let requests: Vec<(&str, &str, Vec<u8>)> = vec![
+        (
+            "text/csv",
+            "",
+            format!("{csv_row}\n{csv_row}\n").into_bytes(),
+        ),
+        ("text/csv", "application/json", csv_row.clone().into_bytes()),
+        ("text/csv", "text/csv", b"1,2,3\n".to_vec()),
+        ("text/csv", "", Vec::new()),
+        (
+            "application/json",
+            "",
+            format!(r#"{{"instances": [{customer}]}}"#).into_bytes(),
+        ),
+        (
+            "application/json",
+            "application/json",
+            customer.as_bytes().to_vec(),
+        ),
+        (
+            "application/json",
+            "",
+            br#"{"instances": [{"age": "old"}]}"#.to_vec(),
+        ),
+        ("application/json", "", b"{not json".to_vec()),
+        ("application/x-libsvm", "", b"0 1:0.5 3:1\n".to_vec()),
+        ("image/png", "", b"\x89PNG".to_vec()),
+        ("text/csv", "image/png", csv_row.clone().into_bytes()),
+    ];
+    for (ctype, accept, body) in &requests {
+        let a = exchange(in_image, ctype, accept, body);
+        let b = exchange(by_model, ctype, accept, body);
+        assert_eq!(
+            a,
+            b,
+            "{ctype} (Accept {accept:?}) {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(60)])
+        );
+    }
+    // And both did answer the good ones.
+    assert_eq!(
+        exchange(in_image, "text/csv", "", csv_row.as_bytes()).0,
+        200
+    );
+    let mut c = HttpConnection::connect(in_image, Duration::from_secs(5)).unwrap();
+    assert_eq!(c.request("GET", "/ping", &[], b"").unwrap().status, 200);
+    for child in [&mut image, &mut plain] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+#[test]
+fn serve_without_a_model_in_the_image_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .arg("serve")
+        .env(ROOT_ENV, dir.path())
+        .env("SAGEMAKER_BIND_TO_PORT", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&dir.path().join("model").display().to_string()),
+        "{err}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
+        .arg("serve")
+        .env(ROOT_ENV, dir.path())
+        .env("SAGEMAKER_BIND_TO_PORT", "eighty")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("SAGEMAKER_BIND_TO_PORT"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_model_folder_loads_as_its_archive() {
+    let (_d, model) = common::demo_model(5);
+    let dir = tempfile::tempdir().unwrap();
+    purchase_predict::model::artifact::unpack(&model, dir.path()).unwrap();
+    for member in [MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER] {
+        assert!(dir.path().join(member).is_file(), "{member}");
+    }
+    let a = Artifact::load(dir.path()).unwrap();
+    let b = Artifact::load(&model).unwrap();
+    assert_eq!(a.manifest, b.manifest);
+    // A damaged member is refused with its name, as in an archive.
+    std::fs::write(dir.path().join(PREPROCESSOR_MEMBER), b"{}").unwrap();
+    let err = Artifact::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("preprocessor.json") && err.contains("checksum"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.path().join(MANIFEST_MEMBER)).unwrap();
+    let err = Artifact::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("manifest.json") && err.contains("missing"),
+        "{err}"
+    );
+}
