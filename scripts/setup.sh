@@ -30,7 +30,7 @@ ensure_chromium() {
 # Kept in the user's cache so that later runs on the same machine reuse it.
 ensure_python_xgboost() {
     local venv="${PURCHASE_PREDICT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-xgboost-1.7.6}"
-    if ! "$venv/bin/python" -c 'import xgboost, sklearn, sys; sys.exit(xgboost.__version__ != "1.7.6" or sklearn.__version__ != "1.5.2")' 2>/dev/null; then
+    if ! "$venv/bin/python" -c 'import xgboost, sklearn, google.protobuf, sys; sys.exit(xgboost.__version__ != "1.7.6" or sklearn.__version__ != "1.5.2" or google.protobuf.__version__ != "5.29.3")' 2>/dev/null; then
         echo "== creating $venv with xgboost 1.7.6 and scikit-learn 1.5.2"
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --disable-pip-version-check -r tests/fixtures/xgboost-1.7/requirements.txt

@@ -7,7 +7,9 @@
 //! - [`csv`]: SageMaker's headerless numeric CSV (rows of features, one score per line),
 //!   parsed in parallel parts with errors that name the line and column;
 //! - [`libsvm`]: `[label] index:value ...` rows;
-//! - [`json`]: `{"instances": [...]}` requests and `{"predictions": [...]}` answers.
+//! - [`json`]: `{"instances": [...]}` requests and `{"predictions": [...]}` answers;
+//! - [`recordio`]: `application/x-recordio-protobuf` bodies (SageMaker's binary records,
+//!   dense or sparse).
 //!
 //! A new wire format is a module here, then a content type in the server's handlers and a
 //! serializer in the client.
@@ -16,6 +18,7 @@ pub mod csv;
 pub mod json;
 pub mod libsvm;
 pub mod number;
+pub mod recordio;
 
 /// SageMaker's payload limit for real-time endpoints: 6 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;

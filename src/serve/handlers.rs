@@ -18,7 +18,7 @@ use polars::prelude::{Column, DataFrame};
 use super::model::Loaded;
 use super::server::ServerConfig;
 use super::stats::{route_label, Stats};
-use crate::codec::{csv, json, libsvm, MAX_PAYLOAD_BYTES};
+use crate::codec::{csv, json, libsvm, recordio, MAX_PAYLOAD_BYTES};
 use crate::model::artifact::Artifact;
 use crate::model::explain::Explanations;
 
@@ -139,7 +139,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::UnsupportedMediaType(other) => text(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("content type {other} is not supported; use text/csv, text/libsvm or application/json"),
+                format!("content type {other} is not supported; use text/csv, text/libsvm, application/json or application/x-recordio-protobuf"),
             ),
             ApiError::NotAcceptable => text(
                 StatusCode::NOT_ACCEPTABLE,
@@ -210,6 +210,7 @@ enum Input {
     Csv,
     Libsvm,
     Json,
+    Recordio,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -278,6 +279,7 @@ async fn invocations(
         "text/csv" => Input::Csv,
         "text/libsvm" | "text/x-libsvm" => Input::Libsvm,
         "application/json" => Input::Json,
+        "application/x-recordio-protobuf" => Input::Recordio,
         other => return Err(ApiError::UnsupportedMediaType(other.to_string())),
     };
     let default = if input == Input::Json {
@@ -389,6 +391,7 @@ async fn read_body(body: Body, limit: Duration) -> std::result::Result<Bytes, Ap
 /// are scalars).
 fn count_rows(input: Input, body: &[u8]) -> usize {
     match input {
+        Input::Recordio => recordio::count_records(body),
         Input::Csv | Input::Libsvm => body
             .split(|&b| b == b'\n')
             .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
@@ -430,10 +433,17 @@ fn score(
     let artifact = &loaded.artifact;
     let n = artifact.manifest.feature_names.len();
     let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()))?;
+        || std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()));
     match input {
+        Input::Recordio => {
+            let x = recordio::parse_rows(body, n).map_err(ApiError::BadRequest)?;
+            Ok((
+                loaded.predict(&x, small).map_err(ApiError::BadRequest)?,
+                None,
+            ))
+        }
         Input::Csv if small => {
-            let x = csv::parse_csv_rows(text, n).map_err(ApiError::BadRequest)?;
+            let x = csv::parse_csv_rows(text()?, n).map_err(ApiError::BadRequest)?;
             Ok((
                 loaded.predict(&x, true).map_err(ApiError::BadRequest)?,
                 None,
@@ -441,7 +451,7 @@ fn score(
         }
         Input::Csv => {
             let single = loaded.single_thread.booster();
-            let scores = csv::parse_csv_in_parts(text.as_bytes(), n, 0, |x| {
+            let scores = csv::parse_csv_in_parts(text()?.as_bytes(), n, 0, |x| {
                 single
                     .predict_dense(&x, x.len() / n.max(1), n)
                     .map_err(|e| e.to_string())
@@ -450,14 +460,14 @@ fn score(
             Ok((scores, None))
         }
         Input::Libsvm => {
-            let x = libsvm::parse_rows(text, n).map_err(ApiError::BadRequest)?;
+            let x = libsvm::parse_rows(text()?, n).map_err(ApiError::BadRequest)?;
             Ok((
                 loaded.predict(&x, small).map_err(ApiError::BadRequest)?,
                 None,
             ))
         }
         Input::Json => {
-            let x = parse_instances(artifact, text)?;
+            let x = parse_instances(artifact, text()?)?;
             let scores = loaded.predict(&x, small).map_err(ApiError::BadRequest)?;
             let t = artifact.manifest.threshold as f32;
             let labels = scores.iter().map(|&p| u8::from(p >= t)).collect();
@@ -466,7 +476,7 @@ fn score(
     }
 }
 
-/// Parse a body, score it and explain its rows: by raw column for JSON instances, by model feature for CSV and libsvm rows.
+/// Parse a body, score it and explain its rows: by raw column for JSON instances, by model feature for CSV, libsvm and RecordIO rows.
 fn score_explained(
     loaded: &Loaded,
     input: Input,
@@ -476,11 +486,12 @@ fn score_explained(
     let artifact = &loaded.artifact;
     let n = artifact.manifest.feature_names.len();
     let text =
-        std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()))?;
+        || std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()));
     let x = match input {
-        Input::Csv => csv::parse_csv_rows(text, n).map_err(ApiError::BadRequest)?,
-        Input::Libsvm => libsvm::parse_rows(text, n).map_err(ApiError::BadRequest)?,
-        Input::Json => parse_instances(artifact, text)?,
+        Input::Recordio => recordio::parse_rows(body, n).map_err(ApiError::BadRequest)?,
+        Input::Csv => csv::parse_csv_rows(text()?, n).map_err(ApiError::BadRequest)?,
+        Input::Libsvm => libsvm::parse_rows(text()?, n).map_err(ApiError::BadRequest)?,
+        Input::Json => parse_instances(artifact, text()?)?,
     };
     // The scores as an unexplained request gets them, to the last digit.
     let scores = loaded.predict(&x, small).map_err(ApiError::BadRequest)?;
