@@ -18,6 +18,9 @@ use purchase_predict::model::artifact::{
 };
 use purchase_predict::serve::http::HttpConnection;
 
+/// One raw customer of the demo table, as a JSON instance.
+const CUSTOMER: &str = r#"{"age": 41, "gender": "female", "region": "north", "device": "mobile", "income": 52000, "membership": "none", "tenure_months": 12, "sessions_30d": 5, "minutes_on_site": 52.4, "pages_viewed": 33, "bounce_rate": null, "previous_purchases": 0, "days_since_last_purchase": null, "discounts_used": 0}"#;
+
 fn demo_data() -> PathBuf {
     common::root().join("data/customers.csv")
 }
@@ -43,7 +46,7 @@ fn job(hyperparameters: &[(&str, &str)]) -> (tempfile::TempDir, MlRoot) {
     let root = MlRoot::new(dir.path());
     root.write_training_job(
         &hp(hyperparameters),
-        &[("train", demo_data().as_path(), "text/csv")],
+        &[("train", &[demo_data()], "text/csv")],
     )
     .unwrap();
     (dir, root)
@@ -282,7 +285,11 @@ fn a_parquet_channel_trains_like_its_csv() {
     ]);
     root.write_training_job(
         &settings,
-        &[("train", parquet.as_path(), "application/x-parquet")],
+        &[(
+            "train",
+            std::slice::from_ref(&parquet),
+            "application/x-parquet",
+        )],
     )
     .unwrap();
     let out = train(&root.root);
@@ -381,7 +388,7 @@ fn the_served_container_answers_as_serve_model_does() {
     let artifact = Artifact::load(&archive).unwrap();
     let n = artifact.manifest.feature_names.len();
     let csv_row = vec!["0.5"; n].join(",");
-    let customer = r#"{"age": 41, "gender": "female", "income": 52000, "region": "north"}"#;
+    let customer = CUSTOMER;
     let requests: Vec<(&str, &str, Vec<u8>)> = vec![
         (
             "text/csv",
@@ -487,4 +494,147 @@ fn a_model_folder_loads_as_its_archive() {
         err.contains("manifest.json") && err.contains("missing"),
         "{err}"
     );
+}
+
+/// The same job through the SDK-shaped API on a local session: `Estimator::pipeline_image`
+/// runs the entry point on the container layout, as SageMaker would run the image.
+mod through_the_estimator {
+    use super::*;
+    use purchase_predict::cloud::endpoint::{DeployConfig, Endpoint};
+    use purchase_predict::cloud::estimator::{
+        Channels, Estimator, HyperparameterTuner, PipelineImage,
+    };
+    use purchase_predict::cloud::sagemaker::container::{PipelineJob, BIN_ENV};
+    use purchase_predict::cloud::session::Session;
+    use purchase_predict::model::Hyperparameters;
+    use purchase_predict::util::progress::Silent;
+
+    const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/purchase-predict:test";
+
+    fn estimator(target: &str) -> Estimator {
+        // Every test here runs the binary under test (and sets the same value).
+        std::env::set_var(BIN_ENV, env!("CARGO_BIN_EXE_purchase-predict"));
+        let mut job = PipelineJob::new(target);
+        job.load.id = Some("customer_id".into());
+        job.split.seed = 5;
+        let mut hp = Hyperparameters::default();
+        hp.set("num_round", "25").unwrap();
+        Estimator::new(hp).pipeline_image(PipelineImage::new(IMAGE, job))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_local_job_of_the_image_trains_deploys_and_answers_raw_customers() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::local(dir.path().join("work"));
+        let table = session.upload_data(demo_data(), "data/raw").await.unwrap();
+        let job = estimator("purchased")
+            .fit(&session, &Channels::new(table), &mut Silent)
+            .await
+            .unwrap();
+        assert_eq!(job.image_uri.as_deref(), Some(IMAGE));
+        assert_eq!(job.hyperparameters["target"], "purchased");
+        assert_eq!(job.hyperparameters["split_seed"], "5");
+        assert!(!job.hyperparameters.contains_key("nthread"));
+
+        // Its metrics are the ones `run` reports on the same table, seed and settings.
+        let run_out = tempfile::tempdir().unwrap();
+        common::cli_ok(&[
+            "run",
+            "--data",
+            demo_data().to_str().unwrap(),
+            "--target",
+            "purchased",
+            "--id",
+            "customer_id",
+            "--seed",
+            "5",
+            "--hp",
+            "num_round=25",
+            "--out",
+            run_out.path().to_str().unwrap(),
+        ]);
+        let run_metrics = common::metrics(run_out.path());
+        assert_eq!(
+            job.final_metrics["test:auc"],
+            run_metrics["roc_auc"].as_f64().unwrap()
+        );
+        assert!(job.final_metrics.contains_key("validation:auc"));
+        // SageMaker's two archives, where SageMaker puts them.
+        let archive = job.model_data.local_path().unwrap();
+        assert!(archive.ends_with(format!("{}/output/model.tar.gz", job.name)));
+        assert!(archive.parent().unwrap().join("output.tar.gz").is_file());
+        // A whole artifact: the preprocessor came with it, not from the estimator.
+        let artifact = job.artifact(&session, None).await.unwrap();
+        assert_eq!(artifact.manifest.id_column.as_deref(), Some("customer_id"));
+        assert!(artifact.preprocessor.feature_names.len() > 14);
+
+        // Deployed, it scores raw customers (JSON instances).
+        let endpoint = Endpoint::deploy(&session, &job, &DeployConfig::default(), &mut Silent)
+            .await
+            .unwrap();
+        let url = endpoint.url().unwrap();
+        let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+        let customer = format!(r#"{{"instances": [{CUSTOMER}]}}"#);
+        let (status, _, body) = exchange(addr, "application/json", "", customer.as_bytes());
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("\"score\""), "{body}");
+        endpoint.delete().await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_carries_its_failure_reason_and_bad_settings_stop_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::local(dir.path().join("work"));
+        let table = session.upload_data(demo_data(), "data/raw").await.unwrap();
+        let err = estimator("bought")
+            .fit(&session, &Channels::new(table.clone()), &mut Silent)
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, purchase_predict::Error::JobFailed { .. })
+                && text.contains("`bought`")
+                && text.contains("purchased"),
+            "{text}"
+        );
+
+        // A validation channel: the image splits the table itself.
+        let err = estimator("purchased")
+            .fit(
+                &session,
+                &Channels::new(table.clone()).validation(table.clone()),
+                &mut Silent,
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("validation channel") && err.contains("splits"),
+            "{err}"
+        );
+        // Two instances, or the built-in image's override beside ours.
+        for e in [
+            estimator("purchased").instance_count(2),
+            estimator("purchased").image_uri("x"),
+        ] {
+            assert!(e
+                .fit(&session, &Channels::new(table.clone()), &mut Silent)
+                .await
+                .is_err());
+        }
+        // Tuning with the image runs on SageMaker only, and says so.
+        let tuner = HyperparameterTuner::new(
+            estimator("purchased"),
+            purchase_predict::model::tune::TunerConfig::new(
+                purchase_predict::model::tune::TunerConfig::default_ranges(),
+            )
+            .max_jobs(2),
+        );
+        let err = tuner
+            .fit(&session, &Channels::new(table), &mut Silent)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SageMaker only"), "{err}");
+    }
 }

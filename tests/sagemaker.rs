@@ -33,6 +33,9 @@ const BUCKET: &str = "pp-test-bucket";
 struct Moto {
     child: Child,
     url: String,
+    /// Where its recorder writes (moto's default is a file in the working directory,
+    /// shared by every server started there).
+    _recording: tempfile::TempDir,
 }
 
 impl Moto {
@@ -43,8 +46,13 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
+        let recording = tempfile::tempdir().unwrap();
         let child = match Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                recording.path().join("moto_recording"),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -60,6 +68,7 @@ impl Moto {
         let moto = Moto {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            _recording: recording,
         };
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
@@ -88,6 +97,39 @@ impl Moto {
             answer.starts_with("HTTP/1.1 2") || answer.starts_with("HTTP/1.0 2"),
             "{path}: {answer}"
         );
+    }
+}
+
+impl Moto {
+    /// The bodies of the requests of one operation (`X-Amz-Target` `SageMaker.<operation>`)
+    /// since `start-recording`, as JSON: moto describes some fields back from canned values
+    /// (MetricDefinitions), so what was sent is read from its recorder.
+    fn recorded(&self, operation: &str) -> Vec<serde_json::Value> {
+        use base64::Engine;
+        let addr = self.url.trim_start_matches("http://").parse().unwrap();
+        let mut c =
+            purchase_predict::serve::http::HttpConnection::connect(addr, Duration::from_secs(30))
+                .unwrap();
+        let r = c
+            .request("GET", "/moto-api/recorder/download-recording", &[], b"")
+            .unwrap();
+        assert_eq!(r.status, 200);
+        r.text()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["headers"]["X-Amz-Target"] == format!("SageMaker.{operation}"))
+            .map(|e| {
+                let body = e["body"].as_str().unwrap_or_default();
+                let bytes = if e["body_encoded"] == true {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(body)
+                        .unwrap()
+                } else {
+                    body.as_bytes().to_vec()
+                };
+                serde_json::from_slice(&bytes).unwrap()
+            })
+            .collect()
     }
 }
 
@@ -254,6 +296,7 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
         .volume_size_gb(50)
         .max_runtime(Duration::from_secs(1800));
     let mut progress = Recorder::default();
+    moto.post("/moto-api/recorder/start-recording", "");
     let job = estimator
         .fit(
             &session,
@@ -262,6 +305,12 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
         )
         .await
         .unwrap();
+    // The built-in algorithm's metrics are its own: none are defined in the request.
+    let created = moto.recorded("CreateTrainingJob");
+    assert_eq!(created.len(), 1, "{created:#?}");
+    assert!(created[0]["AlgorithmSpecification"]
+        .get("MetricDefinitions")
+        .is_none());
     assert!(job.name.starts_with("purchase-xgb-"), "{}", job.name);
     assert_eq!(
         job.model_data.to_string(),
@@ -487,6 +536,156 @@ async fn tuning_job_sends_ranges_objective_and_limits() {
     assert_eq!(statics.get("num_round").map(String::as_str), Some("100"));
 }
 
+/// Our image instead of the built-in XGBoost: the raw table as the only channel (content
+/// type from its file name), the pipeline's settings as hyperparameters beside XGBoost's,
+/// metric definitions that read the `#metric` lines, one instance; its model.tar.gz is a whole
+/// artifact; deploy and tuning use the same image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_image_jobs_send_the_raw_table_settings_and_metric_definitions() {
+    use purchase_predict::cloud::estimator::PipelineImage;
+    use purchase_predict::cloud::sagemaker::container::{metric_definitions, PipelineJob};
+    const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/purchase-predict:0.1.0";
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let table = session
+        .upload_data(common::root().join("data/customers.csv"), "data/raw")
+        .await
+        .unwrap();
+    let mut job = PipelineJob::new("purchased");
+    job.load.id = Some("customer_id".into());
+    job.load.drop = vec!["device".into()];
+    let hp = Hyperparameters {
+        num_round: 50,
+        nthread: Some(2),
+        ..Hyperparameters::default()
+    };
+    let estimator = Estimator::new(hp.clone()).pipeline_image(PipelineImage::new(IMAGE, job));
+    // An empty channel is refused before a job is created.
+    let empty = session.base_location().join("data/nothing");
+    let e = estimator
+        .fit(&session, &Channels::new(empty), &mut Silent)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds no files"), "{e}");
+    moto.post("/moto-api/recorder/start-recording", "");
+    let trained = estimator
+        .fit(&session, &Channels::new(table.clone()), &mut Silent)
+        .await
+        .unwrap();
+    assert_eq!(trained.image_uri.as_deref(), Some(IMAGE));
+
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let raw = client
+        .describe_training_job()
+        .training_job_name(&trained.name)
+        .send()
+        .await
+        .unwrap();
+    let alg = raw.algorithm_specification().unwrap();
+    assert_eq!(alg.training_image(), Some(IMAGE));
+    // The metric definitions as sent (moto describes canned ones back).
+    let want: Vec<serde_json::Value> = metric_definitions()
+        .into_iter()
+        .map(|(name, regex)| serde_json::json!({"Name": name, "Regex": regex}))
+        .collect();
+    let created = moto.recorded("CreateTrainingJob");
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0]["AlgorithmSpecification"]["MetricDefinitions"],
+        serde_json::Value::Array(want.clone())
+    );
+    let sent_hp = raw.hyper_parameters().unwrap();
+    assert_eq!(sent_hp.get("target").map(String::as_str), Some("purchased"));
+    assert_eq!(sent_hp.get("id").map(String::as_str), Some("customer_id"));
+    assert_eq!(sent_hp.get("drop").map(String::as_str), Some("device"));
+    assert_eq!(sent_hp.get("num_round").map(String::as_str), Some("50"));
+    assert!(!sent_hp.contains_key("nthread"));
+    let channels = raw.input_data_config();
+    assert_eq!(channels.len(), 1);
+    assert_eq!(channels[0].channel_name(), Some("train"));
+    assert_eq!(channels[0].content_type(), Some("text/csv"));
+    assert_eq!(
+        channels[0]
+            .data_source()
+            .and_then(|d| d.s3_data_source())
+            .and_then(|s| s.s3_uri()),
+        Some(table.to_string().as_str())
+    );
+    assert_eq!(raw.resource_config().unwrap().instance_count(), Some(1));
+
+    // moto never runs the image: put the model a job of it writes (a whole artifact) where
+    // SageMaker would, and load it back with its own preprocessor.
+    let (out, model) = prepared();
+    session
+        .storage()
+        .upload_file(&model, &trained.model_data)
+        .await
+        .unwrap();
+    let artifact = trained.artifact(&session, None).await.unwrap();
+    let local = purchase_predict::model::artifact::Artifact::load(&model).unwrap();
+    assert_eq!(artifact.manifest, local.manifest);
+    drop(out);
+
+    // Deployed, the model runs in the same image.
+    let config = DeployConfig::default().endpoint_name("pp-pipeline-endpoint");
+    let endpoint = Endpoint::deploy(&session, &trained, &config, &mut Silent)
+        .await
+        .unwrap();
+    let m = client
+        .describe_model()
+        .model_name("pp-pipeline-endpoint")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(m.primary_container().unwrap().image(), Some(IMAGE));
+    endpoint.delete().await.unwrap();
+
+    // Tuning with the image: no validation channel (the job splits the table), the objective
+    // one of its metric definitions, the pipeline's settings static.
+    let tuner = HyperparameterTuner::new(
+        estimator,
+        TunerConfig::new(
+            [("eta".to_string(), ParameterRange::continuous(0.05, 0.5))]
+                .into_iter()
+                .collect(),
+        )
+        .max_jobs(4)
+        .max_parallel_jobs(2),
+    );
+    let tuning = tuner
+        .fit(&session, &Channels::new(table), &mut Silent)
+        .await
+        .unwrap();
+    let raw = client
+        .describe_hyper_parameter_tuning_job()
+        .hyper_parameter_tuning_job_name(&tuning.name)
+        .send()
+        .await
+        .unwrap();
+    let definition = raw.training_job_definition().unwrap();
+    let alg = definition.algorithm_specification().unwrap();
+    assert_eq!(alg.training_image(), Some(IMAGE));
+    let created = moto.recorded("CreateHyperParameterTuningJob");
+    assert_eq!(
+        created[0]["TrainingJobDefinition"]["AlgorithmSpecification"]["MetricDefinitions"],
+        serde_json::Value::Array(want)
+    );
+    let statics = definition.static_hyper_parameters().unwrap();
+    assert_eq!(statics.get("target").map(String::as_str), Some("purchased"));
+    assert!(!statics.contains_key("eta"));
+    assert_eq!(definition.input_data_config().len(), 1);
+    let objective = raw
+        .hyper_parameter_tuning_job_config()
+        .unwrap()
+        .hyper_parameter_tuning_job_objective()
+        .unwrap();
+    assert!(metric_definitions()
+        .iter()
+        .any(|(n, _)| Some(n.as_str()) == objective.metric_name()));
+}
+
 /// Put a model where SageMaker would host it from.
 async fn uploaded_model(session: &Session) -> (tempfile::TempDir, Location) {
     let (out, model) = prepared();
@@ -639,6 +838,7 @@ async fn batch_transform_sends_a_line_split_csv_job_and_removes_its_model() {
         seconds: 0.0,
         train_channel: None,
         preprocessor: None,
+        pipeline_image: false,
     };
     let outs = batch_transform(&session, &job, &input, &output, "ml.m5.xlarge", &mut Silent)
         .await

@@ -26,7 +26,8 @@
 
 use crate::cloud::backend::TrainRequest;
 pub use crate::cloud::jobs::{
-    Channels, Distribution, Estimator, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
+    Channels, Distribution, Estimator, HyperparameterTuner, PipelineImage, TrainingJob, TunedJob,
+    TuningJob,
 };
 use crate::cloud::sagemaker::names::unique_name;
 use crate::cloud::session::Session;
@@ -43,6 +44,7 @@ impl Estimator {
         progress: &mut dyn Progress,
     ) -> Result<TrainingJob> {
         self.check_ref()?;
+        check_pipeline_channels(self, channels)?;
         let name = unique_name(&self.base_job_name, 63);
         let output = self
             .output_path
@@ -58,6 +60,13 @@ impl Estimator {
     }
 }
 
+/// Our image reads one channel, the whole customer table, and splits it itself.
+fn check_pipeline_channels(estimator: &Estimator, channels: &Channels) -> Result<()> {
+    ensure!(estimator.pipeline_image.is_none() || channels.validation.is_none(), setting "validation channel",
+        "the purchase-predict image splits the train channel's table itself (PipelineJob::split): give it the whole table as the train channel and no validation channel");
+    Ok(())
+}
+
 impl HyperparameterTuner {
     /// Run the search on `channels` (a validation channel is required) and wait for it.
     pub async fn fit(
@@ -67,7 +76,9 @@ impl HyperparameterTuner {
         progress: &mut dyn Progress,
     ) -> Result<TuningJob> {
         self.check_ref()?;
-        ensure!(channels.validation.is_some(), setting "validation channel", "tuning judges trials by {}, which needs a validation channel",
+        check_pipeline_channels(&self.estimator, channels)?;
+        // Our image splits a validation share off the table itself.
+        ensure!(channels.validation.is_some() || self.estimator.pipeline_image.is_some(), setting "validation channel", "tuning judges trials by {}, which needs a validation channel",
                     self.config.objective.name());
         let name = unique_name(&self.base_tuning_job_name, 32);
         session

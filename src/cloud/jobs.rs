@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cloud::sagemaker::container::PipelineJob;
 use crate::cloud::sagemaker::names::{check_name, unique_name};
 pub use crate::cloud::sagemaker::Distribution;
 use crate::cloud::session::{Backend, Session};
@@ -50,6 +51,50 @@ impl Channels {
     }
 }
 
+/// Our own image in place of SageMaker's built-in XGBoost ([`Estimator::pipeline_image`]):
+/// `purchase-predict` as the entry point (see the `Dockerfile`), training on the raw customer
+/// table (the whole `run` pipeline inside the job, its settings sent as hyperparameters
+/// beside XGBoost's) and serving raw customers (JSON) as well as the built-in container's
+/// formats. Its contract: [`crate::cloud::sagemaker::container`].
+///
+/// ```
+/// use purchase_predict::cloud::estimator::{Estimator, PipelineImage};
+/// use purchase_predict::cloud::sagemaker::container::PipelineJob;
+/// use purchase_predict::model::Hyperparameters;
+/// let mut job = PipelineJob::new("y");
+/// job.load.drop = vec!["duration".into()];
+/// let estimator = Estimator::new(Hyperparameters::default()).pipeline_image(PipelineImage::new(
+///     "123456789012.dkr.ecr.eu-west-1.amazonaws.com/purchase-predict:0.1.0",
+///     job,
+/// ));
+/// # let _ = estimator;
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineImage {
+    /// The image in ECR (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`).
+    pub image_uri: String,
+    /// What the job does besides training XGBoost: target, id, drops, split, threshold.
+    pub job: PipelineJob,
+}
+
+impl PipelineImage {
+    pub fn new(image_uri: impl Into<String>, job: PipelineJob) -> Self {
+        PipelineImage {
+            image_uri: image_uri.into(),
+            job,
+        }
+    }
+
+    /// The job's hyperparameters: the pipeline's settings and XGBoost's (`nthread` left out:
+    /// the job uses the instance's cores).
+    pub fn hyperparameters(&self, xgboost: &Hyperparameters) -> BTreeMap<String, String> {
+        let mut hp = xgboost.to_sagemaker();
+        hp.remove("nthread");
+        hp.extend(self.job.to_hyperparameters());
+        hp
+    }
+}
+
 /// `StoppingCondition.MaxRuntimeInSeconds` when none is set: 86,400 s (one day), the
 /// default of the CreateTrainingJob API and of the SageMaker Python SDK.
 pub const DEFAULT_MAX_RUNTIME: Duration = Duration::from_secs(86_400);
@@ -76,6 +121,10 @@ pub struct Estimator {
     /// models so that their endpoint also scores raw customers (JSON).
     #[serde(skip)]
     pub preprocessor: Option<Preprocessor>,
+    /// `None`: SageMaker's built-in XGBoost on preprocessed CSV channels (the tutorial's,
+    /// the default). `Some`: our image on the raw customer table ([`PipelineImage`]).
+    #[serde(default)]
+    pub pipeline_image: Option<PipelineImage>,
 }
 
 impl Estimator {
@@ -95,7 +144,19 @@ impl Estimator {
             distribution: Distribution::FullyReplicated,
             wait_timeout: None,
             preprocessor: None,
+            pipeline_image: None,
         }
+    }
+
+    /// Train with our image instead of the built-in XGBoost: the train channel is then the
+    /// raw customer table (one CSV or Parquet file), the job fits the preprocessor itself
+    /// and splits the table (so there is no validation channel), and its model scores raw
+    /// customers wherever it is deployed. One instance; locally, the job runs the
+    /// `purchase-predict` binary (`PURCHASE_PREDICT_BIN`, or the one on `PATH`) on the
+    /// container layout, as SageMaker runs the image.
+    pub fn pipeline_image(mut self, image: PipelineImage) -> Self {
+        self.pipeline_image = Some(image);
+        self
     }
 
     pub fn image_uri(mut self, uri: impl Into<String>) -> Self {
@@ -201,6 +262,28 @@ impl Check for Estimator {
                 "ShardedByS3Key only makes sense with instance_count > 1".into(),
             );
         }
+        if let Some(p) = &self.pipeline_image {
+            if self.instance_count != 1 {
+                return bad(
+                    "instance_count",
+                    format!(
+                        "{}: the purchase-predict image trains on one instance",
+                        self.instance_count
+                    ),
+                );
+            }
+            if self.image_uri.is_some() {
+                return bad(
+                    "image_uri",
+                    "set either image_uri (the built-in XGBoost's image) or pipeline_image, not both"
+                        .into(),
+                );
+            }
+            if p.image_uri.trim().is_empty() {
+                return bad("pipeline_image", "the image URI is empty".into());
+            }
+            p.job.check_ref()?;
+        }
         let probe = unique_name(&self.base_job_name, 63);
         check_name("training job", &probe, 63)
     }
@@ -228,6 +311,10 @@ pub struct TrainingJob {
     /// artifact scores raw customers on either backend.
     #[serde(default)]
     pub preprocessor: Option<Preprocessor>,
+    /// Trained by our image ([`PipelineImage`]): its `model.tar.gz` is a whole artifact,
+    /// preprocessor and manifest included.
+    #[serde(default)]
+    pub pipeline_image: bool,
 }
 
 impl TrainingJob {
@@ -274,7 +361,7 @@ impl TrainingJob {
         let path = session
             .local_copy(&self.model_data, &format!("models/{}", self.name))
             .await?;
-        if self.backend == Backend::Local {
+        if self.backend == Backend::Local || self.pipeline_image {
             return Artifact::load(&path);
         }
         let booster = read_sagemaker_model(&path)?;

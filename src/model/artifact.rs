@@ -307,6 +307,25 @@ pub fn unpack(archive: impl AsRef<Path>, dir: impl AsRef<Path>) -> Result<()> {
     Ok(())
 }
 
+/// Pack the files under `dir` into a gzipped tar at `archive` (written atomically), names
+/// relative to `dir`: what SageMaker does with a training container's `/opt/ml/model`
+/// (`model.tar.gz`) and `/opt/ml/output/data` (`output.tar.gz`).
+pub fn pack(dir: impl AsRef<Path>, archive: impl AsRef<Path>) -> Result<()> {
+    let (dir, archive) = (dir.as_ref(), archive.as_ref());
+    if let Some(parent) = archive.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    write_atomically(archive, |w| {
+        let io = |e| Error::io(dir, e);
+        let gz = GzEncoder::new(w, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        tar.follow_symlinks(false);
+        tar.append_dir_all(".", dir).map_err(io)?;
+        tar.into_inner().map_err(io)?.finish().map_err(io)?;
+        Ok(())
+    })
+}
+
 /// One member as a file under `dir`, written atomically.
 fn write_member(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);

@@ -2,12 +2,13 @@
 //! server on 127.0.0.1, batch transform streams through [`crate::serve::batch`].
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::{Hosted, TrainRequest};
 use crate::cloud::jobs::{
-    Channels, DeployConfig, EndpointNames, Estimator, HyperparameterTuner, TrainingJob, TunedJob,
-    TuningJob,
+    Channels, DeployConfig, EndpointNames, Estimator, HyperparameterTuner, PipelineImage,
+    TrainingJob, TunedJob, TuningJob,
 };
 use crate::cloud::session::{Backend, Session};
 use crate::cloud::storage::Location;
@@ -24,6 +25,9 @@ pub(crate) async fn train(
     request: &TrainRequest<'_>,
     progress: &mut dyn Progress,
 ) -> Result<TrainingJob> {
+    if let Some(image) = &request.estimator.pipeline_image {
+        return train_in_image(session, request, image, progress).await;
+    }
     let started = Instant::now();
     let TrainRequest {
         estimator,
@@ -64,12 +68,138 @@ pub(crate) async fn train(
         seconds: 0.0,
         train_channel: Some(channels.train.clone()),
         preprocessor: estimator.preprocessor.clone(),
+        pipeline_image: false,
     };
     let mut artifact = job.assemble(model, None, x.nrows);
     artifact.save(job.model_data.local_path()?)?;
     Ok(TrainingJob {
         seconds: started.elapsed().as_secs_f64(),
         ..job
+    })
+}
+
+/// A scratch folder removed when dropped (a local job's `/opt/ml`).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A job of our image, run as SageMaker runs it: the container layout (`/opt/ml`) in a
+/// scratch folder with the train channel's files, the image's entry point
+/// (`purchase-predict train`) on it, its `#metric` lines taken as the job's final metrics,
+/// its `output/failure` as the failure reason; then `model/` packed into
+/// `<output>/<job>/output/model.tar.gz` and `output/data/` into `output.tar.gz` beside it.
+async fn train_in_image(
+    session: &Session,
+    request: &TrainRequest<'_>,
+    image: &PipelineImage,
+    progress: &mut dyn Progress,
+) -> Result<TrainingJob> {
+    use crate::cloud::sagemaker::container::{
+        entry_point, parse_metric_line, MlRoot, TableFormat, ROOT_ENV, TRAIN_CHANNEL,
+    };
+    use std::io::BufRead;
+    let started = Instant::now();
+    let TrainRequest {
+        estimator,
+        channels,
+        name,
+        output,
+    } = *request;
+    let binary = entry_point()?;
+    let mut files = Vec::new();
+    for f in session.storage().list(&channels.train).await? {
+        files.push(session.local_copy(&f, "downloads").await?);
+    }
+    let format = files
+        .first()
+        .map(|f| TableFormat::from_path(&f.to_string_lossy()))
+        .unwrap_or(TableFormat::Csv);
+    // Unique per job of this process, even for two jobs named in the same millisecond.
+    static JOBS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let scratch = Scratch(std::env::temp_dir().join(format!(
+        "purchase-predict-job-{name}-{}-{}",
+        std::process::id(),
+        JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    let root = MlRoot::new(&scratch.0);
+    let hyperparameters = image.hyperparameters(&estimator.hyperparameters);
+    root.write_training_job(
+        &hyperparameters,
+        &[(TRAIN_CHANNEL, &files, format.content_type())],
+    )?;
+
+    progress.start(&format!("training job {name} ({})", image.image_uri), 0);
+    let mut child = std::process::Command::new(&binary)
+        .arg("train")
+        .env(ROOT_ENV, &root.root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io(&binary, e))?;
+    let stderr = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut err, &mut text);
+            text
+        })
+    });
+    let mut final_metrics = BTreeMap::new();
+    if let Some(out) = child.stdout.take() {
+        for line in std::io::BufReader::new(out).lines() {
+            let line = line.map_err(|e| Error::io(&binary, e))?;
+            match parse_metric_line(&line) {
+                Some((metric, value)) => {
+                    final_metrics.insert(metric, value);
+                }
+                None => progress.update(0, &line),
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| Error::io(&binary, e))?;
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    if !status.success() {
+        let reason = std::fs::read_to_string(root.failure_file())
+            .ok()
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| format!("{status}: {}", stderr.trim()));
+        progress.finish("failed");
+        return Err(Error::JobFailed {
+            kind: "training job".into(),
+            name: name.to_string(),
+            status: "Failed".into(),
+            reason,
+        });
+    }
+    let model_data = output.join(name).join("output/model.tar.gz");
+    let archive = model_data.local_path()?;
+    crate::model::artifact::pack(root.model_dir(), archive)?;
+    if let Some(dir) = archive.parent() {
+        crate::model::artifact::pack(root.output_data_dir(), dir.join("output.tar.gz"))?;
+    }
+    let artifact = crate::model::artifact::Artifact::load(archive)?;
+    progress.finish(&format!(
+        "completed{}",
+        final_metrics
+            .get("validation:auc")
+            .map(|a| format!(", validation:auc {a:.4}"))
+            .unwrap_or_default()
+    ));
+    Ok(TrainingJob {
+        name: name.to_string(),
+        backend: Backend::Local,
+        model_data,
+        final_metrics,
+        hyperparameters,
+        image_uri: Some(image.image_uri.clone()),
+        seconds: started.elapsed().as_secs_f64(),
+        train_channel: Some(channels.train.clone()),
+        preprocessor: Some(artifact.preprocessor),
+        pipeline_image: true,
     })
 }
 
@@ -119,7 +249,20 @@ pub(crate) async fn tune(
     name: &str,
     progress: &mut dyn Progress,
 ) -> Result<TuningJob> {
-    let validation = channels.validation.as_ref().expect("checked by the tuner");
+    if tuner.estimator.pipeline_image.is_some() {
+        return Err(Error::Unsupported(
+            "tuning with the purchase-predict image runs on SageMaker only; locally, tune on \
+             the table with `purchase-predict tune` (pipeline::tune_run)"
+                .into(),
+        ));
+    }
+    let validation = channels
+        .validation
+        .as_ref()
+        .ok_or_else(|| Error::InvalidSetting {
+            name: "validation channel".into(),
+            reason: "the local tuner scores trials on a validation channel".into(),
+        })?;
     let names = tuner
         .estimator
         .preprocessor

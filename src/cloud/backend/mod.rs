@@ -94,7 +94,9 @@ impl Platform {
                 local::best_training_job(session, job, estimator, channels, progress).await
             }
             #[cfg(feature = "sagemaker")]
-            Platform::SageMaker(sm) => sagemaker::best_training_job(sm, job, channels).await,
+            Platform::SageMaker(sm) => {
+                sagemaker::best_training_job(sm, job, estimator, channels).await
+            }
         }
     }
 

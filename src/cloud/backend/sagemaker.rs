@@ -7,6 +7,7 @@ use super::{Hosted, TrainRequest};
 use crate::cloud::jobs::{
     Channels, DeployConfig, EndpointNames, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
 };
+use crate::cloud::sagemaker::container::{metric_definitions, TableFormat};
 use crate::cloud::sagemaker::{hosting, training, transform, tuning, unique_name};
 use crate::cloud::session::{Backend, SageMakerSession, Session};
 use crate::cloud::storage::Location;
@@ -28,8 +29,26 @@ fn s3(location: &Location, what: &str) -> Result<String> {
     }
 }
 
-/// The CreateTrainingJob request of an estimator.
-fn spec(sm: &SageMakerSession, request: &TrainRequest<'_>) -> Result<training::TrainingJobSpec> {
+/// The format of our image's train channel, from its objects' names (the channel is listed
+/// first, so that an empty one is refused before a billable job starts).
+async fn train_format(session: &Session, request: &TrainRequest<'_>) -> Result<TableFormat> {
+    if request.estimator.pipeline_image.is_none() {
+        return Ok(TableFormat::Csv);
+    }
+    let files = session.storage().list(&request.channels.train).await?;
+    let first = files.first().ok_or_else(|| Error::Storage {
+        location: request.channels.train.to_string(),
+        message: "the train channel holds no files: upload the customer table first".into(),
+    })?;
+    Ok(TableFormat::from_path(&first.to_string()))
+}
+
+/// The CreateTrainingJob request of an estimator (`format`: our image's train channel's).
+fn spec(
+    sm: &SageMakerSession,
+    request: &TrainRequest<'_>,
+    format: TableFormat,
+) -> Result<training::TrainingJobSpec> {
     let TrainRequest {
         estimator,
         channels,
@@ -48,6 +67,24 @@ fn spec(sm: &SageMakerSession, request: &TrainRequest<'_>) -> Result<training::T
             channels.validation_distribution,
         ));
     }
+    if let Some(image) = &estimator.pipeline_image {
+        // Our image: the raw table as `train`, the pipeline's settings beside XGBoost's,
+        // and the metric definitions that read its `#metric` lines.
+        return Ok(training::TrainingJobSpec {
+            name: name.to_string(),
+            image_uri: image.image_uri.clone(),
+            role_arn: sm.role_arn.clone(),
+            instance_type: estimator.instance_type.clone(),
+            instance_count: estimator.instance_count,
+            volume_size_gb: estimator.volume_size_gb,
+            max_runtime: estimator.max_runtime,
+            output_path: s3(output, "output_path")?,
+            hyperparameters: image.hyperparameters(&estimator.hyperparameters),
+            content_type: format.content_type().into(),
+            channels: list,
+            metric_definitions: metric_definitions(),
+        });
+    }
     let mut hp = estimator.hyperparameters.to_sagemaker();
     // The container picks its threads itself; a local nthread must not travel.
     hp.remove("nthread");
@@ -63,6 +100,8 @@ fn spec(sm: &SageMakerSession, request: &TrainRequest<'_>) -> Result<training::T
         hyperparameters: hp,
         channels: list,
         content_type: "text/csv".into(),
+        // The built-in algorithm's metrics are its own.
+        metric_definitions: Vec::new(),
     })
 }
 
@@ -74,7 +113,7 @@ pub(crate) async fn train(
     progress: &mut dyn Progress,
 ) -> Result<TrainingJob> {
     let started = Instant::now();
-    let spec = spec(sm, request)?;
+    let spec = spec(sm, request, train_format(session, request).await?)?;
     let client = &sm.clients.sagemaker;
     training::create_training_job(client, &spec).await?;
     let d = training::wait_for_training_job(
@@ -102,6 +141,7 @@ pub(crate) async fn train(
         seconds: started.elapsed().as_secs_f64(),
         train_channel: Some(request.channels.train.clone()),
         preprocessor: request.estimator.preprocessor.clone(),
+        pipeline_image: request.estimator.pipeline_image.is_some(),
     })
 }
 
@@ -119,15 +159,13 @@ pub(crate) async fn tune(
         .output_path
         .clone()
         .unwrap_or_else(|| session.default_output());
-    let training = spec(
-        sm,
-        &TrainRequest {
-            estimator: &tuner.estimator,
-            channels,
-            name,
-            output: &output,
-        },
-    )?;
+    let request = TrainRequest {
+        estimator: &tuner.estimator,
+        channels,
+        name,
+        output: &output,
+    };
+    let training = spec(sm, &request, train_format(session, &request).await?)?;
     let config = &tuner.config;
     // What SageMaker cannot do as the local tuner does is refused, not ignored.
     if let Some(k) = config.cv_folds {
@@ -205,6 +243,7 @@ pub(crate) async fn training_jobs(sm: &SageMakerSession, job: &TuningJob) -> Res
 pub(crate) async fn best_training_job(
     sm: &SageMakerSession,
     job: &TuningJob,
+    estimator: &crate::cloud::jobs::Estimator,
     channels: &Channels,
 ) -> Result<TrainingJob> {
     let d = training::describe_training_job(&sm.clients.sagemaker, &job.best_training_job).await?;
@@ -225,10 +264,14 @@ pub(crate) async fn best_training_job(
         model_data,
         final_metrics: d.final_metrics,
         hyperparameters: d.hyperparameters,
-        image_uri: None,
+        image_uri: estimator
+            .pipeline_image
+            .as_ref()
+            .map(|p| p.image_uri.clone()),
         seconds: 0.0,
         train_channel: Some(channels.train.clone()),
         preprocessor: None,
+        pipeline_image: estimator.pipeline_image.is_some(),
     })
 }
 

@@ -38,7 +38,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,8 @@ pub const BIND_TO_PORT_ENV: &str = "SAGEMAKER_BIND_TO_PORT";
 pub const DEFAULT_PORT: u16 = 8080;
 /// Worker count SageMaker's built-in containers read; `serve` honours it too.
 pub const WORKERS_ENV: &str = "SAGEMAKER_MODEL_SERVER_WORKERS";
+/// The binary a local job of our image runs (default: `purchase-predict` on `PATH`).
+pub const BIN_ENV: &str = "PURCHASE_PREDICT_BIN";
 /// The one channel a job of our image reads.
 pub const TRAIN_CHANNEL: &str = "train";
 /// The hyperparameter SageMaker adds to every trial of a tuning job.
@@ -118,12 +120,12 @@ impl MlRoot {
     }
 
     /// Lay out a training job as SageMaker does in the container: the three config files,
-    /// each channel's file copied into its folder, and the empty model and output folders.
+    /// each channel's files copied into its folder, and the empty model and output folders.
     /// Local jobs of our image and the tests run `purchase-predict train` on this.
     pub fn write_training_job(
         &self,
         hyperparameters: &BTreeMap<String, String>,
-        channels: &[(&str, &Path, &str)],
+        channels: &[(&str, &[PathBuf], &str)],
     ) -> Result<()> {
         let write = |path: PathBuf, value: serde_json::Value| -> Result<()> {
             crate::util::files::write_json_atomically(&path, &value)
@@ -134,14 +136,16 @@ impl MlRoot {
             serde_json::to_value(hyperparameters).map_err(|e| Error::json("hyperparameters", e))?,
         )?;
         let mut config = serde_json::Map::new();
-        for (name, file, content_type) in channels {
+        for (name, files, content_type) in channels {
             let dir = self.channel_dir(name);
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-            let file_name = file.file_name().ok_or_else(|| Error::JobInput {
-                path: file.to_path_buf(),
-                reason: "not a file".into(),
-            })?;
-            std::fs::copy(file, dir.join(file_name)).map_err(|e| Error::io(file, e))?;
+            for file in files.iter() {
+                let file_name = file.file_name().ok_or_else(|| Error::JobInput {
+                    path: file.to_path_buf(),
+                    reason: "not a file".into(),
+                })?;
+                std::fs::copy(file, dir.join(file_name)).map_err(|e| Error::io(file, e))?;
+            }
             config.insert(
                 name.to_string(),
                 serde_json::json!({
@@ -506,6 +510,40 @@ pub fn metric_value(m: &Metrics, name: &str) -> Option<f64> {
     }
 }
 
+/// `#metric validation:auc=0.91` → `("validation:auc", 0.91)`.
+pub fn parse_metric_line(line: &str) -> Option<(String, f64)> {
+    let (name, value) = line.trim().strip_prefix(METRIC_PREFIX)?.split_once('=')?;
+    Some((name.to_string(), value.trim().parse().ok()?))
+}
+
+/// The entry point a local job of our image runs, as SageMaker runs the image's: the file
+/// [`BIN_ENV`] names, else `purchase-predict` on `PATH` (`cargo install --path .` puts it
+/// there).
+pub fn entry_point() -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os(BIN_ENV).filter(|b| !b.is_empty()) {
+        let bin = PathBuf::from(bin);
+        return if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(Error::InvalidSetting {
+                name: BIN_ENV.into(),
+                reason: format!("{} is not a file", bin.display()),
+            })
+        };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("purchase-predict"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::InvalidSetting {
+            name: BIN_ENV.into(),
+            reason: "a local job of the purchase-predict image runs the purchase-predict binary, \
+                     and none is on PATH: `cargo install --path .`, or set PURCHASE_PREDICT_BIN"
+                .into(),
+        })
+}
+
 /// One metric as the job prints it: `#metric validation:auc=0.912345678`.
 pub fn metric_line(split: &str, name: &str, value: f64) -> String {
     format!("{METRIC_PREFIX}{split}:{name}={value}")
@@ -618,6 +656,14 @@ mod tests {
         assert!(line.starts_with(&prefix), "{regex} vs {line}");
         // `validation:auc` must not also match `validation:pr_auc`'s line.
         assert!(!metric_line("validation", "pr_auc", 0.5).starts_with(&prefix));
+        assert_eq!(
+            parse_metric_line(&line),
+            Some(("validation:auc".to_string(), 0.912_345_678_9))
+        );
+        assert_eq!(
+            parse_metric_line("training: 1/50 validation-auc 0.78"),
+            None
+        );
     }
 
     #[test]

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_sagemaker::types::{
-    AlgorithmSpecification, Channel, DataSource, OutputDataConfig, ResourceConfig,
-    S3DataDistribution, S3DataSource, S3DataType, StoppingCondition, TrainingInputMode,
-    TrainingInstanceType, TrainingJobStatus,
+    AlgorithmSpecification, Channel, DataSource, MetricDefinition, OutputDataConfig,
+    ResourceConfig, S3DataDistribution, S3DataSource, S3DataType, StoppingCondition,
+    TrainingInputMode, TrainingInstanceType, TrainingJobStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,10 @@ pub struct TrainingJobSpec {
     pub channels: Vec<(String, String, Distribution)>,
     /// Content type of every channel (`text/csv`).
     pub content_type: String,
+    /// `AlgorithmSpecification.MetricDefinitions`, `(name, regex)`: empty for the built-in
+    /// algorithm (its metrics are its own), ours for our image.
+    #[serde(default)]
+    pub metric_definitions: Vec<(String, String)>,
 }
 
 pub(crate) fn channel(
@@ -60,6 +64,16 @@ pub(crate) fn channel(
         .content_type(content_type)
         .data_source(DataSource::builder().s3_data_source(source).build())
         .build()
+}
+
+/// The spec's metric definitions, or `None` (left out of the request) when it has none.
+pub(crate) fn metric_definitions(spec: &TrainingJobSpec) -> Option<Vec<MetricDefinition>> {
+    (!spec.metric_definitions.is_empty()).then(|| {
+        spec.metric_definitions
+            .iter()
+            .map(|(name, regex)| MetricDefinition::builder().name(name).regex(regex).build())
+            .collect()
+    })
 }
 
 pub(crate) fn resource_config(spec: &TrainingJobSpec) -> ResourceConfig {
@@ -97,6 +111,7 @@ pub async fn create_training_job(
     let algorithm = AlgorithmSpecification::builder()
         .training_image(&spec.image_uri)
         .training_input_mode(TrainingInputMode::File)
+        .set_metric_definitions(metric_definitions(spec))
         .build();
     let out = client
         .create_training_job()

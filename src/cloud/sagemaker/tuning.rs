@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::aws_error;
 use super::training::{
-    channels, output_config, resource_config, stopping_condition, TrainingJobSpec,
+    channels, metric_definitions, output_config, resource_config, stopping_condition,
+    TrainingJobSpec,
 };
 use super::waiter::{poll_error, wait, Poll};
 use super::PollConfig;
@@ -130,6 +131,7 @@ pub async fn create_tuning_job(
     let algorithm = HyperParameterAlgorithmSpecification::builder()
         .training_image(&t.image_uri)
         .training_input_mode(TrainingInputMode::File)
+        .set_metric_definitions(metric_definitions(t))
         .build();
     let static_hp: HashMap<String, String> = t
         .hyperparameters
