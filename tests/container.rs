@@ -1,7 +1,11 @@
-//! Our image's SageMaker container contract, run with the binary exactly as SageMaker runs
-//! the image (`<entry point> train`, `<entry point> serve`), with `/opt/ml` moved to a
-//! temporary folder by `PURCHASE_PREDICT_ML_ROOT`. (No container engine builds the image
-//! here unless `scripts/container.sh` finds one; these tests need none.)
+//! Our image's SageMaker container contract, run exactly as SageMaker runs the image
+//! (`<entry point> train`, `<entry point> serve`, `/opt/ml` laid out for it):
+//!
+//! - by default with the binary, `/opt/ml` moved to a temporary folder by
+//!   `PURCHASE_PREDICT_ML_ROOT`;
+//! - with `PURCHASE_PREDICT_CONTAINER_IMAGE` set (scripts/container.sh builds the image and
+//!   sets it), in the container itself: the temporary folder mounted at `/opt/ml`, started by
+//!   `PURCHASE_PREDICT_CONTAINER_ENGINE` (default `podman`) on the host's network.
 
 mod common;
 
@@ -32,13 +36,50 @@ fn hp(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The image under test, when the tests run against the container.
+fn image() -> Option<String> {
+    std::env::var("PURCHASE_PREDICT_CONTAINER_IMAGE")
+        .ok()
+        .filter(|i| !i.is_empty())
+}
+
+/// The image's entry point with `args`, `root` as its `/opt/ml` and `env` set: the container
+/// (root mounted at /opt/ml), or the binary (root given by PURCHASE_PREDICT_ML_ROOT).
+fn entry_point(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    match image() {
+        Some(image) => {
+            let engine = std::env::var("PURCHASE_PREDICT_CONTAINER_ENGINE")
+                .unwrap_or_else(|_| "podman".into());
+            let mut words = engine.split_whitespace();
+            let mut c = Command::new(words.next().unwrap_or("podman"));
+            c.args(words)
+                .args(["run", "--rm", "--network", "host", "-v"]);
+            c.arg(format!("{}:/opt/ml", root.display()));
+            for (k, v) in env {
+                c.args(["-e", &format!("{k}={v}")]);
+            }
+            c.arg(image).args(args);
+            c
+        }
+        None => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_purchase-predict"));
+            c.args(args).env(ROOT_ENV, root).envs(env.iter().copied());
+            c
+        }
+    }
+}
+
+/// Where `root`'s model folder is, as the entry point sees it.
+fn model_dir_seen(root: &Path) -> PathBuf {
+    match image() {
+        Some(_) => PathBuf::from("/opt/ml/model"),
+        None => root.join("model"),
+    }
+}
+
 /// `purchase-predict train` under `root`, as SageMaker starts the training container.
 fn train(root: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
-        .arg("train")
-        .env(ROOT_ENV, root)
-        .output()
-        .unwrap()
+    entry_point(root, &["train"], &[]).output().unwrap()
 }
 
 fn job(hyperparameters: &[(&str, &str)]) -> (tempfile::TempDir, MlRoot) {
@@ -313,10 +354,7 @@ fn a_parquet_channel_trains_like_its_csv() {
 /// `serve` as SageMaker starts it (no arguments) under `root`, on the port
 /// SAGEMAKER_BIND_TO_PORT names (0: any free one, read from its first line).
 fn serve_in_image(root: &Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
-        .arg("serve")
-        .env(ROOT_ENV, root)
-        .env("SAGEMAKER_BIND_TO_PORT", "0")
+    let mut child = entry_point(root, &["serve"], &[("SAGEMAKER_BIND_TO_PORT", "0")])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -336,6 +374,23 @@ fn serve_in_image(root: &Path) -> (Child, SocketAddr) {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
     (child, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// SIGTERM, as SageMaker stops a container (`podman run` passes it on), then wait for the
+/// exit; SIGKILL after 30 s.
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn exchange(addr: SocketAddr, ctype: &str, accept: &str, body: &[u8]) -> (u16, String, String) {
@@ -436,8 +491,7 @@ fn the_served_container_answers_as_serve_model_does() {
     let mut c = HttpConnection::connect(in_image, Duration::from_secs(5)).unwrap();
     assert_eq!(c.request("GET", "/ping", &[], b"").unwrap().status, 200);
     for child in [&mut image, &mut plain] {
-        child.kill().unwrap();
-        child.wait().unwrap();
+        stop(child);
     }
 }
 
