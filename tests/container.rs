@@ -498,25 +498,23 @@ fn the_served_container_answers_as_serve_model_does() {
 #[test]
 fn serve_without_a_model_in_the_image_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
-        .arg("serve")
-        .env(ROOT_ENV, dir.path())
-        .env("SAGEMAKER_BIND_TO_PORT", "0")
+    let out = entry_point(dir.path(), &["serve"], &[("SAGEMAKER_BIND_TO_PORT", "0")])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&dir.path().join("model").display().to_string()),
+        err.contains(&model_dir_seen(dir.path()).display().to_string()),
         "{err}"
     );
 
-    let out = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
-        .arg("serve")
-        .env(ROOT_ENV, dir.path())
-        .env("SAGEMAKER_BIND_TO_PORT", "eighty")
-        .output()
-        .unwrap();
+    let out = entry_point(
+        dir.path(),
+        &["serve"],
+        &[("SAGEMAKER_BIND_TO_PORT", "eighty")],
+    )
+    .output()
+    .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("SAGEMAKER_BIND_TO_PORT"),
