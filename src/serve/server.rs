@@ -5,10 +5,12 @@
 //!   - `text/csv`: one customer per line, already-preprocessed features in the model's order,
 //!     no label, no header, empty field = missing (what the SageMaker container takes);
 //!     `text/libsvm`: `[label] index:value ...` with 0-based feature indices;
+//!     `application/x-recordio-protobuf`: SageMaker's binary records, dense or sparse
+//!     ([`crate::codec::recordio`]);
 //!   - `application/json`: raw customer records, `{"instances": [{"age": 41, ...}, ...]}`,
 //!     which go through the stored preprocessor first; the answer adds the 0/1 `label` at the
 //!     stored threshold;
-//!   - `Accept`: `text/csv` (default for CSV/libsvm: one probability per line),
+//!   - `Accept`: `text/csv` (default for CSV/libsvm/RecordIO: one probability per line),
 //!     `application/json` (`{"predictions": [{"score": p}, ...]}`, default for JSON) or
 //!     `application/jsonlines` (one `{"score": p}` per line);
 //!   - errors: unsupported content type 415, unsupported Accept 406, empty body 204, body over
