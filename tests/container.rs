@@ -444,7 +444,7 @@ fn the_served_container_answers_as_serve_model_does() {
     let n = artifact.manifest.feature_names.len();
     let csv_row = vec!["0.5"; n].join(",");
     let customer = CUSTOMER;
-    let requests: Vec<(&str, &str, Vec<u8>)> = vec![
+    let mut requests: Vec<(&str, &str, Vec<u8>)> = vec![
         (
             "text/csv",
             "",
@@ -473,6 +473,31 @@ fn the_served_container_answers_as_serve_model_does() {
         ("image/png", "", b"\x89PNG".to_vec()),
         ("text/csv", "image/png", csv_row.clone().into_bytes()),
     ];
+    // RecordIO-protobuf, dense and sparse, as the SageMaker SDK writes it (and a broken one).
+    if let Some(python) = common::python() {
+        let rows = packed.path().join("rows.csv");
+        std::fs::write(&rows, format!("{csv_row}\n{}\n", vec![""; n].join(","))).unwrap();
+        for mode in ["dense-float32", "sparse-float32"] {
+            let out = packed.path().join(format!("{mode}.bin"));
+            let status = Command::new(&python)
+                .arg(common::root().join("tests/fixtures/recordio/encode.py"))
+                .args([mode, rows.to_str().unwrap(), out.to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(status.success());
+            let body = std::fs::read(&out).unwrap();
+            let (status, _, answer) =
+                exchange(by_model, "application/x-recordio-protobuf", "", &body);
+            assert_eq!(
+                (status, answer.lines().count()),
+                (200, 2),
+                "{mode}: {answer}"
+            );
+            let cut = body[..body.len() - 4].to_vec();
+            requests.push(("application/x-recordio-protobuf", "", body));
+            requests.push(("application/x-recordio-protobuf", "", cut));
+        }
+    }
     for (ctype, accept, body) in &requests {
         let a = exchange(in_image, ctype, accept, body);
         let b = exchange(by_model, ctype, accept, body);

@@ -289,7 +289,10 @@ fn decode_record(buf: &[u8], n: usize) -> std::result::Result<Vec<f32>, String> 
         }
     }
     let t = tensor.ok_or("no `values` feature (features[\"values\"] holds the row)")?;
-    if t.keys.is_empty() {
+    // Sparse when it has keys, or a shape and nothing else (a row with every value missing,
+    // as the SDK writes one: no keys, no values, its width in `shape`).
+    let sparse = !t.keys.is_empty() || (t.values.is_empty() && !t.shape.is_empty());
+    if !sparse {
         if t.values.len() != n {
             return Err(format!(
                 "{} values; the model takes {n} features",
@@ -389,10 +392,16 @@ mod tests {
         let mut body = Vec::new();
         frame(&record(&[1.0, 2.5, -3.0], &[], &[]), 0, &mut body);
         frame(&record(&[7.0], &[2], &[3]), 0, &mut body);
+        frame(&record(&[], &[], &[3]), 0, &mut body);
         let v = parse_rows(&body, 3).unwrap();
         assert_eq!(&v[..3], &[1.0, 2.5, -3.0]);
         assert!(v[3].is_nan() && v[4].is_nan());
         assert_eq!(v[5], 7.0);
+        assert_eq!(v.len(), 9);
+        assert!(
+            v[6..].iter().all(|x| x.is_nan()),
+            "an empty sparse row is all missing"
+        );
     }
 
     #[test]
