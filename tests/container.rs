@@ -295,6 +295,17 @@ fn a_job_that_cannot_run_says_why_in_output_failure() {
         assert!(reason.contains(said), "{field}={value}: {reason}");
     }
 
+    // No layout at all (`train` run outside a container): the error on stderr, nothing
+    // created.
+    if image().is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("opt-ml");
+        let out = train(&missing);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("hyperparameters.json"));
+        assert!(!missing.exists(), "no /opt/ml made outside a container");
+    }
+
     // Two instances.
     let (_d, root) = job(&[("target", "purchased"), ("id", "customer_id")]);
     std::fs::write(

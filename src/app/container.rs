@@ -296,11 +296,15 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
 }
 
 /// Write why the job failed where SageMaker reads it (`<root>/output/failure`; the first
-/// 1,024 characters become the job's FailureReason). A failure to write it is printed, not
-/// raised: the job fails either way.
+/// 1,024 characters become the job's FailureReason), when the root exists. A failure to write
+/// it is printed, not raised: the job fails either way.
 pub fn write_failure(root: &MlRoot, error: &Error) {
     let path = root.failure_file();
     let text = error.to_string();
+    // Outside a container (no /opt/ml at all), nothing is created: the error is on stderr.
+    if !root.root.is_dir() {
+        return;
+    }
     let written = path
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
