@@ -84,15 +84,6 @@ impl PipelineImage {
             job,
         }
     }
-
-    /// The job's hyperparameters: the pipeline's settings and XGBoost's (`nthread` left out:
-    /// the job uses the instance's cores).
-    pub fn hyperparameters(&self, xgboost: &Hyperparameters) -> BTreeMap<String, String> {
-        let mut hp = xgboost.to_sagemaker();
-        hp.remove("nthread");
-        hp.extend(self.job.to_hyperparameters());
-        hp
-    }
 }
 
 /// `StoppingCondition.MaxRuntimeInSeconds` when none is set: 86,400 s (one day), the
@@ -212,6 +203,18 @@ impl Estimator {
     pub fn preprocessor(mut self, p: Preprocessor) -> Self {
         self.preprocessor = Some(p);
         self
+    }
+
+    /// The hyperparameters a job is sent: XGBoost's under SageMaker's names (`nthread` left
+    /// out: a job uses its instance's cores), and with our image the pipeline's settings
+    /// beside them ([`PipelineJob::to_hyperparameters`]).
+    pub fn job_hyperparameters(&self) -> BTreeMap<String, String> {
+        let mut hp = self.hyperparameters.to_sagemaker();
+        hp.remove("nthread");
+        if let Some(image) = &self.pipeline_image {
+            hp.extend(image.job.to_hyperparameters());
+        }
+        hp
     }
 
     /// How long [`Estimator::fit`] waits for a SageMaker job: `wait_timeout`, or the max

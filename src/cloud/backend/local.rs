@@ -127,7 +127,7 @@ async fn train_in_image(
     )));
     let _ = std::fs::remove_dir_all(&scratch.0);
     let root = MlRoot::new(&scratch.0);
-    let hyperparameters = image.hyperparameters(&estimator.hyperparameters);
+    let hyperparameters = estimator.job_hyperparameters();
     root.write_training_job(
         &hyperparameters,
         &[(TRAIN_CHANNEL, &files, format.content_type())],

@@ -67,41 +67,34 @@ fn spec(
             channels.validation_distribution,
         ));
     }
-    if let Some(image) = &estimator.pipeline_image {
-        // Our image: the raw table as `train`, the pipeline's settings beside XGBoost's,
-        // and the metric definitions that read its `#metric` lines.
-        return Ok(training::TrainingJobSpec {
-            name: name.to_string(),
-            image_uri: image.image_uri.clone(),
-            role_arn: sm.role_arn.clone(),
-            instance_type: estimator.instance_type.clone(),
-            instance_count: estimator.instance_count,
-            volume_size_gb: estimator.volume_size_gb,
-            max_runtime: estimator.max_runtime,
-            output_path: s3(output, "output_path")?,
-            hyperparameters: image.hyperparameters(&estimator.hyperparameters),
-            content_type: format.content_type().into(),
-            channels: list,
-            metric_definitions: metric_definitions(),
-        });
-    }
-    let mut hp = estimator.hyperparameters.to_sagemaker();
-    // The container picks its threads itself; a local nthread must not travel.
-    hp.remove("nthread");
+    let (image_uri, content_type, metric_definitions) = match &estimator.pipeline_image {
+        // Our image: the raw table as `train` (its format's content type), and the metric
+        // definitions that read its `#metric` lines.
+        Some(image) => (
+            image.image_uri.clone(),
+            format.content_type(),
+            metric_definitions(),
+        ),
+        // The built-in algorithm's metrics are its own.
+        None => (
+            sm.image_or_xgboost(estimator.image_uri.as_deref())?,
+            "text/csv",
+            Vec::new(),
+        ),
+    };
     Ok(training::TrainingJobSpec {
         name: name.to_string(),
-        image_uri: sm.image_or_xgboost(estimator.image_uri.as_deref())?,
+        image_uri,
         role_arn: sm.role_arn.clone(),
         instance_type: estimator.instance_type.clone(),
         instance_count: estimator.instance_count,
         volume_size_gb: estimator.volume_size_gb,
         max_runtime: estimator.max_runtime,
         output_path: s3(output, "output_path")?,
-        hyperparameters: hp,
+        hyperparameters: estimator.job_hyperparameters(),
         channels: list,
-        content_type: "text/csv".into(),
-        // The built-in algorithm's metrics are its own.
-        metric_definitions: Vec::new(),
+        content_type: content_type.into(),
+        metric_definitions,
     })
 }
 
