@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -77,6 +76,19 @@ fn model_dir_seen(root: &Path) -> PathBuf {
     }
 }
 
+/// `purchase-predict run` on the demo table (target `purchased`, id `customer_id`) with
+/// `extra` options, into a fresh folder.
+fn run_demo(extra: &[&str]) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["run", "--target", "purchased", "--id", "customer_id"];
+    let data = demo_data();
+    args.extend(["--data", data.to_str().unwrap()]);
+    args.extend(extra);
+    args.extend(["--out", out.path().to_str().unwrap()]);
+    common::cli_ok(&args);
+    out
+}
+
 /// `purchase-predict train` under `root`, as SageMaker starts the training container.
 fn train(root: &Path) -> Output {
     entry_point(root, &["train"], &[]).output().unwrap()
@@ -133,15 +145,7 @@ fn training_through_the_contract_gives_runs_model_and_metrics() {
     assert!(!root.failure_file().exists());
 
     // The same table, seed and settings through `run`.
-    let run_out = tempfile::tempdir().unwrap();
-    common::cli_ok(&[
-        "run",
-        "--data",
-        demo_data().to_str().unwrap(),
-        "--target",
-        "purchased",
-        "--id",
-        "customer_id",
+    let run_out = run_demo(&[
         "--seed",
         "11",
         "--validation-share",
@@ -154,8 +158,6 @@ fn training_through_the_contract_gives_runs_model_and_metrics() {
         "eta=0.3",
         "--hp",
         "seed=7",
-        "--out",
-        run_out.path().to_str().unwrap(),
     ]);
 
     // The same model, byte for byte: booster and preprocessor. (The manifests differ in the
@@ -370,21 +372,13 @@ fn serve_in_image(root: &Path) -> (Child, SocketAddr) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.contains("on http://0.0.0.0:"),
+    let (line, addr) = common::read_serving_line(&mut child);
+    assert_eq!(
+        addr.ip(),
+        std::net::Ipv4Addr::UNSPECIFIED,
         "binds every address: {line}"
     );
-    let port: u16 = line
-        .split("0.0.0.0:")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (child, SocketAddr::from(([127, 0, 0, 1], port)))
+    (child, SocketAddr::from(([127, 0, 0, 1], addr.port())))
 }
 
 /// SIGTERM, as SageMaker stops a container (`podman run` passes it on), then wait for the
@@ -625,22 +619,7 @@ mod through_the_estimator {
         assert!(!job.hyperparameters.contains_key("nthread"));
 
         // Its metrics are the ones `run` reports on the same table, seed and settings.
-        let run_out = tempfile::tempdir().unwrap();
-        common::cli_ok(&[
-            "run",
-            "--data",
-            demo_data().to_str().unwrap(),
-            "--target",
-            "purchased",
-            "--id",
-            "customer_id",
-            "--seed",
-            "5",
-            "--hp",
-            "num_round=25",
-            "--out",
-            run_out.path().to_str().unwrap(),
-        ]);
+        let run_out = run_demo(&["--seed", "5", "--hp", "num_round=25"]);
         let run_metrics = common::metrics(run_out.path());
         assert_eq!(
             job.final_metrics["test:auc"],

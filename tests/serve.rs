@@ -332,14 +332,12 @@ fn recordio_protobuf_bodies_score_as_their_csv() {
                 .collect()
         })
         .collect();
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let config = ServerConfig {
         port: 0,
         workers: 2,
         ..Default::default()
     };
-    let server = rt.block_on(Server::start(&model, &config)).unwrap();
-    rt.block_on(server.wait_loaded()).unwrap();
+    let server = purchase_predict::serve::BackgroundServer::start(&model, &config).unwrap();
     let addr = server.addr();
     let work = tempfile::tempdir().unwrap();
     let encode = |mode: &str, rows: &[Vec<f32>]| -> Vec<u8> {
@@ -436,5 +434,5 @@ fn recordio_protobuf_bodies_score_as_their_csv() {
         &encode("dense-float32", &rows[..1]),
     );
     assert_eq!(ok.status, 200);
-    rt.block_on(server.shutdown());
+    server.stop();
 }

@@ -88,7 +88,6 @@ pub fn predict_args<'a>(model: &'a Path, input: &'a Path, output: &'a Path) -> [
 /// Start `purchase-predict serve --model MODEL --port 0 EXTRA...` and read the address from
 /// the line it prints once the model is loaded.
 pub fn serve_child(model: &Path, extra: &[&str], stderr: Stdio) -> (Child, SocketAddr) {
-    use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
         .args(["serve", "--model", model.to_str().unwrap(), "--port", "0"])
         .args(extra)
@@ -96,6 +95,14 @@ pub fn serve_child(model: &Path, extra: &[&str], stderr: Stdio) -> (Child, Socke
         .stderr(stderr)
         .spawn()
         .unwrap();
+    let (_, addr) = read_serving_line(&mut child);
+    (child, addr)
+}
+
+/// The first line `serve` prints once the model is loaded (`serving … on http://ADDR …`),
+/// and the address in it.
+pub fn read_serving_line(child: &mut Child) -> (String, SocketAddr) {
+    use std::io::BufRead;
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -106,8 +113,8 @@ pub fn serve_child(model: &Path, extra: &[&str], stderr: Stdio) -> (Child, Socke
         .and_then(|s| s.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .parse()
-        .unwrap();
-    (child, addr)
+        .unwrap_or_else(|e| panic!("bad address in {line:?}: {e}"));
+    (line, addr)
 }
 
 /// Read `metrics.json` from an output folder.
