@@ -129,6 +129,11 @@ pub enum Error {
     #[error("model {} failed to load: {reason}", path.display())]
     ModelLoad { path: PathBuf, reason: String },
 
+    /// An output path the command will not write: it names a file the command reads, a
+    /// folder, a device, FIFO or socket, or the root folder. Nothing was written.
+    #[error("refusing to write {}: {reason}", path.display())]
+    UnsafeOutput { path: PathBuf, reason: String },
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

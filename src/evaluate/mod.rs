@@ -370,6 +370,11 @@ pub fn evaluate_file_with(
     policy: ThresholdPolicy<'_>,
 ) -> Result<EvaluationReport> {
     policy.check_ref()?;
+    let out = out_dir.as_ref();
+    let reads = [("model", model.as_ref()), ("table", data.as_ref())];
+    for name in ["report.html", "metrics.json"] {
+        crate::util::files::check_output(&out.join(name), &reads)?;
+    }
     let artifact = Artifact::load(model.as_ref())?;
     let ds = load(
         data.as_ref(),
@@ -381,7 +386,6 @@ pub fn evaluate_file_with(
         Some(b) => Some(b.predict(&x)?),
         None => None,
     };
-    let out = out_dir.as_ref();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let report = out.join("report.html");
     let metrics_file = out.join("metrics.json");

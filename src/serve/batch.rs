@@ -34,7 +34,7 @@ use crate::data::{detect_delimiter, is_parquet, split_header};
 use crate::error::{ensure, Check, Error, IntoValid, Result};
 use crate::model::artifact::Artifact;
 use crate::model::explain::explain;
-use crate::util::files::write_atomically;
+use crate::util::files::{check_output, write_atomically};
 use crate::util::progress::Progress;
 use crate::util::timing::peak_rss_bytes;
 
@@ -113,43 +113,20 @@ impl BatchConfig {
 }
 
 impl Check for BatchConfig {
-    /// Validate the settings (chunk size, threshold, input ≠ output).
+    /// Validate the settings (chunk size, threshold; the output is neither the input nor
+    /// the model, and is a regular file or a new path).
     fn check_ref(&self) -> Result<()> {
         ensure!(self.chunk_rows != 0, setting "chunk_rows", "must be ≥ 1");
         ensure!(self.explain <= MAX_REASONS, setting "explain", "{} reasons per customer; at most {MAX_REASONS}", self.explain);
         if let Some(t) = self.threshold {
             ensure!((0.0..=1.0).contains(&t), setting "threshold", "{t} is outside 0..=1");
         }
-        ensure!(
-            !same_file(&self.input, &self.output),
-            setting "output",
-            "{} is the input file {} (under another name); scores would replace the customers",
-            self.output.display(),
-            self.input.display()
-        );
+        // Before any scoring: never the input or the model, never a folder or a device.
+        check_output(
+            &self.output,
+            &[("input", &self.input), ("model", &self.model)],
+        )?;
         Ok(())
-    }
-}
-
-/// Whether two paths name the same file however they are spelt (`./in.csv` and `in.csv`, an
-/// absolute path, a symbolic or hard link): the same device and inode on Unix, the same
-/// canonical path elsewhere. A path that does not exist is no other file.
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        ma.dev() == mb.dev() && ma.ino() == mb.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (ma, mb);
-        matches!(
-            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
-            (Ok(x), Ok(y)) if x == y
-        )
     }
 }
 
@@ -665,13 +642,7 @@ pub fn transform_file(
     output: &Path,
     chunk_rows: usize,
 ) -> Result<usize> {
-    ensure!(
-        !same_file(input, output),
-        setting "output",
-        "{} is the input file {}; scores would replace the rows",
-        output.display(),
-        input.display()
-    );
+    check_output(output, &[("input", input)])?;
     let n = artifact.model.feature_names.len();
     let file = File::open(input).map_err(|e| Error::io(input, e))?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
