@@ -445,6 +445,7 @@ fn staged<T>(
     config.check_ref()?;
     remove_on_signal();
     let staged = StagedDir::new(&config.out_dir)?;
+    staged.check_reads(&RUN_FILES, &[("table", &config.data)])?;
     let mut inner = config.clone();
     inner.out_dir = staged.path().to_path_buf();
     let (mut report, extra) = work(&inner)?;

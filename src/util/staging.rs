@@ -6,7 +6,10 @@
 //! - [`remove_on_signal`]: Ctrl-C or SIGTERM removes the temporary files and folders in
 //!   progress (the `.partial-<pid>` files of [`super::files::write_atomically`], staging
 //!   folders) before the process exits with 130; a swap in progress is finished first.
-//!   What a SIGKILL leaves behind is removed by the next [`StagedDir::new`] in that place.
+//!   What a SIGKILL leaves behind is removed by the next [`StagedDir::new`] in that place,
+//!   and removing it never loses a user's file: the user's files reach the new folder as
+//!   hard links, never moved, so each one stays in the target until the swap and in the
+//!   new folder after it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -37,7 +40,9 @@ pub(crate) fn forget(path: &Path) {
 }
 
 fn remove(path: &Path) {
-    let _ = if path.is_dir() {
+    // A link is removed, never followed.
+    let is_dir = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    let _ = if is_dir {
         std::fs::remove_dir_all(path)
     } else {
         std::fs::remove_file(path)
@@ -76,18 +81,25 @@ pub fn remove_on_signal() {
     });
 }
 
+/// Set once a [`StagedDir`] has been put in place: an interruption after it says so.
+static COMMITTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn clean_up_and_exit() -> ! {
     // Waits for a swap in progress, which holds the lock.
     let paths = in_progress();
     for p in paths.iter() {
         remove(p);
     }
-    eprintln!("interrupted: temporary files removed, earlier outputs left as they were");
+    if COMMITTED.load(std::sync::atomic::Ordering::SeqCst) {
+        eprintln!("interrupted after the new outputs were put in place: temporary files removed");
+    } else {
+        eprintln!("interrupted: temporary files removed, earlier outputs left as they were");
+    }
     std::process::exit(130);
 }
 
 /// Whether process `pid` is running (Linux: `/proc/<pid>`); elsewhere assumed so.
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
         Path::new("/proc").join(pid.to_string()).exists()
     } else {
@@ -95,21 +107,25 @@ fn alive(pid: u32) -> bool {
     }
 }
 
-/// Remove what a process killed without a chance to clean up left in `dir`: entries named
-/// `<anything><marker><pid>` for a `pid` that is no longer running.
-fn remove_leftovers(dir: &Path) {
+/// Remove what a process killed without a chance to clean up left in `dir`: the staging
+/// folders whose names start with one of `staging` (`.<name>.staging-<pid>`) and the
+/// partial files (`.<file>.partial-<pid>`), for a `pid` that is no longer running. A
+/// staging folder holds new results and hard links to the user's files, never the only
+/// copy of one.
+fn remove_leftovers(dir: &Path, staging: &[String]) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        for marker in [STAGING_MARKER, PARTIAL_MARKER] {
-            if let Some((_, pid)) = name.rsplit_once(marker) {
-                if let Ok(pid) = pid.parse::<u32>() {
-                    if pid != std::process::id() && !alive(pid) {
-                        remove(&entry.path());
-                    }
-                }
+        let pid = if staging.iter().any(|s| name.starts_with(s.as_str())) {
+            name.rsplit_once(STAGING_MARKER).map(|(_, pid)| pid)
+        } else {
+            name.rsplit_once(PARTIAL_MARKER).map(|(_, pid)| pid)
+        };
+        if let Some(Ok(pid)) = pid.map(str::parse::<u32>) {
+            if pid != std::process::id() && !alive(pid) {
+                remove(&entry.path());
             }
         }
     }
@@ -118,8 +134,11 @@ fn remove_leftovers(dir: &Path) {
 /// A folder of results filled in a staging folder and put in place of `target` whole.
 ///
 /// The staging folder is `.<name>.staging-<pid>` beside `target`. [`commit`](Self::commit)
-/// moves into it whatever `target` holds besides the results (the user's own files), then
-/// swaps the two folders in one `renameat2(RENAME_EXCHANGE)` and removes the previous results.
+/// hard-links into it whatever `target` holds besides the results (the user's own files;
+/// folders are made anew and their files linked), then swaps the two folders in one
+/// `renameat2(RENAME_EXCHANGE)` and removes the previous results. The user's files are never
+/// moved, so a process killed at any instant leaves each of them in place. A `target` that
+/// is a symbolic link is followed: the link stays, and the folder it names gets the results.
 /// Where the swap cannot be made (the target is a mount point, or holds the working
 /// folder, or the system lacks the call), the staging folder sits inside `target` and the
 /// results are renamed into place one by one while interruptions wait. Dropped without a
@@ -140,9 +159,29 @@ pub struct StagedDir {
 }
 
 impl StagedDir {
-    /// A new, empty staging folder for `target` (whose parent folders are created).
+    /// A new, empty staging folder for `target` (whose parent folders are created). Refused:
+    /// the root folder, and a `target` that exists and is not a folder.
     pub fn new(target: impl AsRef<Path>) -> Result<StagedDir> {
-        let target = target.as_ref().to_path_buf();
+        let unsafe_output = |reason: &str| Error::UnsafeOutput {
+            path: target.as_ref().to_path_buf(),
+            reason: reason.into(),
+        };
+        let mut target = target.as_ref().to_path_buf();
+        if let Ok(m) = std::fs::symlink_metadata(&target) {
+            if m.file_type().is_symlink() {
+                target = std::fs::canonicalize(&target).map_err(|_| {
+                    unsafe_output("it is a symbolic link to a folder that does not exist")
+                })?;
+            }
+            if !std::fs::metadata(&target).is_ok_and(|m| m.is_dir()) {
+                return Err(unsafe_output("it exists and is not a folder"));
+            }
+        }
+        if std::fs::canonicalize(&target).is_ok_and(|t| t.parent().is_none()) {
+            return Err(unsafe_output(
+                "it is the root folder; a run's output folder must be a folder of its own",
+            ));
+        }
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -158,9 +197,20 @@ impl StagedDir {
             (Some(name), true) => parent.join(format!(".{name}{STAGING_MARKER}{pid}")),
             _ => target.join(format!(".run{STAGING_MARKER}{pid}")),
         };
-        remove_leftovers(&parent);
+        let own_staging = name
+            .as_ref()
+            .map(|n| format!(".{n}{STAGING_MARKER}"))
+            .unwrap_or_default();
+        remove_leftovers(
+            &parent,
+            &[
+                own_staging,
+                format!(".probe-a{STAGING_MARKER}"),
+                format!(".probe-b{STAGING_MARKER}"),
+            ],
+        );
         if target.is_dir() {
-            remove_leftovers(&target);
+            remove_leftovers(&target, &[format!(".run{STAGING_MARKER}")]);
         }
         remove(&staging);
         track(&staging);
@@ -186,45 +236,84 @@ impl StagedDir {
         &self.target
     }
 
+    /// Refuse, before any work, a commit of `own` that would replace or remove one of the
+    /// files the command reads: `reads` pairs each with what it is (`"table"`).
+    pub fn check_reads(&self, own: &[&str], reads: &[(&str, &Path)]) -> Result<()> {
+        for name in own {
+            let result = self.target.join(name);
+            for (what, read) in reads {
+                if crate::util::files::same_file(&result, read) {
+                    return Err(Error::UnsafeOutput {
+                        path: result,
+                        reason: format!(
+                            "the {what} {} is this file, which the run replaces with its own \
+                             output; move the {what} out of {} or choose another output folder",
+                            read.display(),
+                            self.target.display()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Put the results in place of the previous ones. `own` names every file a run of this
     /// kind may write: those of the previous run go, even where this run wrote none of the
     /// same name; everything else in `target` stays.
+    ///
+    /// Interruptions wait until the results are in place and the previous ones removed.
     pub fn commit(mut self, own: &[&str]) -> Result<()> {
         let mut guard = in_progress();
         let result = if self.swap {
-            self.commit_by_swap(own)
+            match self.commit_by_swap(own) {
+                // Some file could not be linked (a file system without hard links): the
+                // results go in one by one instead; the staging folder holds only links.
+                Err(Unlinkable) => self.commit_one_by_one(own),
+                Ok(r) => r,
+            }
         } else {
             self.commit_one_by_one(own)
         };
+        // Whether swapped in or not, the staging path now holds nothing of the user's alone
+        // (the previous results, links, or nothing), so it goes while interruptions wait.
+        remove(&self.staging);
         self.done = true;
-        guard.retain(|p| p != &self.staging);
-        drop(guard);
-        if self.swap && result.is_ok() {
-            // The staging path now holds the previous results.
-            remove(&self.staging);
+        if result.is_ok() {
+            COMMITTED.store(true, std::sync::atomic::Ordering::SeqCst);
         }
+        guard.retain(|p| p != &self.staging);
         result
     }
 
-    fn commit_by_swap(&self, own: &[&str]) -> Result<()> {
+    fn commit_by_swap(&self, own: &[&str]) -> std::result::Result<Result<()>, Unlinkable> {
         let (target, staging) = (&self.target, &self.staging);
         if !target.exists() {
-            return std::fs::rename(staging, target).map_err(|e| Error::io(target, e));
+            return Ok(std::fs::rename(staging, target).map_err(|e| Error::io(target, e)));
         }
-        let entries = std::fs::read_dir(target).map_err(|e| Error::io(target, e))?;
+        let entries = match std::fs::read_dir(target) {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(Error::io(target, e))),
+        };
         for entry in entries {
-            let entry = entry.map_err(|e| Error::io(target, e))?;
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => return Ok(Err(Error::io(target, e))),
+            };
             let name = entry.file_name();
             let text = name.to_string_lossy();
-            if own.contains(&text.as_ref()) || text.contains(PARTIAL_MARKER) {
+            if own.contains(&text.as_ref())
+                || text.contains(PARTIAL_MARKER)
+                || entry.path() == *staging
+            {
                 continue;
             }
             let to = staging.join(&name);
             if !to.exists() {
-                std::fs::rename(entry.path(), &to).map_err(|e| Error::io(entry.path(), e))?;
+                link_tree(&entry.path(), &to).map_err(|_| Unlinkable)?;
             }
         }
-        exchange(staging, target).map_err(|e| Error::io(target, e))
+        Ok(exchange(staging, target).map_err(|e| Error::io(target, e)))
     }
 
     fn commit_one_by_one(&self, own: &[&str]) -> Result<()> {
@@ -237,9 +326,27 @@ impl StagedDir {
                 std::fs::remove_file(&to).map_err(|e| Error::io(&to, e))?;
             }
         }
-        remove(staging);
         Ok(())
     }
+}
+
+/// A file of the target could not be hard-linked into the staging folder.
+struct Unlinkable;
+
+/// Put `from` at `to` without moving or copying bytes: a hard link for a file (or link,
+/// FIFO, socket, device: any non-folder), a new folder with the same permissions whose
+/// entries are linked the same way for a folder.
+fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(from)?;
+    if !meta.is_dir() {
+        return std::fs::hard_link(from, to);
+    }
+    std::fs::create_dir(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        link_tree(&entry.path(), &to.join(entry.file_name()))?;
+    }
+    std::fs::set_permissions(to, meta.permissions())
 }
 
 impl Drop for StagedDir {
@@ -394,6 +501,22 @@ mod tests {
     #[test]
     fn a_commit_one_by_one_gives_the_same_folder() {
         replace_run(false);
+    }
+
+    #[test]
+    fn the_root_folder_and_a_file_are_refused_as_targets() {
+        assert!(matches!(
+            StagedDir::new("/"),
+            Err(Error::UnsafeOutput { .. })
+        ));
+        let base = tempfile::tempdir().unwrap();
+        let file = base.path().join("out");
+        std::fs::write(&file, "x").unwrap();
+        assert!(matches!(
+            StagedDir::new(&file),
+            Err(Error::UnsafeOutput { .. })
+        ));
+        assert_eq!(names(base.path()), ["out"]);
     }
 
     #[test]
