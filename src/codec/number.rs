@@ -46,6 +46,7 @@ pub fn parse_field(text: &str) -> Field {
 pub struct F32Text {
     ryu: ryu::Buffer,
     slow: String,
+    json: Vec<u8>,
 }
 
 impl F32Text {
@@ -91,6 +92,22 @@ impl F32Text {
     /// Append the text of `v` to `out`.
     pub fn push(&mut self, out: &mut String, v: f32) {
         out.push_str(self.format(v));
+    }
+
+    /// Append `v` as a JSON number, as serde_json writes the `f64` that `v`'s shortest text
+    /// reads as (`0.1234567`, not `0.12345670163`; `1.0`; `1e-7`), and `null` when `v` is
+    /// not finite.
+    pub fn push_json(&mut self, out: &mut String, v: f32) {
+        if !v.is_finite() {
+            out.push_str("null");
+            return;
+        }
+        let x: f64 = fast_float2::parse(self.ryu.format_finite(v)).unwrap_or(f64::from(v));
+        // serde_json's own number writer, so that the text is the same to the byte (`1e+20`).
+        use serde_json::ser::Formatter as _;
+        self.json.clear();
+        let _ = serde_json::ser::CompactFormatter.write_f64(&mut self.json, x);
+        out.push_str(std::str::from_utf8(&self.json).unwrap_or("null"));
     }
 
     /// Append the text of `v` to `out`.

@@ -9,7 +9,8 @@
 //! Each payload is an `aialgs.data.Record` protocol buffer: the row is the tensor of its
 //! `features["values"]` (`Float32Tensor`, `Float64Tensor` or `Int32Tensor`): dense when it
 //! has no `keys`, otherwise sparse (`keys[i]` is the column of `values[i]`, `shape` the row's
-//! width), where an absent column is missing, as in a sparse matrix given to XGBoost. Labels
+//! width), where an absent column is missing, as in a sparse matrix given to XGBoost, and
+//! the values of a key given twice are summed, as SciPy sums them in SageMaker's container. Labels
 //! and the other fields are ignored, as the built-in container ignores them.
 
 /// The RecordIO magic number.
@@ -323,13 +324,18 @@ fn decode_record(buf: &[u8], n: usize) -> std::result::Result<Vec<f32>, String> 
         }
     };
     let mut row = vec![f32::NAN; n];
+    let mut given = vec![false; n];
     for (&k, &v) in t.keys.iter().zip(&t.values) {
         if k >= width {
             return Err(format!(
                 "key {k} is out of range (the row has {width} columns, 0-based)"
             ));
         }
-        row[k as usize] = v;
+        // A key given twice: its values are summed, as SciPy's sparse matrix does in
+        // SageMaker's XGBoost container.
+        let k = k as usize;
+        row[k] = if given[k] { row[k] + v } else { v };
+        given[k] = true;
     }
     Ok(row)
 }
@@ -402,6 +408,16 @@ mod tests {
             v[6..].iter().all(|x| x.is_nan()),
             "an empty sparse row is all missing"
         );
+    }
+
+    #[test]
+    fn a_sparse_key_given_twice_sums_its_values() {
+        let mut body = Vec::new();
+        frame(&record(&[1.5, 2.0, 4.0], &[1, 1, 0], &[3]), 0, &mut body);
+        let v = parse_rows(&body, 3).unwrap();
+        assert_eq!(v[0], 4.0);
+        assert_eq!(v[1], 3.5, "1.5 + 2.0, as SciPy sums duplicates");
+        assert!(v[2].is_nan(), "an absent key stays missing");
     }
 
     #[test]
