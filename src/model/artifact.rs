@@ -233,7 +233,12 @@ impl Artifact {
     pub fn load(path: impl AsRef<Path>) -> Result<Artifact> {
         let path = path.as_ref();
         let wanted = [MODEL_MEMBER, PREPROCESSOR_MEMBER, MANIFEST_MEMBER];
-        let members = if path.is_dir() {
+        // Opening a FIFO would wait for a writer forever; a device could be endless.
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_dir() && !meta.is_file() {
+            return Err(corrupt(path, NOT_A_FILE));
+        }
+        let members = if meta.is_dir() {
             read_dir_members(path, &wanted)?
         } else {
             read_members(path, &wanted)?
@@ -416,6 +421,10 @@ pub const MAX_MANIFEST_MEMBER_BYTES: u64 = 16 << 20;
 /// the archive is refused rather than read to its end.
 pub const MAX_ARCHIVE_BYTES: u64 = 2 << 30;
 
+/// Why a FIFO, device or socket is not read as a model or one of its members.
+const NOT_A_FILE: &str =
+    "not a regular file (a FIFO, device or socket): a model is a model.tar.gz or a folder of its files";
+
 /// The members the format defines and the most bytes each may hold.
 const MEMBER_CAPS: [(&str, u64); 3] = [
     (MODEL_MEMBER, MAX_MODEL_MEMBER_BYTES),
@@ -451,6 +460,10 @@ fn read_dir_members(dir: &Path, wanted: &[&str]) -> Result<BTreeMap<String, Vec<
     let mut out = BTreeMap::new();
     for &(name, cap) in MEMBER_CAPS.iter().filter(|(n, _)| wanted.contains(n)) {
         let path = dir.join(name);
+        match std::fs::metadata(&path) {
+            Ok(m) if !m.is_file() => return Err(corrupt(&path, NOT_A_FILE)),
+            _ => {}
+        }
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -514,6 +527,13 @@ fn read_members(path: &Path, wanted: &[&str]) -> Result<BTreeMap<String, Vec<u8>
             // Not ours (or not asked for): the tar reader skips its bytes without keeping them.
             continue;
         };
+        // Refused before its bytes are read: two copies would hold twice the member's cap.
+        if out.contains_key(&name) {
+            return Err(corrupt(
+                path,
+                format!("member `{name}` appears twice (as `./{name}` or `{name}`); an artifact holds each member once"),
+            ));
+        }
         let claimed = entry.size();
         if claimed > cap {
             return Err(corrupt(

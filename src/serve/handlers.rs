@@ -42,9 +42,12 @@ pub(super) struct AppState {
     pub(super) model: OnceLock<std::result::Result<Arc<Loaded>, String>>,
     /// The settings the server was started with (workers and the request bounds).
     pub(super) config: ServerConfig,
-    /// One permit for each large request that may be read and scored at once
+    /// One permit for each large request that may be scored at once
     /// (`config.max_concurrent`).
     pub(super) slots: tokio::sync::Semaphore,
+    /// One permit for each byte of large bodies that may be read and held at once
+    /// (`config.body_budget()`).
+    pub(super) body_bytes: tokio::sync::Semaphore,
     pub(super) stats: Stats,
 }
 
@@ -110,6 +113,8 @@ pub(super) enum ApiError {
     Timeout(Duration),
     /// 503: every slot for large requests stayed busy for the whole wait.
     Busy { slots: usize, waited: Duration },
+    /// 503: the bodies of other large requests held the whole body budget for the whole wait.
+    BusyReading { budget: usize, waited: Duration },
     /// 400: explanations asked for with an answer format that cannot carry them.
     ExplainNeedsJson,
     /// 500: scoring failed.
@@ -159,6 +164,15 @@ impl IntoResponse for ApiError {
                 format!(
                     "the server is busy: {slots} large requests are being scored and none \
                      finished within {:.0} s; retry later",
+                    waited.as_secs_f64()
+                ),
+            ),
+            ApiError::BusyReading { budget, waited } => text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server is busy: the bodies of other large requests hold all {} MB it \
+                     reads at once, and none finished within {:.0} s; retry later",
+                    budget / (1024 * 1024),
                     waited.as_secs_f64()
                 ),
             ),
@@ -306,10 +320,14 @@ async fn invocations(
             return Err(too_large_body(n));
         }
     }
-    // Small bodies cost little and do not wait behind large ones.
-    let _slot = match announced {
-        Some(n) if n < INLINE_BODY_BYTES as u64 => None,
-        _ => Some(
+    // The body first (a slow upload holds its share of the body budget, never a scoring
+    // slot), then a slot to score a large one. Small bodies cost little and wait for neither.
+    let small = matches!(announced, Some(n) if n < INLINE_BODY_BYTES as u64);
+    let (body, _bytes) = read_body(body, &s, (!small).then_some(announced)).await?;
+    let _slot = if body.len() < INLINE_BODY_BYTES {
+        None
+    } else {
+        Some(
             tokio::time::timeout(s.config.busy_timeout, s.slots.acquire())
                 .await
                 .map_err(|_| ApiError::Busy {
@@ -317,9 +335,8 @@ async fn invocations(
                     waited: s.config.busy_timeout,
                 })?
                 .map_err(|e| ApiError::Internal(e.to_string()))?,
-        ),
+        )
     };
-    let body = read_body(body, s.config.read_timeout).await?;
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -370,30 +387,76 @@ fn too_large_body(bytes: u64) -> ApiError {
     ))
 }
 
-/// The whole body, at most [`MAX_PAYLOAD_BYTES`], within `limit`.
-async fn read_body(body: Body, limit: Duration) -> std::result::Result<Bytes, ApiError> {
+/// The whole body, at most [`MAX_PAYLOAD_BYTES`], within the read timeout. With `budget`
+/// (`Some(announced length)`: a large or unannounced body), its bytes are taken from the body
+/// budget, waiting at most the busy timeout for them: an announced length all at once before
+/// reading (so that many bodies arriving together never each hold a part of the budget and
+/// wait for the rest), an unannounced body chunk by chunk. The permit returned holds them
+/// until the request is done.
+async fn read_body(
+    mut body: Body,
+    s: &AppState,
+    budget: Option<Option<u64>>,
+) -> std::result::Result<(Bytes, Option<tokio::sync::SemaphorePermit<'_>>), ApiError> {
     use http_body_util::BodyExt;
-    let limited = http_body_util::Limited::new(body, MAX_PAYLOAD_BYTES);
-    match tokio::time::timeout(limit, limited.collect()).await {
-        Err(_) => Err(ApiError::Timeout(limit)),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(too_large_body(MAX_PAYLOAD_BYTES as u64 + 1))
+    let limit = s.config.read_timeout;
+    let deadline = tokio::time::Instant::now() + limit;
+    let take = |n: usize| async move {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        tokio::time::timeout(s.config.busy_timeout, s.body_bytes.acquire_many(n))
+            .await
+            .map_err(|_| ApiError::BusyReading {
+                budget: s.config.body_budget(),
+                waited: s.config.busy_timeout,
+            })?
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    };
+    let mut held = match budget {
+        // Checked against MAX_PAYLOAD_BYTES by the caller.
+        Some(Some(announced)) => Some(take(announced as usize).await?),
+        _ => None,
+    };
+    let per_chunk = matches!(budget, Some(None));
+    let hint = axum::body::HttpBody::size_hint(&body).lower() as usize;
+    let mut data = Vec::with_capacity(hint.min(MAX_PAYLOAD_BYTES));
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(ApiError::Timeout(limit)),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::BadRequest(format!(
+                    "the body could not be read: {e}"
+                )))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        if data.len() + chunk.len() > MAX_PAYLOAD_BYTES {
+            return Err(too_large_body(MAX_PAYLOAD_BYTES as u64 + 1));
         }
-        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
-            "the body could not be read: {e}"
-        ))),
+        if per_chunk && !chunk.is_empty() {
+            let permit = take(chunk.len()).await?;
+            match &mut held {
+                Some(h) => h.merge(permit),
+                None => held = Some(permit),
+            }
+        }
+        data.extend_from_slice(&chunk);
     }
+    Ok((Bytes::from(data), held))
 }
 
 /// An upper bound of the rows a body holds, without parsing it: its non-blank lines (CSV,
-/// libsvm), or its JSON objects past the outer one (an instance is one object whose values
+/// libsvm; lines end at `\n`, `\r\n` or a bare `\r`), or its JSON objects past the outer one (an instance is one object whose values
 /// are scalars).
 fn count_rows(input: Input, body: &[u8]) -> usize {
     match input {
         Input::Recordio => recordio::count_records(body),
+        // A row ends at `\n`, `\r\n` or a bare `\r`, as the parsers end them.
         Input::Csv | Input::Libsvm => body
-            .split(|&b| b == b'\n')
+            .split(|&b| b == b'\n' || b == b'\r')
             .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
             .count(),
         Input::Json => {

@@ -67,15 +67,18 @@ use crate::util::runtime;
 /// Where and how to listen, and the bounds that keep hostile or careless clients from
 /// exhausting the server.
 ///
-/// Memory: at most [`max_concurrent`](Self::max_concurrent) large requests are read and
-/// scored at once (bodies under 16 KB, which cost at most a few MB, do not wait for a slot),
-/// each body is at most 6 MB ([`crate::codec::MAX_PAYLOAD_BYTES`]) and at most
-/// [`max_rows`](Self::max_rows) rows. A worst-case request (a 6 MB JSON body) costs about
-/// 110 MB while it is scored, so the endpoint stays under the model's size plus about
-/// `max_concurrent × 120 MB` plus 50 MB, plus at most 64 KB of read buffer for each of at
-/// most [`max_connections`](Self::max_connections) connections: 357 MB with the defaults on
-/// 2 cores, where 64 clients sending worst-case bodies beside 900 connections that hold a
-/// half-sent request peaked at 266 MB (`benches/soak.sh`).
+/// Memory: at most [`max_concurrent`](Self::max_concurrent) large requests are scored at
+/// once (bodies under 16 KB, which cost at most a few MB, do not wait for a slot), each body
+/// is at most 6 MB ([`crate::codec::MAX_PAYLOAD_BYTES`]) and at most
+/// [`max_rows`](Self::max_rows) rows. Bodies are read before a scoring slot is taken, so a
+/// client that trickles its upload holds no slot, within a budget of body bytes in flight
+/// ([`body_budget`](Self::body_budget): `4 × max_concurrent × 6 MB`; a body takes its
+/// announced length from it before it is read, an unannounced one chunk by chunk). A worst-case request
+/// (a 6 MB JSON body, or 100,000 rows explained) costs about 110 MB while it is scored, so
+/// the endpoint stays under the model's size plus about `max_concurrent × 120 MB` plus the
+/// bodies waiting for a slot (at most the budget) plus 50 MB, plus at most 64 KB of read
+/// buffer for each of at most [`max_connections`](Self::max_connections) connections: 405 MB
+/// with the defaults on 2 cores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
     /// Address to bind (default 127.0.0.1).
@@ -91,7 +94,9 @@ pub struct ServerConfig {
     pub max_concurrent: usize,
     /// How long a request waits for a slot before 503 (default 30 s).
     pub busy_timeout: std::time::Duration,
-    /// Connections open at once (default 1024); more wait in the listen queue.
+    /// Connections open at once (default 1024). One more closes the connection idle longest
+    /// (a half-sent header, an idle keep-alive); it waits only while every one is in a
+    /// request.
     pub max_connections: usize,
     /// How long a client may take to send a request's headers, and then its body
     /// (default 30 s each); past it the connection is closed (headers) or answered 408 (body).
@@ -125,6 +130,13 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// The most bytes of large request bodies (16 KB and over) read and held at once:
+    /// `4 × max_concurrent × 6 MB`. A body that would pass it waits up to
+    /// [`busy_timeout`](Self::busy_timeout), then gets 503.
+    pub fn body_budget(&self) -> usize {
+        4 * self.max_concurrent.max(1) * crate::codec::MAX_PAYLOAD_BYTES
+    }
+
     /// The same settings on another port (0 picks a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
@@ -184,6 +196,7 @@ impl Server {
             model: OnceLock::new(),
             config: (*config).clone(),
             slots: tokio::sync::Semaphore::new(config.max_concurrent),
+            body_bytes: tokio::sync::Semaphore::new(config.body_budget()),
             stats: Stats::default(),
         });
         let loader_state = state.clone();
@@ -236,11 +249,13 @@ impl Server {
         }
     }
 
-    /// Stop accepting connections, finish the requests in flight, and return.
+    /// Stop accepting connections, finish the requests in flight, and return. A model still
+    /// loading gets at most [`ServerConfig::drain_timeout`] more (a model file that never
+    /// ends must not hold the shutdown).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
-        let _ = self.loader.await;
+        let _ = tokio::time::timeout(self.state.config.drain_timeout, self.loader).await;
     }
 
     /// Serve until Ctrl-C or SIGTERM (caught by `signals`, installed before the server
@@ -293,9 +308,94 @@ impl Signals {
     }
 }
 
+/// One open connection, as the accept loop sees it: whether a request is in progress on it,
+/// since when it has been idle, and how to close it.
+struct Conn {
+    busy: std::sync::atomic::AtomicUsize,
+    idle_since: std::sync::Mutex<std::time::Instant>,
+    close: tokio::sync::Notify,
+}
+
+/// Marks a connection busy while a request is handled, idle again once it is answered.
+struct BusyGuard(Arc<Conn>);
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        *self.0.idle_since.lock().unwrap_or_else(|e| e.into_inner()) = std::time::Instant::now();
+        self.0
+            .busy
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The router as one connection's service, marking the connection busy during each request.
+#[derive(Clone)]
+struct Tracked<S> {
+    inner: S,
+    conn: Arc<Conn>,
+}
+
+impl<S, R> hyper::service::Service<R> for Tracked<S>
+where
+    S: hyper::service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<S::Response, S::Error>> + Send>,
+    >;
+
+    fn call(&self, request: R) -> Self::Future {
+        self.conn
+            .busy
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let guard = BusyGuard(self.conn.clone());
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await;
+            drop(guard);
+            response
+        })
+    }
+}
+
+/// How long a connection must have been idle (no request in progress) before a new
+/// connection past the cap may close it: a response that was just handed over is written
+/// in far less.
+const EVICTABLE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
+type Registry = Arc<std::sync::Mutex<std::collections::HashMap<u64, Arc<Conn>>>>;
+
+/// Close the connection that has been idle longest, if one has been idle for
+/// [`EVICTABLE_AFTER`]: a client that opened a connection and sent no complete request
+/// (or a keep-alive connection left open) gives way to one that is waiting.
+fn evict_idlest(registry: &Registry) -> bool {
+    let mut conns = registry.lock().unwrap_or_else(|e| e.into_inner());
+    let now = std::time::Instant::now();
+    let idlest = conns
+        .iter()
+        .filter(|(_, c)| c.busy.load(std::sync::atomic::Ordering::SeqCst) == 0)
+        .map(|(id, c)| (*id, *c.idle_since.lock().unwrap_or_else(|e| e.into_inner())))
+        .filter(|(_, since)| now.duration_since(*since) >= EVICTABLE_AFTER)
+        .min_by_key(|(_, since)| *since);
+    match idlest.and_then(|(id, _)| conns.remove(&id)) {
+        Some(conn) => {
+            conn.close.notify_one();
+            true
+        }
+        None => false,
+    }
+}
+
 /// Accept HTTP/1.1 connections until `stop` fires, at most `max_connections` at once, each
 /// with a header read timeout and a 64 KB read buffer; then stop accepting, let the requests
 /// in flight finish for up to `drain_timeout`, and return.
+///
+/// A connection past the cap closes the connection that has been idle longest (no request
+/// in progress for half a second: a half-sent header, an idle keep-alive), so that clients
+/// holding connections open cannot keep others, `/ping` included, waiting; only when every
+/// connection is in a request does it wait for one to finish.
 async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
@@ -309,37 +409,68 @@ async fn serve(
         .header_read_timeout(config.read_timeout)
         .max_buf_size(64 * 1024);
     let open = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let registry: Registry = Default::default();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        let permit = tokio::select! {
-            permit = open.clone().acquire_owned() => permit.expect("never closed"),
+    let mut next_id = 0u64;
+    'accept: loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
             _ = &mut stop => break,
         };
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: wait rather than spin.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                // Socket options as axum's `serve` left them (no TCP_NODELAY): hyper writes
-                // each response in one call.
-                let connection = http.serve_connection(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(app.clone()),
-                );
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                    drop(permit);
-                });
+        let permit = loop {
+            if let Ok(p) = open.clone().try_acquire_owned() {
+                break p;
             }
-            _ = &mut stop => break,
-        }
+            evict_idlest(&registry);
+            tokio::select! {
+                permit = open.clone().acquire_owned() => break permit.expect("never closed"),
+                // Connections become evictable as they age: look again.
+                _ = tokio::time::sleep(EVICTABLE_AFTER / 4) => {}
+                _ = &mut stop => break 'accept,
+            }
+        };
+        next_id += 1;
+        let id = next_id;
+        let conn = Arc::new(Conn {
+            busy: Default::default(),
+            idle_since: std::sync::Mutex::new(std::time::Instant::now()),
+            close: tokio::sync::Notify::new(),
+        });
+        registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, conn.clone());
+        // Socket options as axum's `serve` left them (no TCP_NODELAY): hyper writes each
+        // response in one call.
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            Tracked {
+                inner: TowerToHyperService::new(app.clone()),
+                conn: conn.clone(),
+            },
+        );
+        let connection = graceful.watch(connection);
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = connection => {}
+                // Evicted: dropping the connection closes it.
+                _ = conn.close.notified() => {}
+            }
+            registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            drop(permit);
+        });
     }
     drop(listener);
     let drain = config.drain_timeout;
