@@ -8,7 +8,9 @@
 //! that both servers give the in-process probabilities. The last line printed is one JSON
 //! object.
 //!
-//! Arguments: `--ours URL --reference URL --model model.tar.gz --rows test.csv [--seconds S]`
+//! Arguments: `--ours URL --reference URL --model model.tar.gz --rows test.csv [--seconds S]
+//! [--logged URL]`; `--logged` is ours again with the access log on, written to a file: its
+//! 1-row figures beside the log-off ones show what logging costs.
 //! (`test.csv` is SageMaker-format: label first, no header).
 
 use std::net::SocketAddr;
@@ -21,6 +23,7 @@ use purchase_predict::serve::predictor::Predictor;
 
 struct Args {
     ours: String,
+    logged: Option<String>,
     reference: String,
     model: String,
     rows: String,
@@ -30,6 +33,7 @@ struct Args {
 fn parse_args() -> Args {
     let mut a = Args {
         ours: String::new(),
+        logged: None,
         reference: String::new(),
         model: String::new(),
         rows: String::new(),
@@ -40,6 +44,7 @@ fn parse_args() -> Args {
         let mut v = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
         match k.as_str() {
             "--ours" => a.ours = v(),
+            "--logged" => a.logged = Some(v()),
             "--reference" => a.reference = v(),
             "--model" => a.model = v(),
             "--rows" => a.rows = v(),
@@ -197,6 +202,19 @@ fn measure(name: &str, url: &str, singles: &[String], batch: &str, seconds: f64)
     }
 }
 
+/// Requests per second of 1-row requests at concurrency 1 and 32.
+fn measure_singles(name: &str, url: &str, singles: &[String], seconds: f64) -> (f64, f64) {
+    drive(url, singles, 4, 1.0);
+    let c1 = drive(url, singles, 1, seconds);
+    let c32 = drive(url, singles, 32, seconds);
+    eprintln!(
+        "== {name}: 1 row, c=1: {:>8.0} req/s; c=32: {:>8.0} req/s",
+        c1.rps(),
+        c32.rps()
+    );
+    (c1.rps(), c32.rps())
+}
+
 fn main() {
     let args = parse_args();
     let artifact = Artifact::load(&args.model).expect("model");
@@ -286,8 +304,15 @@ fn main() {
         &batch,
         args.seconds,
     );
+    // The access log's cost: the same 1-row phases against ours with the log written to a
+    // file (off the request path), and ours with it off, measured again right after.
+    let logging = args.logged.as_ref().map(|url| {
+        let on = measure_singles("ours, access log to a file", url, &singles, args.seconds);
+        let off = measure_singles("ours, RUST_LOG=warn", &args.ours, &singles, args.seconds);
+        (on, off)
+    });
     let r = |v: f64| (v * 1000.0).round() / 1000.0;
-    let json = serde_json::json!({
+    let mut json = serde_json::json!({
         "rps_c1": r(ours.rps_c1),
         "rps_c32": r(ours.rps_c32),
         "p50_ms_c1": r(ours.p50_ms_c1),
@@ -313,5 +338,17 @@ fn main() {
         "seconds_per_phase": args.seconds,
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     });
+    if let Some(((on_c1, on_c32), (off_c1, off_c32))) = logging {
+        let extra = serde_json::json!({
+            "logged_rps_c1": r(on_c1),
+            "logged_rps_c32": r(on_c32),
+            "unlogged_rps_c1": r(off_c1),
+            "unlogged_rps_c32": r(off_c32),
+            "ratio_logged_vs_unlogged_c32": r(on_c32 / off_c32),
+        });
+        if let (Some(m), serde_json::Value::Object(e)) = (json.as_object_mut(), extra) {
+            m.extend(e);
+        }
+    }
     println!("{json}");
 }

@@ -55,14 +55,21 @@ ours_port="$(free_port)"
 RUST_LOG=warn target/release/purchase-predict serve --model "$model" --port "$ours_port" \
     --workers "$cores" > "$work/ours.log" 2>&1 &
 pids+=($!)
+# Ours again with the access log on (the default `info`), written to a file: what logging costs.
+logged_port="$(free_port)"
+target/release/purchase-predict serve --model "$model" --port "$logged_port" \
+    --workers "$cores" > "$work/ours-logged.log" 2>&1 &
+pids+=($!)
 ref_port="$(free_port)"
 MODEL_TAR="$PWD/$model" "$venv/bin/gunicorn" -k gevent -w "$cores" --keep-alive 60 \
     -b "127.0.0.1:$ref_port" --chdir benches reference_server:app > "$work/reference.log" 2>&1 &
 pids+=($!)
 wait_ping "http://127.0.0.1:$ours_port"
 wait_ping "http://127.0.0.1:$ref_port"
+wait_ping "http://127.0.0.1:$logged_port"
 
 echo "== load: $seconds s per phase, $cores cores shared by the servers and the load generator"
 cargo bench --locked --no-default-features --bench serve -- \
     --ours "http://127.0.0.1:$ours_port" --reference "http://127.0.0.1:$ref_port" \
+    --logged "http://127.0.0.1:$logged_port" \
     --model "$model" --rows "$work/out/test.csv" --seconds "$seconds"

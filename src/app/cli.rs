@@ -587,6 +587,9 @@ fn run_command(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => {
             let config = args.to_config()?;
+            if let Some(note) = config.hyperparameters.threads_note() {
+                eprintln!("{note}");
+            }
             let mut progress = terminal_progress();
             println!(
                 "purchase-predict run: {} (target `{}`)",
@@ -599,6 +602,9 @@ fn run_command(cli: Cli) -> Result<()> {
         }
         Command::Tune(args) => {
             let config = args.run.to_config()?;
+            if let Some(note) = config.hyperparameters.threads_note() {
+                eprintln!("{note}");
+            }
             let tuner = args.to_tuner()?;
             let mut progress = terminal_progress();
             println!(
@@ -705,50 +711,20 @@ fn run_command(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Serve(args) => {
-            // Request logs on stderr; RUST_LOG overrides the default `info`.
+            // Request logs on stderr, written off the request path (a full queue drops and
+            // counts lines rather than stall serving); RUST_LOG overrides the default `info`.
+            let log = crate::util::log::NonBlocking::new(std::io::stderr(), 16 * 1024);
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
                         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
                 )
-                .with_writer(std::io::stderr)
+                .with_writer(log.clone())
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .try_init();
-            let target = ServeTarget::resolve(&args)?;
-            let mut config = crate::serve::ServerConfig {
-                host: target.host.clone(),
-                port: target.port,
-                max_rows: args.max_rows,
-                read_timeout: seconds("--read-timeout", args.read_timeout)?,
-                drain_timeout: seconds("--drain-timeout", args.drain_timeout)?,
-                ..Default::default()
-            };
-            if let Some(w) = target.workers {
-                config.workers = w;
-                config.max_concurrent = w;
-            }
-            if let Some(c) = args.max_concurrent {
-                config.max_concurrent = c;
-            }
-            config.check_ref()?;
-            crate::util::runtime::init(config.workers)?.block_on(async {
-                // Before the listener exists, so that no signal finds the default action.
-                let mut signals = crate::serve::Signals::install()?;
-                let server = crate::serve::Server::start(&target.model, &config).await?;
-                tokio::select! {
-                    loaded = server.wait_loaded() => loaded?,
-                    _ = signals.recv() => {
-                        server.shutdown().await;
-                        return Ok(());
-                    }
-                }
-                println!(
-                    "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
-                    target.model.display(),
-                    server.addr()
-                );
-                server.run_until_signal(&mut signals).await
-            })
+            let served = serve_command(&args);
+            log.flush_for(Duration::from_secs(1));
+            served
         }
         Command::Train => {
             let mut progress = terminal_progress();
@@ -765,6 +741,54 @@ fn run_command(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `serve`: resolve where and how, then serve until Ctrl-C or SIGTERM.
+fn serve_command(args: &ServeArgs) -> Result<()> {
+    let target = ServeTarget::resolve(args)?;
+    let mut config = crate::serve::ServerConfig {
+        host: target.host.clone(),
+        port: target.port,
+        max_rows: args.max_rows,
+        read_timeout: seconds("--read-timeout", args.read_timeout)?,
+        drain_timeout: seconds("--drain-timeout", args.drain_timeout)?,
+        ..Default::default()
+    };
+    if let Some(w) = target.workers {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // More workers than cores cannot score at once, and a count the system
+        // cannot start crashed the runtime (`--workers 1024` under a process limit).
+        let w = if w > cores {
+            eprintln!("note: {w} workers reduced to {cores}, the cores this machine has");
+            cores
+        } else {
+            w
+        };
+        config.workers = w;
+        config.max_concurrent = w;
+    }
+    if let Some(c) = args.max_concurrent {
+        config.max_concurrent = c;
+    }
+    config.check_ref()?;
+    crate::util::runtime::init(config.workers)?.block_on(async {
+        // Before the listener exists, so that no signal finds the default action.
+        let mut signals = crate::serve::Signals::install()?;
+        let server = crate::serve::Server::start(&target.model, &config).await?;
+        tokio::select! {
+            loaded = server.wait_loaded() => loaded?,
+            _ = signals.recv() => {
+                server.shutdown().await;
+                return Ok(());
+            }
+        }
+        println!(
+            "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
+            target.model.display(),
+            server.addr()
+        );
+        server.run_until_signal(&mut signals).await
+    })
 }
 
 fn opt(v: Option<f64>) -> String {

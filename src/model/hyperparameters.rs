@@ -263,13 +263,21 @@ impl Hyperparameters {
         Ok(())
     }
 
-    /// Threads that training will use.
+    /// Threads that training will use: `nthread`, or every core, and never more than the
+    /// machine's cores (more cannot run at once, and a count the system cannot start
+    /// crashed libxgboost's thread pool: `nthread=100000` ended in SIGSEGV).
     pub fn threads(&self) -> usize {
-        self.nthread.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.nthread.map_or(cores, |n| n.min(cores))
+    }
+
+    /// What to tell the user when `nthread` asks for more threads than [`threads`](Self::threads)
+    /// gives.
+    pub fn threads_note(&self) -> Option<String> {
+        let n = self.nthread?;
+        let threads = self.threads();
+        (n > threads)
+            .then(|| format!("note: nthread={n} reduced to {threads}, the cores this machine has"))
     }
 
     /// As SageMaker's `HyperParameters` map (all values text; unset ones left out).

@@ -81,6 +81,12 @@ impl Stats {
             "purchase_predict_invocation_seconds_count {}\n",
             self.latency_count.load(Ordering::Relaxed)
         );
+        out += "# HELP purchase_predict_log_lines_dropped_total Request log lines dropped because the log's output could not keep up.\n";
+        out += "# TYPE purchase_predict_log_lines_dropped_total counter\n";
+        out += &format!(
+            "purchase_predict_log_lines_dropped_total {}\n",
+            crate::util::log::dropped_lines()
+        );
         out += "# HELP purchase_predict_rows_scored_total Customers scored by /invocations.\n";
         out += "# TYPE purchase_predict_rows_scored_total counter\n";
         out += &format!(

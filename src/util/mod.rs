@@ -1,8 +1,9 @@
 //! Shared utilities: atomic files and checksums ([`files`]), progress reporting
-//! ([`progress`]), the seeded RNG ([`random`]), the one process runtime ([`runtime`]), outputs that
+//! ([`progress`]), the request log's non-blocking writer ([`log`]), the seeded RNG ([`random`]), the one process runtime ([`runtime`]), outputs that
 //! appear whole even when interrupted ([`staging`]), and stage times and peak memory ([`timing`]).
 
 pub mod files;
+pub mod log;
 pub mod progress;
 pub mod random;
 pub mod runtime;

@@ -18,12 +18,26 @@ pub fn init(workers: usize) -> Result<&'static Runtime> {
     if let Some(rt) = RUNTIME.get() {
         return Ok(rt);
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers.max(1))
-        .enable_all()
-        .thread_name("purchase-predict")
-        .build()
-        .map_err(|e| Error::io("tokio runtime", e))?;
+    // Tokio panics when the system refuses a worker thread (a process limit): an error
+    // that names the count instead.
+    let built = std::panic::catch_unwind(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers.max(1))
+            .enable_all()
+            .thread_name("purchase-predict")
+            .build()
+    });
+    let rt = match built {
+        Ok(r) => r.map_err(|e| Error::io("tokio runtime", e))?,
+        Err(_) => {
+            return Err(Error::InvalidSetting {
+                name: "workers".into(),
+                reason: format!(
+                    "the system would not start {workers} threads (a process or thread limit); use fewer"
+                ),
+            })
+        }
+    };
     // Two threads may race to build it; the loser's runtime is dropped unused.
     Ok(RUNTIME.get_or_init(|| rt))
 }
