@@ -42,20 +42,104 @@ fn input_error(path: &Path, reason: impl Into<String>) -> Error {
     }
 }
 
-fn read_json(path: &Path) -> Result<Option<serde_json::Value>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| input_error(path, format!("not valid JSON: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
+/// The most bytes read of a configuration file under `input/config` (SageMaker's are a few
+/// KB: at most 100 hyperparameters of 2,500 characters each).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// The longest hyperparameter value taken, in characters (SageMaker's `CreateTrainingJob`
+/// refuses longer ones).
+pub const MAX_HYPERPARAMETER_CHARS: usize = 2_500;
+/// The longest failure reason written, in characters (SageMaker keeps this many of
+/// `output/failure` as the job's FailureReason).
+pub const MAX_FAILURE_CHARS: usize = 1_024;
+
+/// Refuse a path under the job's root that leads out of it through a symbolic link: SageMaker
+/// lays out real files and folders, so a link out of `/opt/ml` is not the job's input.
+fn check_inside(root: &MlRoot, path: &Path) -> Result<()> {
+    let (Ok(real), Ok(real_root)) = (
+        std::fs::canonicalize(path),
+        std::fs::canonicalize(&root.root),
+    ) else {
+        return Ok(());
+    };
+    if real.starts_with(&real_root) {
+        Ok(())
+    } else {
+        Err(input_error(
+            path,
+            format!(
+                "leads out of the job's folder {} through a symbolic link (to {}); refused",
+                root.root.display(),
+                real.display()
+            ),
+        ))
+    }
+}
+
+/// A file of the job: inside the root, and a regular file (a FIFO would block forever and a
+/// device such as `/dev/zero` never ends). `None` when it does not exist.
+fn job_file(root: &MlRoot, path: &Path) -> Result<Option<std::fs::Metadata>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    check_inside(root, path)?;
+    if !meta.is_file() {
+        return Err(input_error(
+            path,
+            "not a regular file (a FIFO, device or socket); refused",
+        ));
+    }
+    Ok(Some(meta))
+}
+
+fn read_json(root: &MlRoot, path: &Path) -> Result<Option<serde_json::Value>> {
+    let Some(meta) = job_file(root, path)? else {
+        return Ok(None);
+    };
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(input_error(
+            path,
+            format!(
+                "{} bytes; a configuration file SageMaker writes is a few KB (at most {MAX_CONFIG_BYTES} bytes are read)",
+                meta.len()
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).map_err(|e| Error::io(path, e))?,
+            MAX_CONFIG_BYTES + 1,
+        ),
+        &mut bytes,
+    )
+    .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(input_error(path, "grew past its limit while being read"));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| input_error(path, format!("not valid JSON: {e}")))
+}
+
+/// At most `max` characters of `text`, and how many more there were.
+pub(crate) fn clip_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!(
+            "{}… ({} more characters)",
+            &text[..cut],
+            text[cut..].chars().count()
+        ),
+        None => text.to_string(),
     }
 }
 
 /// `hyperparameters.json`: an object; values are strings as SageMaker writes them (numbers
-/// and booleans, as a hand-written file may hold, are taken as their text).
-fn read_hyperparameters(path: &Path) -> Result<BTreeMap<String, String>> {
-    let value = read_json(path)?
+/// and booleans, as a hand-written file may hold, are taken as their text), each at most
+/// [`MAX_HYPERPARAMETER_CHARS`] characters.
+fn read_hyperparameters(root: &MlRoot, path: &Path) -> Result<BTreeMap<String, String>> {
+    let value = read_json(root, path)?
         .ok_or_else(|| input_error(path, "missing: SageMaker writes it for every training job"))?;
     let serde_json::Value::Object(map) = value else {
         return Err(input_error(path, "must be a JSON object of name → value"));
@@ -69,10 +153,25 @@ fn read_hyperparameters(path: &Path) -> Result<BTreeMap<String, String>> {
                 other => {
                     return Err(input_error(
                         path,
-                        format!("hyperparameter `{k}` is {other}, not a string"),
+                        format!(
+                            "hyperparameter `{}` is {}, not a string",
+                            clip_chars(&k, 100),
+                            clip_chars(&other.to_string(), 100)
+                        ),
                     ))
                 }
             };
+            let chars = text.chars().count();
+            if chars > MAX_HYPERPARAMETER_CHARS || k.chars().count() > 256 {
+                return Err(input_error(
+                    path,
+                    format!(
+                        "hyperparameter `{}` = `{}`: {chars} characters; SageMaker takes names of at most 256 and values of at most {MAX_HYPERPARAMETER_CHARS}",
+                        clip_chars(&k, 100),
+                        clip_chars(&text, 100)
+                    ),
+                ));
+            }
             Ok((k, text))
         })
         .collect()
@@ -80,7 +179,7 @@ fn read_hyperparameters(path: &Path) -> Result<BTreeMap<String, String>> {
 
 /// The data files of a channel folder, recursively; names starting with `.` or `_` (such as
 /// Spark's `_SUCCESS`) are not data.
-fn channel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn channel_files(root: &MlRoot, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
@@ -90,9 +189,11 @@ fn channel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             continue;
         }
         let path = entry.path();
+        check_inside(root, &path)?;
         if path.is_dir() {
-            channel_files(&path, out)?;
+            channel_files(root, &path, out)?;
         } else {
+            job_file(root, &path)?;
             out.push(path);
         }
     }
@@ -105,11 +206,11 @@ fn channel_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     let hp_file = root.hyperparameters_file();
     let (job, hyperparameters) =
-        PipelineJob::from_hyperparameters(&read_hyperparameters(&hp_file)?)
+        PipelineJob::from_hyperparameters(&read_hyperparameters(root, &hp_file)?)
             .map_err(|e| input_error(&hp_file, e.to_string()))?;
 
     let resource_file = root.resource_config_file();
-    if let Some(value) = read_json(&resource_file)? {
+    if let Some(value) = read_json(root, &resource_file)? {
         let resources: ResourceConfig = serde_json::from_value(value)
             .map_err(|e| input_error(&resource_file, e.to_string()))?;
         if resources.hosts.len() > 1 {
@@ -126,7 +227,7 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
 
     let config_file = root.input_data_config_file();
     let channels: BTreeMap<String, ChannelConfig> =
-        serde_json::from_value(read_json(&config_file)?.ok_or_else(|| {
+        serde_json::from_value(read_json(root, &config_file)?.ok_or_else(|| {
             input_error(
                 &config_file,
                 "missing: SageMaker writes it for every training job",
@@ -185,8 +286,13 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     if !dir.is_dir() {
         return Err(input_error(&dir, "the channel's folder is missing"));
     }
+    check_inside(root, &dir)?;
+    // What the job writes stays inside the root too.
+    for out in [root.model_dir(), root.root.join("output")] {
+        check_inside(root, &out)?;
+    }
     let mut files = Vec::new();
-    channel_files(&dir, &mut files)?;
+    channel_files(root, &dir, &mut files)?;
     files.sort();
     let data = match files.as_slice() {
         [one] => one.clone(),
@@ -257,6 +363,9 @@ pub fn run_config(root: &MlRoot, input: &JobInput) -> RunConfig {
 pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
     let input = read_job(root)?;
     let config = run_config(root, &input);
+    if let Some(note) = config.hyperparameters.threads_note() {
+        eprintln!("{note}");
+    }
     println!(
         "purchase-predict train: {} (target `{}`), test share {}, validation share {}, split seed {}",
         input.data.display(),
@@ -296,11 +405,13 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
 }
 
 /// Write why the job failed where SageMaker reads it (`<root>/output/failure`; the first
-/// 1,024 characters become the job's FailureReason), when the root exists. A failure to write
-/// it is printed, not raised: the job fails either way.
+/// [`MAX_FAILURE_CHARS`] characters, which SageMaker keeps as the job's FailureReason), when
+/// the root exists. Never through a symbolic link: a link at `output/failure`, or an
+/// `output` folder that leads out of the root, is left alone. A failure to write it is
+/// printed, not raised: the job fails either way.
 pub fn write_failure(root: &MlRoot, error: &Error) {
     let path = root.failure_file();
-    let text = error.to_string();
+    let text = clip_chars(&error.to_string(), MAX_FAILURE_CHARS);
     // Outside a container (no /opt/ml at all), nothing is created: the error is on stderr.
     if !root.root.is_dir() {
         return;
@@ -308,7 +419,18 @@ pub fn write_failure(root: &MlRoot, error: &Error) {
     let written = path
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| std::fs::write(&path, text.as_bytes()));
+        .and_then(|()| {
+            check_inside(root, path.parent().unwrap_or(&root.root))
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .and_then(|()| {
+            use std::io::Write as _;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+            options.open(&path)?.write_all(text.as_bytes())
+        });
     if let Err(e) = written {
         eprintln!("could not write {}: {e}", path.display());
     }

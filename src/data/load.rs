@@ -447,6 +447,23 @@ fn load_unhashed(path: &Path, options: &LoadOptions) -> Result<Dataset> {
             df = df.drop(name).map_err(|e| Error::polars("dropping", e))?;
         }
     }
+    if df.width() == 0 {
+        return Err(Error::InvalidSetting {
+            name: "drop".into(),
+            reason: format!(
+                "no column of {} is left to learn from: the target `{}`{} and the {} dropped \
+                 column(s) are all it has",
+                path.display(),
+                options.target,
+                options
+                    .id
+                    .as_ref()
+                    .map(|id| format!(", the id `{id}`"))
+                    .unwrap_or_default(),
+                options.drop.len()
+            ),
+        });
+    }
     let mut features = coerce_types(df, &options.numeric, &options.categorical)?;
     // A Parquet file or a parsed text column can still come in chunks.
     features.rechunk_mut();

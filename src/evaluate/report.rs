@@ -139,8 +139,14 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
         plot::gains(r.labels, r.scores)?,
         plot::lift(r.labels, r.scores)?,
         plot::calibration(r.labels, r.scores)?,
-        plot::feature_importance(r.model, 15)?,
     ];
+    // A model of single-leaf trees (a training split too small to split) has nothing to
+    // rank: the report says so instead of failing.
+    let importance = if r.model.feature_importance()?.is_empty() {
+        None
+    } else {
+        Some(plot::feature_importance(r.model, 15)?)
+    };
     let d = &r.data;
     let mut data_rows = vec![
         ("source".to_string(), d.source.clone()),
@@ -342,7 +348,17 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
     html += "<h2>Calibration</h2>\n";
     html += &img(&charts[6]);
     html += "<h2>Feature importance</h2>\n";
-    html += &img(&charts[7]);
+    match &importance {
+        Some(chart) => html += &img(chart),
+        None => {
+            html += &format!(
+                "<p>The model made no split: each of its {} trees is a single leaf, so it \
+                 scores every customer alike and no feature has any importance. The training \
+                 split is most likely too small (see the data table above).</p>\n",
+                r.model.rounds
+            )
+        }
+    }
     if let Some((e, colours)) = &r.explanations {
         if e.nrows > 0 {
             html += "<h2>Why the model decides: contributions by column</h2>\n";

@@ -125,11 +125,28 @@ fn check(code: c_int) -> Result<()> {
         return Ok(());
     }
     // SAFETY: XGBGetLastError returns a pointer to a thread-local, NUL-terminated string.
-    let msg = unsafe { CStr::from_ptr(XGBGetLastError()) }
-        .to_string_lossy()
-        .trim()
-        .to_string();
-    Err(Error::XGBoost(msg))
+    let msg = unsafe { CStr::from_ptr(XGBGetLastError()) }.to_string_lossy();
+    Err(Error::XGBoost(user_message(&msg)))
+}
+
+/// libxgboost's message without what only its developers read: the stack trace after
+/// `Stack trace:` and the `[12:00:00] ../src/learner.cc:123: ` prefix of time and source line.
+fn user_message(raw: &str) -> String {
+    let text = raw.split("Stack trace:").next().unwrap_or(raw).trim();
+    let text = match text.strip_prefix('[').and_then(|t| t.split_once("] ")) {
+        Some((_, rest)) => rest,
+        None => text,
+    };
+    let text = match text.split_once(": ") {
+        Some((place, rest))
+            if [".cc:", ".h:", ".cu:"].iter().any(|s| place.contains(s))
+                && !place.contains(' ') =>
+        {
+            rest
+        }
+        _ => text,
+    };
+    text.trim().to_string()
 }
 
 fn cstring(s: &str) -> Result<CString> {
@@ -522,6 +539,29 @@ unsafe fn copy_predictions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libxgboost_messages_lose_the_stack_trace_and_source_line() {
+        let raw = "[09:12:01] ../src/data/data.cc:512: Check failed: n_features > 0 (0 vs. 0) : no features\nStack trace:\n  [bt] (0) /usr/lib/x86_64-linux-gnu/libxgboost.so(+0x1f3c9) [0x7f]\n";
+        assert_eq!(
+            user_message(raw),
+            "Check failed: n_features > 0 (0 vs. 0) : no features"
+        );
+        assert_eq!(user_message("Unknown metric: foo"), "Unknown metric: foo");
+        // Through the FFI: an unknown objective, refused at the first round.
+        let (d, _) = toy();
+        let mut b = Booster::new(&[&d]).unwrap();
+        let err = b
+            .set_param("objective", "no:such")
+            .and_then(|()| b.update(0, &d))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no:such"), "{err}");
+        assert!(
+            !err.contains("Stack trace") && !err.contains(".cc:"),
+            "{err}"
+        );
+    }
 
     fn toy() -> (DMatrix, Vec<f32>) {
         // y = 1 when x0 > 0.5
