@@ -535,16 +535,12 @@ fn sigterm_exits_within_the_drain_timeout_despite_a_half_sent_request() {
 
 // ---------------------------------------------------------------- the CLI's outputs
 
-fn sha(path: &Path) -> String {
-    purchase_predict::util::files::sha256_file(path).unwrap()
-}
-
 #[test]
 fn predict_refuses_an_output_that_is_its_input_under_another_name() {
     let (dir, model) = common::demo_model(5);
     let input = dir.path().join("in.csv");
     std::fs::copy(common::root().join("data/customers.csv"), &input).unwrap();
-    let before = sha(&input);
+    let before = common::sha(&input);
     let link = dir.path().join("link.csv");
     std::os::unix::fs::symlink(&input, &link).unwrap();
     let hard = dir.path().join("hard.csv");
@@ -563,7 +559,7 @@ fn predict_refuses_an_output_that_is_its_input_under_another_name() {
             output.display()
         );
         assert_eq!(
-            sha(&input),
+            common::sha(&input),
             before,
             "the input was replaced via {}",
             output.display()
@@ -583,7 +579,7 @@ fn predict_refuses_an_output_that_is_its_input_under_another_name() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert_eq!(sha(&input), before);
+    assert_eq!(common::sha(&input), before);
 }
 
 #[test]
@@ -615,7 +611,7 @@ fn listing(dir: &Path) -> Vec<(String, String)> {
             let e = e.unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
             let hash = if e.path().is_file() {
-                sha(&e.path())
+                common::sha(&e.path())
             } else {
                 "dir".into()
             };
@@ -626,31 +622,12 @@ fn listing(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-fn run_args(data: &Path, out: &Path) -> Vec<String> {
-    [
-        "run",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
-        "purchased",
-        "--id",
-        "customer_id",
-        "--out",
-        out.to_str().unwrap(),
-        "--hp",
-        "num_round=5",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
 #[test]
 fn run_replaces_its_folder_whole_and_keeps_the_users_files() {
     let base = tempfile::tempdir().unwrap();
     let out = base.path().join("out");
     let data = common::root().join("data/customers.csv");
-    let args = run_args(&data, &out);
+    let args = common::run_args(&data, &out);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     common::cli_ok(&args);
     assert!(out.join("validation.csv").exists());
@@ -692,7 +669,7 @@ fn ctrl_c_during_run_leaves_the_previous_run_whole_and_no_partial_files() {
         "--out",
         data.to_str().unwrap(),
     ]);
-    let args = run_args(&data, &out);
+    let args = common::run_args(&data, &out);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     common::cli_ok(&args);
     let before = listing(&out);
@@ -755,24 +732,16 @@ fn a_killed_runs_leftovers_are_removed_by_the_next_run() {
     let out = base.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     // What a SIGKILL leaves: a staging folder and a partial file of a process that is gone.
-    let gone = dead_pid();
+    let gone = common::dead_pid();
     let stale = base.path().join(format!(".out.staging-{gone}"));
     std::fs::create_dir_all(&stale).unwrap();
     std::fs::write(stale.join("train.csv"), "1,2\n").unwrap();
     std::fs::write(out.join(format!(".model.tar.gz.partial-{gone}")), "half").unwrap();
-    let args = run_args(&common::root().join("data/customers.csv"), &out);
+    let args = common::run_args(&common::root().join("data/customers.csv"), &out);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     common::cli_ok(&args);
     assert!(!stale.exists());
     assert!(listing(&out).iter().all(|(n, _)| !n.contains(".partial-")));
-}
-
-/// A process id that is not running: a child that has exited and been reaped.
-fn dead_pid() -> u32 {
-    let mut child = Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    pid
 }
 
 #[test]

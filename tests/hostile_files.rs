@@ -10,10 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn sha(path: &Path) -> String {
-    purchase_predict::util::files::sha256_file(path).unwrap()
-}
-
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().unwrap();
     assert!(status.success());
@@ -28,24 +24,11 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// `run` on `data` into `out`, 5 rounds, without the baseline.
 fn run_args(data: &Path, out: &Path) -> Vec<String> {
-    [
-        "run",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
-        "purchased",
-        "--id",
-        "customer_id",
-        "--out",
-        out.to_str().unwrap(),
-        "--hp",
-        "num_round=5",
-        "--no-baseline",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let mut args = common::run_args(data, out);
+    args.push("--no-baseline".into());
+    args
 }
 
 fn as_strs(v: &[String]) -> Vec<&str> {
@@ -55,18 +38,18 @@ fn as_strs(v: &[String]) -> Vec<&str> {
 #[test]
 fn predict_never_replaces_the_model_it_reads() {
     let (dir, model) = common::demo_model(5);
-    let before = sha(&model);
+    let before = common::sha(&model);
     let input = common::root().join("data/customers.csv");
     // Before: exit 0, and the archive became the scores CSV.
     let err = common::cli_err(&common::predict_args(&model, &input, &model));
     assert!(err.contains("it is the model file"), "{err}");
-    assert_eq!(sha(&model), before);
+    assert_eq!(common::sha(&model), before);
     // Through a link to it, too.
     let link = dir.path().join("scores.csv");
     std::os::unix::fs::symlink(&model, &link).unwrap();
     let err = common::cli_err(&common::predict_args(&model, &input, &link));
     assert!(err.contains("it is the model file"), "{err}");
-    assert_eq!(sha(&model), before);
+    assert_eq!(common::sha(&model), before);
 }
 
 #[test]
@@ -117,7 +100,7 @@ fn a_replaced_output_keeps_its_mode_a_link_stays_a_link_and_stale_partials_go() 
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600)).unwrap();
     // What a SIGKILL left: a partial file of a process that is gone, and one of a live one
     // (this test's own process), which is not ours to remove.
-    let gone = dead_pid();
+    let gone = common::dead_pid();
     let stale = dir.path().join(format!(".scores.csv.partial-{gone}"));
     std::fs::write(&stale, "half").unwrap();
     let live = dir
@@ -160,7 +143,7 @@ fn run_refuses_to_replace_its_own_input() {
     for name in ["train.csv", "test.csv", "validation.csv", "metrics.json"] {
         let data = dir.path().join(name);
         std::fs::copy(&shipped, &data).unwrap();
-        let before = sha(&data);
+        let before = common::sha(&data);
         // Before: exit 0, and the user's table became the headerless preprocessed split.
         let out = Command::new(env!("CARGO_BIN_EXE_purchase-predict"))
             .args(as_strs(&run_args(Path::new(name), Path::new("."))))
@@ -170,7 +153,7 @@ fn run_refuses_to_replace_its_own_input() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{name}: {err}");
         assert!(err.contains("which the run replaces"), "{name}: {err}");
-        assert_eq!(sha(&data), before, "{name} was replaced");
+        assert_eq!(common::sha(&data), before, "{name} was replaced");
         assert_eq!(names(dir.path()), [name], "nothing else written");
         std::fs::remove_file(&data).unwrap();
     }
@@ -198,14 +181,6 @@ fn run_out_through_a_symlink_updates_the_folder_it_names_and_keeps_the_link() {
         "mine"
     );
     assert_eq!(names(base.path()), ["latest", "results"]);
-}
-
-/// A process id that is not running: a child that has exited and been reaped.
-fn dead_pid() -> u32 {
-    let mut child = Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    pid
 }
 
 /// The staging folder beside `out`, if one exists.

@@ -154,3 +154,36 @@ pub fn demo_model(rounds: u32) -> (tempfile::TempDir, PathBuf) {
     let model = dir.path().join("model.tar.gz");
     (dir, model)
 }
+
+/// sha256 of a file, as lowercase hex.
+pub fn sha(path: &Path) -> String {
+    purchase_predict::util::files::sha256_file(path).unwrap()
+}
+
+/// `run` on `data` (target `purchased`, id `customer_id`) into `out`, 5 rounds.
+pub fn run_args(data: &Path, out: &Path) -> Vec<String> {
+    [
+        "run",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "purchased",
+        "--id",
+        "customer_id",
+        "--out",
+        out.to_str().unwrap(),
+        "--hp",
+        "num_round=5",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// A process id that is not running: a child that has exited and been reaped.
+pub fn dead_pid() -> u32 {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
