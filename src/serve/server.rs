@@ -77,7 +77,7 @@ use crate::util::runtime;
 /// (a 6 MB JSON body, or 100,000 rows explained) costs about 110 MB while it is scored, so
 /// the endpoint stays under the model's size plus about `max_concurrent × 120 MB` plus the
 /// bodies waiting for a slot (at most the budget) plus 50 MB, plus at most 64 KB of read
-/// buffer for each of at most [`max_connections`](Self::max_connections) connections: 405 MB
+/// buffer for each of at most [`max_connections`](Self::max_connections) connections: 407 MB
 /// with the defaults on 2 cores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
