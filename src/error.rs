@@ -222,6 +222,15 @@ impl Error {
     }
 }
 
+/// At most `max_chars` characters of `text`, then `… (N more bytes)`: a message that quotes
+/// what a user sent (a request body, a hyperparameter) never echoes all of it.
+pub(crate) fn clip(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}… ({} more bytes)", &text[..cut], text.len() - cut),
+        None => text.to_string(),
+    }
+}
+
 /// Return early with an error, as polars' `polars_bail!`:
 /// - `bail!(setting "name", "reason {x}")`: [`Error::InvalidSetting`] naming the setting;
 /// - `bail!(Shape: "{n} labels for {m} rows")`: a variant that carries a message.

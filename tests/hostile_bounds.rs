@@ -429,7 +429,7 @@ fn train_echoes_at_most_a_bounded_failure_and_reads_only_its_own_files() {
     let out = train(root.path());
     assert!(!out.status.success());
     let failure = std::fs::read_to_string(root.path().join("output/failure")).unwrap();
-    assert!(failure.chars().count() <= 1100, "{} chars", failure.len());
+    assert!(failure.chars().count() <= 1024, "{} chars", failure.len());
     assert!(failure.contains("at most 2500"), "{failure}");
     assert!(
         out.stderr.len() < 4096,

@@ -22,7 +22,7 @@ use crate::cloud::sagemaker::container::{
     metric_lines, ChannelConfig, MlRoot, PipelineJob, ResourceConfig, TableFormat,
     CSV_CONTENT_TYPES, EVALUATION_FOLDER, PARQUET_CONTENT_TYPES, TRAIN_CHANNEL,
 };
-use crate::error::{Error, Result};
+use crate::error::{clip, Error, Result};
 use crate::model::Hyperparameters;
 use crate::util::progress::Progress;
 
@@ -123,18 +123,6 @@ fn read_json(root: &MlRoot, path: &Path) -> Result<Option<serde_json::Value>> {
         .map_err(|e| input_error(path, format!("not valid JSON: {e}")))
 }
 
-/// At most `max` characters of `text`, and how many more there were.
-pub(crate) fn clip_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((cut, _)) => format!(
-            "{}… ({} more characters)",
-            &text[..cut],
-            text[cut..].chars().count()
-        ),
-        None => text.to_string(),
-    }
-}
-
 /// `hyperparameters.json`: an object; values are strings as SageMaker writes them (numbers
 /// and booleans, as a hand-written file may hold, are taken as their text), each at most
 /// [`MAX_HYPERPARAMETER_CHARS`] characters.
@@ -155,8 +143,8 @@ fn read_hyperparameters(root: &MlRoot, path: &Path) -> Result<BTreeMap<String, S
                         path,
                         format!(
                             "hyperparameter `{}` is {}, not a string",
-                            clip_chars(&k, 100),
-                            clip_chars(&other.to_string(), 100)
+                            clip(&k, 100),
+                            clip(&other.to_string(), 100)
                         ),
                     ))
                 }
@@ -167,8 +155,8 @@ fn read_hyperparameters(root: &MlRoot, path: &Path) -> Result<BTreeMap<String, S
                     path,
                     format!(
                         "hyperparameter `{}` = `{}`: {chars} characters; SageMaker takes names of at most 256 and values of at most {MAX_HYPERPARAMETER_CHARS}",
-                        clip_chars(&k, 100),
-                        clip_chars(&text, 100)
+                        clip(&k, 100),
+                        clip(&text, 100)
                     ),
                 ));
             }
@@ -411,7 +399,8 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
 /// printed, not raised: the job fails either way.
 pub fn write_failure(root: &MlRoot, error: &Error) {
     let path = root.failure_file();
-    let text = clip_chars(&error.to_string(), MAX_FAILURE_CHARS);
+    // The clipped reason and its "… (N more bytes)" fit in MAX_FAILURE_CHARS.
+    let text = clip(&error.to_string(), MAX_FAILURE_CHARS - 40);
     // Outside a container (no /opt/ml at all), nothing is created: the error is on stderr.
     if !root.root.is_dir() {
         return;

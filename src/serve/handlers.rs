@@ -125,15 +125,6 @@ pub(super) enum ApiError {
 /// without echoing a megabyte of the client's own input back.
 const MAX_MESSAGE_CHARS: usize = 1000;
 
-fn clip(mut message: String) -> String {
-    if let Some((cut, _)) = message.char_indices().nth(MAX_MESSAGE_CHARS) {
-        let more = message.len() - cut;
-        message.truncate(cut);
-        message += &format!("… ({more} more bytes)");
-    }
-    message
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
@@ -150,7 +141,10 @@ impl IntoResponse for ApiError {
                 StatusCode::NOT_ACCEPTABLE,
                 "Accept must be text/csv, application/json or application/jsonlines",
             ),
-            ApiError::BadRequest(message) => text(StatusCode::BAD_REQUEST, clip(message)),
+            ApiError::BadRequest(message) => text(
+                StatusCode::BAD_REQUEST,
+                crate::error::clip(&message, MAX_MESSAGE_CHARS),
+            ),
             ApiError::TooLarge(message) => text(StatusCode::PAYLOAD_TOO_LARGE, message),
             ApiError::Timeout(limit) => text(
                 StatusCode::REQUEST_TIMEOUT,
