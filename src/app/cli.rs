@@ -587,9 +587,6 @@ fn run_command(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => {
             let config = args.to_config()?;
-            if let Some(note) = config.hyperparameters.threads_note() {
-                eprintln!("{note}");
-            }
             let mut progress = terminal_progress();
             println!(
                 "purchase-predict run: {} (target `{}`)",
@@ -602,9 +599,6 @@ fn run_command(cli: Cli) -> Result<()> {
         }
         Command::Tune(args) => {
             let config = args.run.to_config()?;
-            if let Some(note) = config.hyperparameters.threads_note() {
-                eprintln!("{note}");
-            }
             let tuner = args.to_tuner()?;
             let mut progress = terminal_progress();
             println!(

@@ -351,9 +351,6 @@ pub fn run_config(root: &MlRoot, input: &JobInput) -> RunConfig {
 pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
     let input = read_job(root)?;
     let config = run_config(root, &input);
-    if let Some(note) = config.hyperparameters.threads_note() {
-        eprintln!("{note}");
-    }
     println!(
         "purchase-predict train: {} (target `{}`), test share {}, validation share {}, split seed {}",
         input.data.display(),

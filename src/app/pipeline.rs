@@ -443,6 +443,10 @@ fn staged<T>(
     work: impl FnOnce(&RunConfig) -> Result<(RunReport, T)>,
 ) -> Result<(RunReport, T)> {
     config.check_ref()?;
+    // Said once for run, tune and the container's train alike.
+    if let Some(note) = config.hyperparameters.threads_note() {
+        eprintln!("{note}");
+    }
     remove_on_signal();
     let staged = StagedDir::new(&config.out_dir)?;
     staged.check_reads(&RUN_FILES, &[("table", &config.data)])?;

@@ -65,7 +65,8 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn unsafe_output(path: &Path, reason: impl Into<String>) -> Error {
+/// [`Error::UnsafeOutput`] for `path`.
+pub(crate) fn unsafe_output(path: &Path, reason: impl Into<String>) -> Error {
     Error::UnsafeOutput {
         path: path.to_path_buf(),
         reason: reason.into(),
@@ -154,17 +155,11 @@ fn remove_stale_partials(path: &Path) {
     };
     for entry in entries.flatten() {
         let entry_name = entry.file_name();
-        let Some(pid) = entry_name
-            .to_string_lossy()
-            .strip_prefix(&prefix)
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        if let Ok(pid) = pid.parse::<u32>() {
-            if pid != std::process::id() && !crate::util::staging::alive(pid) {
-                let _ = std::fs::remove_file(entry.path());
-            }
+        let entry_name = entry_name.to_string_lossy();
+        if entry_name.starts_with(&prefix)
+            && crate::util::staging::left_by_dead_process(&entry_name, PARTIAL_MARKER)
+        {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

@@ -98,8 +98,16 @@ fn clean_up_and_exit() -> ! {
     std::process::exit(130);
 }
 
+/// Whether `name` is `<anything><marker><pid>` for another process that is no longer
+/// running: a temporary file or folder that a killed process could not clean up.
+pub(crate) fn left_by_dead_process(name: &str, marker: &str) -> bool {
+    name.rsplit_once(marker)
+        .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        .is_some_and(|pid| pid != std::process::id() && !alive(pid))
+}
+
 /// Whether process `pid` is running (Linux: `/proc/<pid>`); elsewhere assumed so.
-pub(crate) fn alive(pid: u32) -> bool {
+fn alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
         Path::new("/proc").join(pid.to_string()).exists()
     } else {
@@ -118,15 +126,13 @@ fn remove_leftovers(dir: &Path, staging: &[String]) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = if staging.iter().any(|s| name.starts_with(s.as_str())) {
-            name.rsplit_once(STAGING_MARKER).map(|(_, pid)| pid)
+        let marker = if staging.iter().any(|s| name.starts_with(s.as_str())) {
+            STAGING_MARKER
         } else {
-            name.rsplit_once(PARTIAL_MARKER).map(|(_, pid)| pid)
+            PARTIAL_MARKER
         };
-        if let Some(Ok(pid)) = pid.map(str::parse::<u32>) {
-            if pid != std::process::id() && !alive(pid) {
-                remove(&entry.path());
-            }
+        if left_by_dead_process(&name, marker) {
+            remove(&entry.path());
         }
     }
 }
@@ -162,10 +168,8 @@ impl StagedDir {
     /// A new, empty staging folder for `target` (whose parent folders are created). Refused:
     /// the root folder, and a `target` that exists and is not a folder.
     pub fn new(target: impl AsRef<Path>) -> Result<StagedDir> {
-        let unsafe_output = |reason: &str| Error::UnsafeOutput {
-            path: target.as_ref().to_path_buf(),
-            reason: reason.into(),
-        };
+        let unsafe_output =
+            |reason: &str| crate::util::files::unsafe_output(target.as_ref(), reason);
         let mut target = target.as_ref().to_path_buf();
         if let Ok(m) = std::fs::symlink_metadata(&target) {
             if m.file_type().is_symlink() {
@@ -243,15 +247,15 @@ impl StagedDir {
             let result = self.target.join(name);
             for (what, read) in reads {
                 if crate::util::files::same_file(&result, read) {
-                    return Err(Error::UnsafeOutput {
-                        path: result,
-                        reason: format!(
+                    return Err(crate::util::files::unsafe_output(
+                        &result,
+                        format!(
                             "the {what} {} is this file, which the run replaces with its own \
                              output; move the {what} out of {} or choose another output folder",
                             read.display(),
                             self.target.display()
                         ),
-                    });
+                    ));
                 }
             }
         }
