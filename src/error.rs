@@ -49,6 +49,17 @@ pub enum Error {
         first_row: usize,
     },
 
+    /// The target cannot be read with the positive label given: the label is absent, or the
+    /// column holds a missing value or more than two values.
+    #[error("target column `{target}` with positive label {positive:?}: a target needs exactly two values, one of them {positive:?}, and no missing value; found {}{}", values.join(", "), if *first_row > 0 { format!(" (the first extra or missing value at row {first_row})") } else { String::new() })]
+    BadPositiveLabel {
+        target: String,
+        positive: String,
+        values: Vec<String>,
+        /// 1-based data row of the first value that breaks the rule (0: the label is absent).
+        first_row: usize,
+    },
+
     /// The target has only one class, so there is nothing to learn.
     #[error("target column `{target}` has a single class ({class}) in all {rows} rows; a classifier needs both 0 and 1")]
     SingleClass {

@@ -35,6 +35,10 @@ pub struct LoadOptions {
     pub numeric: Vec<String>,
     /// Columns to treat as categorical whatever their type (for example integer codes).
     pub categorical: Vec<String>,
+    /// The target's value that means "bought" (for example `churned` or `Y`), when it is
+    /// not one of yes/true/1: that value is 1 and the target's one other value 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive: Option<String>,
 }
 
 impl LoadOptions {
@@ -47,7 +51,14 @@ impl LoadOptions {
             id: None,
             numeric: Vec::new(),
             categorical: Vec::new(),
+            positive: None,
         }
+    }
+
+    /// Name the target's value that means "bought" (see [`LoadOptions::positive`]).
+    pub fn positive(mut self, value: impl Into<String>) -> Self {
+        self.positive = Some(value.into());
+        self
     }
 
     /// Set the id column.
@@ -114,6 +125,17 @@ impl Dataset {
         self.labels.iter().map(|&l| l as usize).sum::<usize>() as f64 / self.len().max(1) as f64
     }
 
+    /// How a notebook names row `i`: `customer <id>` when the table has an id column,
+    /// else `row <i + 1> of the table`.
+    pub fn name_of(&self, i: usize) -> String {
+        match self.ids.as_ref().and_then(|c| c.get(i).ok()) {
+            Some(AnyValue::Null) | None => format!("row {} of the table", i + 1),
+            Some(AnyValue::String(s)) => format!("customer {s}"),
+            Some(AnyValue::StringOwned(s)) => format!("customer {s}"),
+            Some(v) => format!("customer {v}"),
+        }
+    }
+
     /// The rows at `indices`, in that order.
     pub fn take(&self, indices: &[usize]) -> Result<Dataset> {
         let idx = IdxCa::from_vec(
@@ -168,6 +190,76 @@ pub fn read_table(path: impl AsRef<Path>, delimiter: Option<u8>) -> Result<DataF
         });
     }
     Ok(df)
+}
+
+/// The column names of a CSV or Parquet file, read from its header (or schema) alone.
+pub fn read_column_names(path: impl AsRef<Path>, delimiter: Option<u8>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    if is_parquet(path) {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let schema = ParquetReader::new(file)
+            .schema()
+            .map_err(|e| Error::polars(format!("reading {}", path.display()), e))?;
+        return Ok(schema.iter_names().map(|n| n.to_string()).collect());
+    }
+    let header = first_line(path)?;
+    if header.trim().is_empty() {
+        return Err(Error::EmptyFile {
+            path: path.to_path_buf(),
+            detail: "no header line".into(),
+        });
+    }
+    let sep = delimiter.unwrap_or_else(|| detect_delimiter(&header));
+    Ok(split_header(&header, sep))
+}
+
+/// Check that every column `options` names (target, id, left-out, type overrides) is in the
+/// table at `path`, from its header alone: the error names the option, the column and the
+/// columns there are.
+pub fn check_columns(path: impl AsRef<Path>, options: &LoadOptions) -> Result<()> {
+    let path = path.as_ref();
+    let available = read_column_names(path, options.delimiter)?;
+    check_named_columns(path, &available, options)
+}
+
+fn check_named_columns(path: &Path, available: &[String], options: &LoadOptions) -> Result<()> {
+    if !available.contains(&options.target) {
+        return Err(Error::TargetNotFound {
+            path: path.to_path_buf(),
+            target: options.target.clone(),
+            available: available.to_vec(),
+        });
+    }
+    let check = |option: &str, col: &String| -> Result<()> {
+        if available.contains(col) {
+            Ok(())
+        } else {
+            Err(Error::UnknownColumn {
+                option: option.into(),
+                column: col.clone(),
+                available: available.to_vec(),
+            })
+        }
+    };
+    for c in &options.drop {
+        check("drop", c)?;
+    }
+    if let Some(id) = &options.id {
+        check("id", id)?;
+    }
+    for c in &options.numeric {
+        check("numeric", c)?;
+    }
+    for c in &options.categorical {
+        check("categorical", c)?;
+        if options.numeric.contains(c) {
+            return Err(Error::InvalidSetting {
+                name: c.clone(),
+                reason: "declared both numeric and categorical".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether `path` names a Parquet file (`.parquet` or `.pq`); anything else is read as CSV.
@@ -380,42 +472,7 @@ pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Dataset> {
 fn load_unhashed(path: &Path, options: &LoadOptions) -> Result<Dataset> {
     let mut df = read_table(path, options.delimiter)?;
     let available = column_names(&df);
-    if !available.contains(&options.target) {
-        return Err(Error::TargetNotFound {
-            path: path.to_path_buf(),
-            target: options.target.clone(),
-            available,
-        });
-    }
-    let check = |option: &str, col: &String| -> Result<()> {
-        if available.contains(col) {
-            Ok(())
-        } else {
-            Err(Error::UnknownColumn {
-                option: option.into(),
-                column: col.clone(),
-                available: available.clone(),
-            })
-        }
-    };
-    for c in &options.drop {
-        check("drop", c)?;
-    }
-    if let Some(id) = &options.id {
-        check("id", id)?;
-    }
-    for c in &options.numeric {
-        check("numeric", c)?;
-    }
-    for c in &options.categorical {
-        check("categorical", c)?;
-        if options.numeric.contains(c) {
-            return Err(Error::InvalidSetting {
-                name: c.clone(),
-                reason: "declared both numeric and categorical".into(),
-            });
-        }
-    }
+    check_named_columns(path, &available, options)?;
 
     check_flat_columns(path, &df, |name| {
         name != options.target && !options.drop.iter().any(|d| d == name)
@@ -424,7 +481,10 @@ fn load_unhashed(path: &Path, options: &LoadOptions) -> Result<Dataset> {
         .column(&options.target)
         .map_err(|e| Error::polars("target", e))?
         .clone();
-    let labels = map_target(&options.target, &target_col)?;
+    let labels = match &options.positive {
+        Some(positive) => map_target_to(&options.target, &target_col, positive)?,
+        None => map_target(&options.target, &target_col)?,
+    };
     let ones = labels.iter().filter(|&&l| l == 1).count();
     if ones == 0 || ones == labels.len() {
         return Err(Error::SingleClass {
@@ -518,6 +578,65 @@ pub fn map_target(name: &str, column: &Column) -> Result<Vec<u8>> {
             target: name.into(),
             values,
             first_row,
+        });
+    }
+    Ok(labels)
+}
+
+/// Map a two-valued target to 1 where it equals `positive` (surrounding spaces ignored;
+/// a Boolean or number column compares by its text, `true` or `1`) and 0 for its one other
+/// value. A missing value, a third value, or a `positive` the column never holds is an error
+/// naming the values found.
+pub fn map_target_to(name: &str, column: &Column, positive: &str) -> Result<Vec<u8>> {
+    let s = column
+        .cast(&DataType::String)
+        .map_err(|e| Error::polars(format!("reading target `{name}`"), e))?;
+    let ca = s.str().map_err(|e| Error::polars("target", e))?;
+    let positive = positive.trim();
+    let mut others: BTreeSet<String> = BTreeSet::new();
+    let mut labels = Vec::with_capacity(ca.len());
+    let mut first_bad = None;
+    let mut seen_positive = false;
+    for (i, v) in ca.iter().enumerate() {
+        match v.map(str::trim) {
+            Some(v) if v == positive => {
+                seen_positive = true;
+                labels.push(1);
+            }
+            Some(v) => {
+                if others.insert(v.to_string()) && others.len() == 2 {
+                    first_bad.get_or_insert(i + 1);
+                }
+                labels.push(0);
+            }
+            None => {
+                first_bad.get_or_insert(i + 1);
+                others.insert("<missing>".into());
+                labels.push(0);
+            }
+        }
+    }
+    if !seen_positive || others.len() != 1 || others.contains("<missing>") {
+        let mut values: Vec<String> = std::iter::once(positive.to_string())
+            .filter(|_| seen_positive)
+            .chain(others)
+            .take(10)
+            .map(|v| {
+                if v == "<missing>" {
+                    v
+                } else {
+                    format!("{v:?}")
+                }
+            })
+            .collect();
+        if values.len() == 10 {
+            values.push("...".into());
+        }
+        return Err(Error::BadPositiveLabel {
+            target: name.into(),
+            positive: positive.into(),
+            values,
+            first_row: first_bad.unwrap_or(0),
         });
     }
     Ok(labels)
@@ -685,51 +804,6 @@ pub fn categorical_columns(df: &DataFrame) -> Vec<String> {
         .collect()
 }
 
-/// One row per column: name, type, missing values (count and %), distinct values, and the
-/// first value — the "what is in this table" overview of an exploration notebook.
-pub fn describe(df: &DataFrame) -> Result<DataFrame> {
-    let n = df.height().max(1) as f64;
-    let mut names = Vec::new();
-    let mut kinds = Vec::new();
-    let mut missing = Vec::new();
-    let mut missing_pct = Vec::new();
-    let mut distinct = Vec::new();
-    let mut first = Vec::new();
-    for c in df.columns() {
-        names.push(c.name().to_string());
-        kinds.push(if is_numeric_dtype(c.dtype()) {
-            format!("numeric ({})", c.dtype())
-        } else {
-            "categorical".to_string()
-        });
-        let nulls = c.null_count() as u64;
-        missing.push(nulls);
-        missing_pct.push((nulls as f64 / n * 1000.0).round() / 10.0);
-        distinct.push(
-            c.n_unique()
-                .map_err(|e| Error::polars(format!("distinct values of `{}`", c.name()), e))?
-                as u64,
-        );
-        first.push(
-            c.get(0)
-                .map(|v| v.to_string().trim_matches('"').to_string())
-                .unwrap_or_default(),
-        );
-    }
-    DataFrame::new(
-        names.len(),
-        vec![
-            Column::new("column".into(), names),
-            Column::new("type".into(), kinds),
-            Column::new("missing".into(), missing),
-            Column::new("missing %".into(), missing_pct),
-            Column::new("distinct".into(), distinct),
-            Column::new("first value".into(), first),
-        ],
-    )
-    .map_err(|e| Error::polars("column overview", e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -742,6 +816,39 @@ mod tests {
             .write_all(content.as_bytes())
             .unwrap();
         p
+    }
+
+    #[test]
+    fn a_named_positive_value_reads_any_two_valued_target() {
+        let col = |v: &[Option<&str>]| Column::new("churn".into(), v.to_vec());
+        let y = map_target_to(
+            "churn",
+            &col(&[Some("Left"), Some(" Stayed"), Some("Left")]),
+            "Left",
+        )
+        .unwrap();
+        assert_eq!(y, [1, 0, 1]);
+        let e = map_target_to(
+            "churn",
+            &col(&[Some("Left"), Some("Stayed"), Some("Gone")]),
+            "Left",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("exactly two values") && e.contains("row 3"),
+            "{e}"
+        );
+        let e = map_target_to("churn", &col(&[Some("a"), Some("b")]), "Left")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"a\", \"b\"") && e.contains("\"Left\""), "{e}");
+        let e = map_target_to("churn", &col(&[Some("Left"), None]), "Left")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("<missing>") && e.contains("row 2"), "{e}");
+        let b = Column::new("b".into(), [true, false, true]);
+        assert_eq!(map_target_to("b", &b, "true").unwrap(), [1, 0, 1]);
     }
 
     #[test]
