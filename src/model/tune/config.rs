@@ -137,6 +137,16 @@ pub(super) const NOT_TUNABLE: &[&str] =
     &["eval_metric", "objective", "tree_method", "nthread", "seed"];
 
 impl TunerConfig {
+    /// How many of the trials are random draws: all of them for [`Strategy::Random`], the
+    /// first `max(3, min(10, max_jobs / 5))` for [`Strategy::Bayesian`] (the Gaussian process
+    /// proposes the rest).
+    pub fn random_trials(&self) -> usize {
+        match self.strategy {
+            Strategy::Random => self.max_jobs,
+            Strategy::Bayesian => super::initial_random_trials(self.max_jobs).min(self.max_jobs),
+        }
+    }
+
     /// Tune `ranges` for `validation:auc` (maximised) with the Bayesian strategy: 20 trials,
     /// 2 at a time (1 on a single core), seed 0, median early stopping, and a base of
     /// [`Hyperparameters::default`] with up to 300 rounds and early stopping after 10.

@@ -354,7 +354,7 @@ fn best_index(trials: &[Trial], sign: f64) -> Option<usize> {
 }
 
 /// Random trials before the Gaussian process takes over.
-fn initial_random_trials(max_jobs: usize) -> usize {
+pub(crate) fn initial_random_trials(max_jobs: usize) -> usize {
     (max_jobs / 5).clamp(3, 10)
 }
 
