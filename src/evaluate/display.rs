@@ -37,11 +37,14 @@ pub fn show(item: &impl Displayable) {
     print!("{}", item.evcxr_content());
 }
 
-/// Display several items in one cell, one under the other.
+/// Display several items in one cell, one under the other, in order: tables, charts,
+/// [`Notice`]s.
 ///
-/// evcxr keeps one output per MIME type per cell, so a second `show` of a chart (or of a
-/// table) in the same cell replaces the first. This shows them all as one HTML block, charts
-/// as inline PNG images.
+/// A cell has one rich output: evcxr gathers what a cell shows into one output with one
+/// entry per MIME type, and a frontend renders one entry per output (JupyterLab and
+/// nbconvert prefer HTML). So a cell that called [`show`] for a table and then for a chart
+/// would show the table only. Show everything of a cell with one call: this one writes one
+/// HTML block, charts as inline PNG images, and a finding after the chart it reads.
 ///
 /// ```no_run
 /// # fn demo(df: purchase_predict::polars::prelude::DataFrame,
@@ -68,6 +71,65 @@ pub fn show_all(items: &[&dyn Displayable]) {
 /// Display several charts in one cell (see [`show_all`]).
 pub fn show_charts(charts: &[Chart]) {
     let items: Vec<&dyn Displayable> = charts.iter().map(|c| c as &dyn Displayable).collect();
+    show_all(&items);
+}
+
+/// A finding in words, shown after the table or chart it reads (inside [`show_all`]; a
+/// `println!` would print above the cell's rich output). Text in backticks is set as code.
+///
+/// ```
+/// use purchase_predict::evaluate::display::{Displayable, Notice};
+/// let (mime, html) = Notice::new("`age` peaks at 35-55 & more").mime_content();
+/// assert_eq!(mime, "text/html");
+/// assert!(html.contains("<code>age</code> peaks at 35-55 &amp; more"));
+/// ```
+pub struct Notice(pub String);
+
+impl Notice {
+    /// A finding.
+    pub fn new(text: impl Into<String>) -> Notice {
+        Notice(text.into())
+    }
+
+    /// evcxr's rich display: the finding as an HTML paragraph.
+    pub fn evcxr_display(&self) {
+        show(self);
+    }
+}
+
+impl Displayable for Notice {
+    fn mime_content(&self) -> (&'static str, String) {
+        let mut html = String::new();
+        for (i, part) in escape(&self.0).split('`').enumerate() {
+            if i % 2 == 1 {
+                html += &format!("<code>{part}</code>");
+            } else {
+                html += part;
+            }
+        }
+        (
+            "text/html",
+            format!(
+                "<p style=\"font-family:sans-serif;font-size:14px;max-width:62em;border-left:3px solid #e08a3c;padding:2px 10px;margin:8px 0\"><b>Notice.</b> {html}</p>"
+            ),
+        )
+    }
+}
+
+/// Plain text lines inside [`show_all`] (a figure's caption, a result), in a monospace block.
+pub struct Text(pub String);
+
+impl Displayable for Text {
+    fn mime_content(&self) -> (&'static str, String) {
+        ("text/plain", self.0.clone())
+    }
+}
+
+/// Display several charts and then `after` (a [`Notice`] that reads them, say), in one
+/// output (see [`show_all`]).
+pub fn show_charts_with(charts: &[Chart], after: &[&dyn Displayable]) {
+    let mut items: Vec<&dyn Displayable> = charts.iter().map(|c| c as &dyn Displayable).collect();
+    items.extend_from_slice(after);
     show_all(&items);
 }
 

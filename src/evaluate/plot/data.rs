@@ -59,6 +59,8 @@ pub fn class_balance(labels: &[u8]) -> Result<Chart> {
 
 /// The distribution of a numeric column for buyers and non-buyers: two histograms on one
 /// axis, each scaled to its class (share of the class per bin), missing values left out.
+/// Whole numbers get whole-number bins; a long right tail is cut at the 99th percentile and
+/// counted in the title.
 pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Chart> {
     check_labels(df, labels)?;
     let values = numeric_values(column(df, name)?)?;
@@ -70,11 +72,22 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
     if present.is_empty() {
         return Err(Error::Shape(format!("column `{name}` has no values")));
     }
-    let (lo, hi) = present
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (v, _)| {
-            (a.min(*v), b.max(*v))
-        });
+    // A long right tail squashes the bulk into the first bins: the axis stops at the 99th
+    // percentile when the largest value lies more than three interquartile ranges beyond it,
+    // and the title says how many customers lie beyond.
+    let mut sorted: Vec<f64> = present.iter().map(|p| p.0).collect();
+    sorted.sort_by(f64::total_cmp);
+    let q = |p: f64| crate::data::quantile(&sorted, p);
+    let (lo, max) = (q(0.0), q(1.0));
+    let p99 = q(0.99);
+    let clipped = max > p99 + 3.0 * (q(0.75) - q(0.25)).max(1e-9);
+    let hi = if clipped { p99 } else { max };
+    let beyond = if clipped {
+        sorted.iter().filter(|&&v| v > hi).count()
+    } else {
+        0
+    };
+    let present: Vec<(f64, u8)> = present.into_iter().filter(|(v, _)| *v <= hi).collect();
     let hi = if hi > lo { hi } else { lo + 1.0 };
     // Whole numbers (counts, days) get bins of whole numbers, each bin one value or more, so
     // that no bin edge falls between two possible values.
@@ -129,6 +142,7 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
                 .x_desc(self.name.as_str())
                 .y_desc("Share of the class")
                 .y_label_formatter(&|v| format!("{:.0} %", v * 100.0))
+                .x_label_formatter(&|v| crate::data::readable_number(*v))
                 .label_style(label_style())
                 .axis_desc_style((FONT, 16))
                 .light_line_style(WHITE)
@@ -152,7 +166,22 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
         "Distribution by class",
         DEFAULT_SIZE,
         &Hist {
-            title: format!("{name} by class ({} missing)", values.len() - present.len()),
+            title: format!(
+                "{name} by class ({} missing{})",
+                crate::evaluate::plot::drawing::count_text(
+                    (values.len() - present.len() - beyond) as f64
+                ),
+                if beyond > 0 {
+                    format!(
+                        "; {} above {} up to {} not drawn",
+                        crate::evaluate::plot::drawing::count_text(beyond as f64),
+                        crate::data::readable_number(hi),
+                        crate::data::readable_number(max)
+                    )
+                } else {
+                    String::new()
+                }
+            ),
             name: name.to_string(),
             lo,
             width,
@@ -162,7 +191,8 @@ pub fn numeric_by_class(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
 }
 
 /// The purchase rate per level of a categorical column (the 20 most frequent levels,
-/// highest rate first), with the overall rate for reference.
+/// highest rate first), each labelled with its number of customers, with the overall rate
+/// for reference.
 pub fn rate_by_category(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Chart> {
     check_labels(df, labels)?;
     let col = column(df, name)?
@@ -205,7 +235,13 @@ pub fn rate_by_category(df: &DataFrame, name: &str, labels: &[u8]) -> Result<Cha
             },
             bars: levels
                 .into_iter()
-                .map(|(k, n, b)| (k, b as f64 / n as f64, BUYER))
+                .map(|(k, n, b)| {
+                    (
+                        format!("{k} (n={})", count_text(n as f64)),
+                        b as f64 / n as f64,
+                        BUYER,
+                    )
+                })
                 .collect(),
             reference: Some((base, format!("overall {:.1} %", base * 100.0))),
             decimals: 2,
