@@ -185,6 +185,9 @@ pub struct Prepared {
     pub x_test: FeatureMatrix,
     pub y_test: Vec<u8>,
     pub outputs: RunOutputs,
+    /// Which rows of the table went to which split (the raw customers behind each row of
+    /// `x_test`, say).
+    pub split: crate::data::split::Split,
     /// Seconds of load, split, fit, transform and write.
     pub stages: Stages,
 }
@@ -259,6 +262,7 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
         x_test,
         y_test,
         outputs,
+        split,
         stages,
     })
 }
@@ -284,6 +288,7 @@ pub fn finish(
         x_test,
         y_test,
         outputs,
+        split: _,
         stages: _,
     } = prepared;
     let train_seconds = stages.seconds("train").unwrap_or(0.0);

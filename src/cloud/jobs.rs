@@ -381,6 +381,49 @@ impl TrainingJob {
     }
 }
 
+impl TrainingJob {
+    /// This job's model with a decision threshold of its own: its artifact
+    /// ([`TrainingJob::artifact`], with `preprocessor`) saved with `threshold` and the rule
+    /// that chose it in its manifest, as a new `model.tar.gz` under the session's `models/<job>-decision/`
+    /// (uploaded beside the job's model on SageMaker). Deployed, an endpoint that reads the
+    /// manifest (the local one, and our own image on SageMaker) answers JSON requests with a
+    /// label at that threshold beside each probability; SageMaker's built-in XGBoost image
+    /// answers probabilities only.
+    pub async fn with_decision(
+        &self,
+        session: &Session,
+        preprocessor: Option<Preprocessor>,
+        threshold: f64,
+        rule: crate::model::artifact::ThresholdRecord,
+    ) -> Result<TrainingJob> {
+        crate::error::ensure!((0.0..=1.0).contains(&threshold), setting "threshold", "must be in [0, 1], got {threshold}");
+        let mut artifact = self.artifact(session, preprocessor).await?;
+        artifact.manifest.threshold = threshold;
+        artifact.manifest.threshold_rule = Some(rule);
+        let name = format!("{}-decision", self.name);
+        let path = session
+            .root()
+            .join("models")
+            .join(&name)
+            .join("model.tar.gz");
+        artifact.save(&path)?;
+        let model_data = match self.backend {
+            Backend::Local => Location::Local(path),
+            _ => {
+                let to = session
+                    .base_location()
+                    .join(&format!("models/{name}/model.tar.gz"));
+                session.storage().upload_file(&path, &to).await?
+            }
+        };
+        Ok(TrainingJob {
+            name,
+            model_data,
+            ..self.clone()
+        })
+    }
+}
+
 /// A tuning job's settings: the SageMaker SDK's `HyperparameterTuner` around an
 /// [`Estimator`], with the ranges, objective and limits of a [`TunerConfig`].
 #[derive(Debug, Clone)]

@@ -526,6 +526,29 @@ impl Predictor {
 }
 
 impl Predictor {
+    /// One request of `rows`, encoded by the serializer, and the endpoint's answer, both as
+    /// text: what goes over the wire (as boto3's `invoke_endpoint` shows it). The rows must
+    /// fit one request.
+    pub fn exchange<'a>(&self, rows: impl Into<Rows<'a>>) -> Result<(String, String)> {
+        self.check()?;
+        let encoded = self.serializer.encode(rows.into())?;
+        let chunks = self.chunks(&encoded)?;
+        ensure!(chunks.len() <= 1, setting "rows", "{} rows need {} requests: exchange sends one", encoded.len(), chunks.len());
+        let body = self.body(&encoded);
+        let answer = self.transport.invoke(
+            &body,
+            self.serializer.content_type(),
+            self.deserializer.accept(),
+            None,
+        )?;
+        Ok((
+            String::from_utf8_lossy(&body).into_owned(),
+            String::from_utf8_lossy(&answer).into_owned(),
+        ))
+    }
+}
+
+impl Predictor {
     /// Each row's explanation from the endpoint: scores, the base value and the
     /// contributions (by raw column for [`JsonSerializer`] records, by model feature for CSV
     /// rows), asked for with the `explain` custom attribute and a JSON answer whatever the
