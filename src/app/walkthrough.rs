@@ -1,21 +1,28 @@
-//! The notebook walkthrough's shared settings: which data, which working folder, which
+//! The notebook walkthrough's shared settings: which table, which working folder, which
 //! backend, and what one notebook hands to the next.
 //!
 //! Each notebook in `notebooks/` starts with [`Walkthrough::from_env`] and ends by saving
 //! what the next one needs ([`Walkthrough::save`]); the next one loads it
 //! ([`Walkthrough::load`]), with an error that says which notebook to run first.
 //!
-//! Settings: the first notebook's settings cell ([`Walkthrough::start`] with [`Settings`])
-//! saves them in the working folder (`settings.json`), and the later notebooks read them
-//! back; environment variables set before Jupyter started win over both (all optional):
-//! - `PURCHASE_PREDICT_DATASET`: `demo` (default: the shipped `data/customers.csv`) or
-//!   `bank-marketing` (UCI Bank Marketing, the AWS tutorial's data, from
-//!   `../shared/datasets/bank-marketing/` or the path in `PURCHASE_PREDICT_BANK_CSV`);
+//! The table is the user's: the first notebook's settings cell names it ([`Settings`]: a local
+//! path or an `s3://` URI, CSV or Parquet, its target, and optionally its id, the columns to
+//! leave out, type overrides, the target's positive value and a data dictionary), and
+//! [`Walkthrough::start`] checks and saves them in the working folder (`settings.json`) for
+//! the later notebooks. `demo` (the shipped `data/customers.csv`) and `bank-marketing` (the
+//! AWS tutorial's UCI data) are named presets of the same settings.
+//!
+//! Set before Jupyter starts, these environment variables win over the settings cell (all
+//! optional):
+//! - `PURCHASE_PREDICT_SETTINGS`: a JSON file of [`Settings`] (what `scripts/notebooks.sh
+//!   --data FILE --target COL …` writes);
+//! - `PURCHASE_PREDICT_DATASET`: the `data` setting alone (a preset name or a path);
 //! - `PURCHASE_PREDICT_WORKDIR`: the working folder (default `work/` in the project);
 //! - `PURCHASE_PREDICT_BACKEND`: `local` (default) or `sagemaker` ([`crate::cloud::session`]).
 //!
 //! ```no_run
-//! let w = purchase_predict::app::walkthrough::Walkthrough::from_env()?;
+//! use purchase_predict::app::walkthrough::{Settings, Walkthrough};
+//! let w = Walkthrough::start(&Settings::data("my_customers.parquet").target("churned").id("id"))?;
 //! println!("{w}");
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```
@@ -25,17 +32,22 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataFrame};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::app::pipeline::RunConfig;
 use crate::cloud::estimator::TunedJob;
 use crate::cloud::session::Session;
+use crate::cloud::storage::Location;
 use crate::data::LoadOptions;
 use crate::error::{Error, Result};
 use crate::util::runtime::block_on;
 
-/// The variable that picks the data: `demo` or `bank-marketing`.
+pub use crate::app::findings::Findings;
+
+/// The variable that sets the `data` setting alone: a preset name or a path.
 pub const DATASET_ENV: &str = "PURCHASE_PREDICT_DATASET";
+/// The variable naming a JSON file of [`Settings`] that wins over the settings cell.
+pub const SETTINGS_ENV: &str = "PURCHASE_PREDICT_SETTINGS";
 /// A path to `bank-additional-full.csv`, when it is not in `../shared/datasets`.
 pub const BANK_CSV_ENV: &str = "PURCHASE_PREDICT_BANK_CSV";
 
@@ -50,40 +62,136 @@ pub const BANK_DROPPED: &[&str] = &[
     "nr.employed",
 ];
 
-/// What the first notebook's settings cell chooses.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+/// The presets: names that stand for a table with its settings.
+pub const PRESETS: &[&str] = &["demo", "bank-marketing"];
+
+/// What the first notebook's settings cell chooses. Build with [`Settings::data`] and the
+/// setters; a preset (`demo`, `bank-marketing`) brings its own target, id and left-out
+/// columns, and setters add to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
-    /// `demo` (the shipped table) or `bank-marketing` (the AWS tutorial's data).
-    pub dataset: String,
+    /// A preset name, or the table: a path (relative to the notebook's folder, as in pandas)
+    /// or an `s3://bucket/key` URI; CSV (any of `,` `;` tab `|`) or Parquet (`.parquet`).
+    pub data: String,
+    /// The column to predict: two values, one of them meaning "bought".
+    pub target: Option<String>,
+    /// A column that names the customer: kept beside the rows, never a feature.
+    pub id: Option<String>,
+    /// Columns to leave out (leaks, free text, anything not known when you predict).
+    pub drop: Vec<String>,
+    /// Columns to read as numbers whatever their type.
+    pub numeric: Vec<String>,
+    /// Columns to read as categories whatever their type (integer codes, zip codes).
+    pub categorical: Vec<String>,
+    /// The target's value that means "bought", when it is not yes/true/1.
+    pub positive: Option<String>,
+    /// A data dictionary: a CSV with the columns `column, meaning, unit, missing` (the last
+    /// three may be empty); without one, the walkthrough describes the columns from the data.
+    pub dictionary: Option<String>,
     /// `local` (this machine) or `sagemaker` (an AWS account).
     pub backend: String,
 }
 
 impl Default for Settings {
     fn default() -> Self {
+        Settings::data("demo")
+    }
+}
+
+impl Settings {
+    /// Settings for `data` (a preset name, a path or an `s3://` URI), in local mode.
+    pub fn data(data: impl Into<String>) -> Settings {
         Settings {
-            dataset: "demo".into(),
+            data: data.into(),
+            target: None,
+            id: None,
+            drop: Vec::new(),
+            numeric: Vec::new(),
+            categorical: Vec::new(),
+            positive: None,
+            dictionary: None,
             backend: "local".into(),
         }
+    }
+
+    /// The column to predict.
+    pub fn target(mut self, column: impl Into<String>) -> Self {
+        self.target = Some(column.into());
+        self
+    }
+
+    /// The id column.
+    pub fn id(mut self, column: impl Into<String>) -> Self {
+        self.id = Some(column.into());
+        self
+    }
+
+    /// Columns to leave out.
+    pub fn drop<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.drop.extend(columns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Columns to read as numbers.
+    pub fn numeric<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.numeric.extend(columns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Columns to read as categories.
+    pub fn categorical<S: Into<String>>(mut self, columns: impl IntoIterator<Item = S>) -> Self {
+        self.categorical.extend(columns.into_iter().map(Into::into));
+        self
+    }
+
+    /// The target's value that means "bought".
+    pub fn positive(mut self, value: impl Into<String>) -> Self {
+        self.positive = Some(value.into());
+        self
+    }
+
+    /// A data dictionary CSV (`column, meaning, unit, missing`).
+    pub fn dictionary(mut self, path: impl Into<String>) -> Self {
+        self.dictionary = Some(path.into());
+        self
+    }
+
+    /// `local` or `sagemaker`.
+    pub fn backend(mut self, backend: impl Into<String>) -> Self {
+        self.backend = backend.into();
+        self
+    }
+
+    /// Whether `data` names a preset.
+    pub fn is_preset(&self) -> bool {
+        PRESETS.contains(&self.data.as_str())
     }
 }
 
 /// The saved settings' file in the working folder.
 const SETTINGS_FILE: &str = "settings.json";
 
-/// The walkthrough's settings.
+/// The walkthrough's settings, checked: the table found, its load options complete.
 #[derive(Debug, Clone)]
 pub struct Walkthrough {
-    /// `demo` or `bank-marketing`.
+    /// What the table is called on screen: the preset's name, or the file's name.
     pub dataset: String,
-    /// The customer table.
+    /// The customer table on this machine (an `s3://` table is downloaded into the working
+    /// folder's `data/`).
     pub data: PathBuf,
-    /// How to load it (target, id, dropped columns).
+    /// Where the table came from, as the settings named it.
+    pub source: String,
+    /// How to load it (target, id, left-out columns, types, positive value).
     pub load: LoadOptions,
+    /// The data dictionary the user gave (or the preset's), if any.
+    pub dictionary: Option<PathBuf>,
     /// The working folder.
     pub root: PathBuf,
     /// `local` or `sagemaker`.
     pub backend: String,
+    /// The settings as checked and saved (paths made absolute).
+    pub settings: Settings,
 }
 
 /// A path relative to the project when it is inside it (no machine paths in notebooks).
@@ -101,16 +209,28 @@ fn shown(path: &Path) -> String {
 
 impl fmt::Display for Walkthrough {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let l = &self.load;
         write!(
             f,
-            "dataset `{}`: {} (target `{}`{}); backend {}; working folder {}",
+            "table `{}`: {} (target `{}`{}{}{}); backend {}; working folder {}",
             self.dataset,
-            shown(&self.data),
-            self.load.target,
-            if self.load.drop.is_empty() {
+            if self.source.starts_with("s3://") {
+                self.source.clone()
+            } else {
+                shown(&self.data)
+            },
+            l.target,
+            l.positive
+                .as_ref()
+                .map(|p| format!(" = {p:?} means bought"))
+                .unwrap_or_default(),
+            l.id.as_ref()
+                .map(|id| format!("; id `{id}`"))
+                .unwrap_or_else(|| "; no id column".into()),
+            if l.drop.is_empty() {
                 String::new()
             } else {
-                format!("; left out: {}", self.load.drop.join(", "))
+                format!("; left out: {}", l.drop.join(", "))
             },
             self.backend,
             shown(&self.root)
@@ -120,33 +240,50 @@ impl fmt::Display for Walkthrough {
 
 impl Walkthrough {
     /// The first notebook's start: `settings`, unless environment variables set before
-    /// Jupyter started say otherwise, checked and saved for the later notebooks.
+    /// Jupyter started say otherwise, checked and saved for the later notebooks. The table's
+    /// header is read here, so that a wrong column name fails in the settings cell.
     ///
     /// ```no_run
     /// use purchase_predict::app::walkthrough::{Settings, Walkthrough};
-    /// let w = Walkthrough::start(&Settings { dataset: "demo".into(), backend: "local".into() })?;
+    /// let w = Walkthrough::start(&Settings::data("demo"))?;
+    /// let mine = Walkthrough::start(&Settings::data("customers.csv").target("bought").drop(["notes"]))?;
     /// # Ok::<(), purchase_predict::Error>(())
     /// ```
     pub fn start(settings: &Settings) -> Result<Walkthrough> {
-        let w = Self::with(settings)?;
-        w.save(
-            SETTINGS_FILE.trim_end_matches(".json"),
-            &Settings {
-                dataset: w.dataset.clone(),
-                backend: w.backend.clone(),
-            },
-        )?;
+        let w = Self::with(&Self::overridden(settings.clone())?)?;
+        crate::data::check_columns(&w.data, &w.load)?;
+        w.save(SETTINGS_FILE.trim_end_matches(".json"), &w.settings)?;
         Ok(w)
     }
 
     /// The settings of the later notebooks: the environment's, else what the first notebook
     /// saved, else the defaults (see the module docs).
     pub fn from_env() -> Result<Walkthrough> {
-        let saved = std::fs::read_to_string(Self::root_dir().join(SETTINGS_FILE))
-            .ok()
-            .and_then(|t| serde_json::from_str::<Settings>(&t).ok())
-            .unwrap_or_default();
-        Self::with(&saved)
+        let path = Self::root_dir().join(SETTINGS_FILE);
+        let saved = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str::<Settings>(&text)
+                .map_err(|e| Error::json(path.display().to_string(), e))?,
+            Err(_) => Settings::default(),
+        };
+        Self::with(&Self::overridden(saved)?)
+    }
+
+    /// `settings` with the environment's overrides applied.
+    fn overridden(mut settings: Settings) -> Result<Settings> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(file) = env(SETTINGS_ENV) {
+            let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+            settings = serde_json::from_str(&text).map_err(|e| Error::json(file.clone(), e))?;
+        }
+        if let Some(data) = env(DATASET_ENV) {
+            if data != settings.data {
+                settings = Settings::data(data).backend(settings.backend);
+            }
+        }
+        if let Some(backend) = env(crate::cloud::session::BACKEND_ENV) {
+            settings.backend = backend;
+        }
+        Ok(settings)
     }
 
     fn root_dir() -> PathBuf {
@@ -158,23 +295,33 @@ impl Walkthrough {
             .unwrap_or_else(|| project.join("work"))
     }
 
+    /// A user's path made absolute against the kernel's folder (the notebook's, in Jupyter).
+    fn absolute(path: &str) -> Result<PathBuf> {
+        let p = PathBuf::from(path);
+        if p.is_absolute() {
+            return Ok(p);
+        }
+        let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+        Ok(cwd.join(p))
+    }
+
     fn with(settings: &Settings) -> Result<Walkthrough> {
         let project = Path::new(env!("CARGO_MANIFEST_DIR"));
         let root = Self::root_dir();
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let dataset = env(DATASET_ENV).unwrap_or_else(|| settings.dataset.clone());
-        let backend =
-            env(crate::cloud::session::BACKEND_ENV).unwrap_or_else(|| settings.backend.clone());
+        let backend = settings.backend.clone();
         backend
             .parse::<crate::cloud::session::Backend>()
             .map_err(|_| Error::InvalidSetting {
                 name: "backend".into(),
                 reason: format!("`{backend}`: use `local` or `sagemaker`"),
             })?;
-        let (data, load) = match dataset.as_str() {
+        let mut checked = settings.clone();
+        let (dataset, source, mut load, dictionary) = match settings.data.as_str() {
             "" | "demo" => (
-                project.join("data/customers.csv"),
+                "demo".to_string(),
+                project.join("data/customers.csv").display().to_string(),
                 LoadOptions::new("purchased").id("customer_id"),
+                None,
             ),
             "bank-marketing" => {
                 let path = std::env::var(BANK_CSV_ENV)
@@ -184,7 +331,7 @@ impl Walkthrough {
                     });
                 if !path.exists() {
                     return Err(Error::InvalidSetting {
-                        name: DATASET_ENV.into(),
+                        name: "data".into(),
                         reason: format!(
                             "bank-marketing needs {} (or {BANK_CSV_ENV} pointing at bank-additional-full.csv from the UCI repository)",
                             path.display()
@@ -192,28 +339,122 @@ impl Walkthrough {
                     });
                 }
                 (
-                    path,
+                    "bank-marketing".to_string(),
+                    path.display().to_string(),
                     LoadOptions::new("y").drop(BANK_DROPPED.iter().copied()),
+                    None,
                 )
             }
             other => {
-                return Err(Error::InvalidSetting {
-                    name: DATASET_ENV.into(),
-                    reason: format!("`{other}`: use `demo` or `bank-marketing`"),
-                })
+                let target = settings.target.clone().ok_or_else(|| Error::InvalidSetting {
+                    name: "target".into(),
+                    reason: format!(
+                        "your table {other} needs a target: Settings::data({other:?}).target(\"the column to predict\")"
+                    ),
+                })?;
+                let source = if other.starts_with("s3://") {
+                    other.to_string()
+                } else {
+                    let p = Self::absolute(other)?;
+                    if !p.is_file() {
+                        return Err(Error::InvalidSetting {
+                            name: "data".into(),
+                            reason: format!(
+                                "{} is not a file (a relative path is read from {}); the presets are {}",
+                                p.display(),
+                                std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+                                PRESETS.join(" and ")
+                            ),
+                        });
+                    }
+                    checked.data = p.display().to_string();
+                    p.display().to_string()
+                };
+                let name = source.rsplit('/').next().unwrap_or(&source).to_string();
+                (name, source, LoadOptions::new(target), None)
             }
         };
+        if settings.is_preset() || settings.data.is_empty() {
+            if let Some(t) = &settings.target {
+                load.target = t.clone();
+            }
+        }
+        if settings.id.is_some() {
+            load.id = settings.id.clone();
+        }
+        let extra: Vec<String> = settings
+            .drop
+            .iter()
+            .filter(|d| !load.drop.contains(d))
+            .cloned()
+            .collect();
+        load = load
+            .drop(extra)
+            .numeric(settings.numeric.clone())
+            .categorical(settings.categorical.clone());
+        load.positive = settings.positive.clone();
+        let dictionary = match &settings.dictionary {
+            Some(d) => {
+                let p = Self::absolute(d)?;
+                checked.dictionary = Some(p.display().to_string());
+                Some(p)
+            }
+            None => dictionary,
+        };
+        let data = if source.starts_with("s3://") {
+            root.join("data").join(&dataset)
+        } else {
+            PathBuf::from(&source)
+        };
         Ok(Walkthrough {
-            dataset: if dataset.is_empty() {
-                "demo".into()
-            } else {
-                dataset
-            },
+            dataset,
             data,
+            source,
             load,
+            dictionary,
             root,
             backend,
+            settings: checked,
         })
+    }
+
+    /// Bring an `s3://` table into the working folder's `data/` through `session`'s storage
+    /// (a no-op for a local table, and for an S3 table already brought).
+    pub fn fetch_data(&self, session: &Session) -> Result<()> {
+        if !self.source.starts_with("s3://") || self.data.is_file() {
+            return Ok(());
+        }
+        let from: Location = self.source.parse()?;
+        if !session.storage().has_s3() {
+            return Err(Error::InvalidSetting {
+                name: "data".into(),
+                reason: format!(
+                    "{} is in S3, and this session has no S3 client: run with backend \"sagemaker\" (the kernel then carries the AWS SDK), or copy the file here and name its path",
+                    self.source
+                ),
+            });
+        }
+        block_on(session.storage().download_file(&from, &self.data))
+    }
+
+    /// The table, loaded with the settings' options (an `s3://` table is brought first).
+    pub fn dataset(&self) -> Result<crate::data::Dataset> {
+        if self.source.starts_with("s3://") {
+            self.fetch_data(&self.session()?)?;
+        }
+        crate::data::load(&self.data, &self.load)
+    }
+
+    /// The data dictionary: the one the settings name, the preset's, or one generated from
+    /// `ds` (a column's meaning is then "not given").
+    pub fn data_dictionary(&self, ds: &crate::data::Dataset) -> Result<DataFrame> {
+        if let Some(path) = &self.dictionary {
+            return read_dictionary(path, ds);
+        }
+        match self.dataset.as_str() {
+            d @ ("demo" | "bank-marketing") if self.settings.is_preset() => data_dictionary(d),
+            _ => generated_dictionary(ds, self.load.positive.as_deref()),
+        }
     }
 
     /// `path` as a notebook shows it: relative to the project when inside it.
@@ -222,7 +463,7 @@ impl Walkthrough {
     }
 
     /// A storage location as a notebook shows it (local paths relative to the project).
-    pub fn shown_location(&self, location: &crate::cloud::storage::Location) -> String {
+    pub fn shown_location(&self, location: &Location) -> String {
         match location.local_path() {
             Ok(p) => shown(p),
             Err(_) => location.to_string(),
@@ -548,202 +789,197 @@ pub fn data_dictionary(dataset: &str) -> Result<DataFrame> {
     .map_err(|e| Error::polars("data dictionary", e))
 }
 
-/// How well each feature column alone separates buyers from non-buyers: its ROC AUC as a
-/// score (numbers as they are, missing values last; a category by its purchase rate), folded
-/// so that 0.5 is no signal and 1.0 perfect, strongest first. What 01 plots in this order.
-pub fn separation(df: &DataFrame, labels: &[u8]) -> Result<Vec<(String, f64)>> {
-    use crate::metrics::roc_auc;
-    let mut out = Vec::with_capacity(df.width());
-    for c in df.columns() {
-        let name = c.name().to_string();
-        let scores: Vec<f32> = if crate::data::numeric_columns(df).contains(&name) {
-            let vals = crate::prep::numeric_values(c)?;
-            let present: Vec<f64> = vals.iter().flatten().copied().collect();
-            let (lo, hi) = present
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                    (a.min(*v), b.max(*v))
-                });
-            let span = (hi - lo).max(1e-12);
-            // Rank-preserving map into [0, 1] (roc_auc wants probabilities); missing -> 0.
-            vals.iter()
-                .map(|v| v.map_or(0.0, |v| (0.05 + 0.95 * (v - lo) / span) as f32))
-                .collect()
-        } else {
-            let s = c
-                .cast(&polars::prelude::DataType::String)
-                .map_err(|e| Error::polars(format!("column `{name}`"), e))?;
-            let ca = s.str().map_err(|e| Error::polars("categories", e))?;
-            let mut by: std::collections::HashMap<Option<&str>, (f64, f64)> = Default::default();
-            for (v, &l) in ca.iter().zip(labels) {
-                let e = by.entry(v).or_default();
-                e.0 += 1.0;
-                e.1 += f64::from(l);
+/// A user's data dictionary: a CSV (any delimiter) with a `column` column and, optionally,
+/// `meaning`, `unit` and `missing` (any case). Every column of the table gets a row, in the
+/// table's order (a column the dictionary leaves out says so); a dictionary row naming no
+/// column of the table is an error naming it.
+pub fn read_dictionary(path: &Path, ds: &crate::data::Dataset) -> Result<DataFrame> {
+    let df = crate::data::read_table(path, None)?;
+    let find = |want: &str| {
+        df.columns()
+            .iter()
+            .find(|c| c.name().trim().eq_ignore_ascii_case(want))
+            .map(|c| c.cast(&polars::prelude::DataType::String))
+    };
+    let text = |want: &str| -> Result<Vec<Option<String>>> {
+        match find(want) {
+            None => Ok(vec![None; df.height()]),
+            Some(c) => {
+                let c = c.map_err(|e| Error::polars(format!("{} `{want}`", path.display()), e))?;
+                let ca = c.str().map_err(|e| Error::polars("dictionary", e))?;
+                Ok(ca.iter().map(|v| v.map(|v| v.trim().to_string())).collect())
             }
-            ca.iter()
-                .map(|v| {
-                    let (n, b) = by[&v];
-                    (b / n) as f32
-                })
-                .collect()
-        };
-        let auc = roc_auc(labels, &scores).unwrap_or(0.5);
-        out.push((name, auc.max(1.0 - auc)));
+        }
+    };
+    if find("column").is_none() {
+        return Err(Error::InvalidSetting {
+            name: "dictionary".into(),
+            reason: format!(
+                "{} has no `column` column (its header: {}); a dictionary's columns are column, meaning, unit, missing",
+                path.display(),
+                df.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        });
     }
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
-    Ok(out)
+    let (names, meaning, unit, missing) = (
+        text("column")?,
+        text("meaning")?,
+        text("unit")?,
+        text("missing")?,
+    );
+    let table = table_columns(ds);
+    for (i, n) in names.iter().enumerate() {
+        if let Some(n) = n {
+            if !table.contains(n) {
+                return Err(Error::InvalidSetting {
+                    name: "dictionary".into(),
+                    reason: format!(
+                        "{} row {}: column `{n}` is not in the table (its columns: {})",
+                        path.display(),
+                        i + 1,
+                        table.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for col in &table {
+        let at = names
+            .iter()
+            .position(|n| n.as_deref() == Some(col.as_str()));
+        let get = |v: &[Option<String>]| at.and_then(|i| v[i].clone()).unwrap_or_default();
+        rows.push(match at {
+            Some(_) => [col.clone(), get(&meaning), get(&unit), get(&missing)],
+            None => [
+                col.clone(),
+                "(not in the dictionary)".into(),
+                String::new(),
+                String::new(),
+            ],
+        });
+    }
+    dictionary_frame(rows)
 }
 
-/// The exploration's findings in words, true for the table shown: missing values (and what
-/// the bank data codes as `unknown` or `999`), the buyer share and what "always no" scores,
-/// the strongest single columns, and strongly correlated pairs.
-pub struct Findings;
+/// The columns of the table as loaded: the id, the features, the target.
+fn table_columns(ds: &crate::data::Dataset) -> Vec<String> {
+    let mut v: Vec<String> = ds.ids.iter().map(|c| c.name().to_string()).collect();
+    v.extend(ds.features.get_column_names().iter().map(|n| n.to_string()));
+    v.push(ds.target.clone());
+    v
+}
 
-impl Findings {
-    /// Missing values, column by column, with what they mean where the data says.
-    pub fn missing(df: &DataFrame) -> Result<String> {
-        let n = df.height().max(1) as f64;
-        let mut parts = Vec::new();
-        let mut unknown = Vec::new();
-        for c in df.columns() {
-            let nulls = c.null_count();
-            if nulls > 0 {
-                parts.push(format!("`{}` {:.1} %", c.name(), 100.0 * nulls as f64 / n));
-            }
-            if let Ok(s) = c.str() {
-                let k = s.iter().filter(|v| *v == Some("unknown")).count();
-                if k > 0 {
-                    unknown.push(format!("`{}` {:.1} %", c.name(), 100.0 * k as f64 / n));
-                }
-            }
-        }
-        let mut text = if parts.is_empty() {
-            "No cell is empty.".to_string()
-        } else {
-            format!("Empty cells: {}.", parts.join(", "))
-        };
-        if !unknown.is_empty() {
-            text += &format!(
-                " The table codes missing answers as the category \"unknown\" instead: {}. \
-                 They stay a category of their own (the model can learn whether not knowing \
-                 matters).",
-                unknown.join(", ")
-            );
-        }
-        if let Ok(p) = df.column("pdays") {
-            let v = crate::prep::numeric_values(p)?;
-            let k = v.iter().filter(|x| **x == Some(999.0)).count();
-            if k > 0 {
-                text += &format!(
-                    " `pdays` = 999 for {:.1} % of customers: \"never contacted before\", a \
-                     sentinel, not 999 days.",
-                    100.0 * k as f64 / n
-                );
-            }
-        }
-        if let (Ok(d), Ok(p)) = (
-            df.column("days_since_last_purchase"),
-            df.column("previous_purchases"),
-        ) {
-            let d = crate::prep::numeric_values(d)?;
-            let p = crate::prep::numeric_values(p)?;
-            let missing = d.iter().filter(|v| v.is_none()).count();
-            let structural = d
-                .iter()
-                .zip(&p)
-                .filter(|(d, p)| d.is_none() && **p == Some(0.0))
-                .count();
-            if missing > 0 {
-                text += &format!(
-                    " `days_since_last_purchase` is empty for {:.1} % of customers, and {:.0} % \
-                     of those never bought before (`previous_purchases` = 0): the gap is \
-                     structural, not noise, which is why the preprocessor adds a missing-value \
-                     indicator beside the median.",
-                    100.0 * missing as f64 / n,
-                    100.0 * structural as f64 / missing as f64
-                );
-            }
-        }
-        Ok(text)
-    }
-
-    /// The buyer share, and the accuracy of predicting "no" for everyone.
-    pub fn balance(labels: &[u8]) -> String {
-        let n = labels.len().max(1);
-        let buyers = labels.iter().filter(|&&l| l == 1).count();
-        let share = buyers as f64 / n as f64;
-        format!(
-            "Buyers: {buyers} of {n} ({:.1} %). A model that says \"no\" to everyone is right {:.1} % \
-             of the time: every accuracy in this walkthrough is read against that figure.",
-            100.0 * share,
-            100.0 * (1.0 - share)
+fn dictionary_frame(rows: Vec<[String; 4]>) -> Result<DataFrame> {
+    let col = |name: &str, i: usize| {
+        Column::new(
+            name.into(),
+            rows.iter().map(|r| r[i].clone()).collect::<Vec<String>>(),
         )
-    }
+    };
+    DataFrame::new(
+        rows.len(),
+        vec![
+            col("column", 0),
+            col("meaning", 1),
+            col("unit", 2),
+            col("missing values", 3),
+        ],
+    )
+    .map_err(|e| Error::polars("data dictionary", e))
+}
 
-    /// The strongest and weakest single columns by [`separation`].
-    pub fn separation(ranked: &[(String, f64)]) -> String {
-        let top: Vec<String> = ranked
-            .iter()
-            .take(5)
-            .map(|(n, a)| format!("`{n}` ({a:.2})"))
-            .collect();
-        let weak: Vec<String> = ranked
-            .iter()
-            .filter(|(_, a)| *a < 0.55)
-            .map(|(n, _)| format!("`{n}`"))
-            .collect();
-        let mut text = format!(
-            "Alone, the columns that separate buyers best (ROC AUC of the column by itself; 0.5 = \
-             no signal) are {}.",
-            top.join(", ")
-        );
-        if !weak.is_empty() {
-            text += &format!(
-                " On their own, {} carry almost nothing (below 0.55); a model can still use them \
-                 in combination.",
-                weak.join(", ")
-            );
-        }
-        text
+/// A data dictionary written from the data, for a table that came without one: each column's
+/// role, kind (whole numbers and their range, numbers, or a category and its number of
+/// values) and how its missing values are written (empty cells, the text "unknown", or a
+/// number that looks like a code for "missing", [`crate::data::sentinel`]). The meaning is
+/// the user's to give. `positive` is the target's value that means "bought", when one was
+/// named.
+pub fn generated_dictionary(
+    ds: &crate::data::Dataset,
+    positive: Option<&str>,
+) -> Result<DataFrame> {
+    use crate::data::{readable_number, sentinel};
+    let numeric = crate::data::numeric_columns(&ds.features);
+    let n = ds.len().max(1) as f64;
+    let pct = |k: usize| format!("{:.1} %", 100.0 * k as f64 / n);
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    if let Some(id) = &ds.ids {
+        rows.push([
+            id.name().to_string(),
+            "the customer's id (never a feature)".into(),
+            "id".into(),
+            missing_text(id.null_count(), &pct),
+        ]);
     }
-
-    /// Pairs of numeric columns with |r| ≥ 0.7.
-    pub fn correlations(df: &DataFrame) -> Result<String> {
-        let names = crate::data::numeric_columns(df);
-        let cols: Vec<Vec<Option<f64>>> = names
-            .iter()
-            .map(|n| {
-                crate::prep::numeric_values(df.column(n).map_err(|e| Error::polars("column", e))?)
-            })
-            .collect::<Result<_>>()?;
-        let mut pairs = Vec::new();
-        for i in 0..names.len() {
-            for j in i + 1..names.len() {
-                let Some((r, n)) = crate::data::pearson(&cols[i], &cols[j]) else {
-                    continue;
-                };
-                if n < 3 {
-                    continue;
-                }
-                if r.abs() >= 0.7 {
-                    pairs.push((r, format!("`{}` and `{}` (r = {r:.2})", names[i], names[j])));
+    for c in ds.features.columns() {
+        let name = c.name().to_string();
+        let mut missing = missing_text(c.null_count(), &pct);
+        let unit = if numeric.contains(&name) {
+            let v = crate::prep::numeric_values(c)?;
+            let present: Vec<f64> = v.iter().flatten().copied().collect();
+            let (lo, hi) = present
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(*x), b.max(*x))
+                });
+            if let Some((code, k)) = sentinel(&v) {
+                missing = format!(
+                    "{missing}; {} on {} of rows: a code (\"never\", \"unknown\"?), not a quantity",
+                    readable_number(code),
+                    pct(k)
+                );
+            }
+            if present.iter().all(|x| x.fract() == 0.0) {
+                format!(
+                    "whole number, {} to {}",
+                    readable_number(lo),
+                    readable_number(hi)
+                )
+            } else {
+                format!("number, {} to {}", readable_number(lo), readable_number(hi))
+            }
+        } else {
+            let distinct = c
+                .n_unique()
+                .map_err(|e| Error::polars(format!("`{name}`"), e))?
+                - usize::from(c.null_count() > 0);
+            if let Ok(s) = c.str() {
+                let k = s
+                    .iter()
+                    .filter(|v| v.is_some_and(|v| v.eq_ignore_ascii_case("unknown")))
+                    .count();
+                if k > 0 {
+                    missing = format!("{missing}; \"unknown\" on {}", pct(k));
                 }
             }
-        }
-        pairs.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
-        Ok(if pairs.is_empty() {
-            "No two numeric columns are strongly correlated (all |r| < 0.7).".into()
-        } else {
-            format!(
-                "Strongly correlated: {}. Such columns carry much the same information: trees \
-                 pick either, so their importances share the credit.",
-                pairs
-                    .into_iter()
-                    .map(|p| p.1)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        })
+            format!("category, {distinct} values")
+        };
+        rows.push([
+            name,
+            "(not given: add it in a dictionary CSV)".into(),
+            unit,
+            missing,
+        ]);
+    }
+    let buyers = ds.labels.iter().filter(|&&l| l == 1).count();
+    rows.push([
+        ds.target.clone(),
+        match positive {
+            Some(p) => format!("the target: 1 = {p:?} (bought), 0 = its other value"),
+            None => "the target: 1 = yes / true / 1 (bought)".into(),
+        },
+        "two values".into(),
+        format!("never missing; 1 on {}", pct(buyers)),
+    ]);
+    dictionary_frame(rows)
+}
+
+fn missing_text(nulls: usize, pct: &dyn Fn(usize) -> String) -> String {
+    if nulls == 0 {
+        "never empty".into()
+    } else {
+        format!("empty on {}", pct(nulls))
     }
 }
 
@@ -757,9 +993,12 @@ mod tests {
         let w = Walkthrough {
             dataset: "demo".into(),
             data: "data/customers.csv".into(),
+            source: "data/customers.csv".into(),
             load: LoadOptions::new("purchased"),
+            dictionary: None,
             root: dir.path().to_path_buf(),
             backend: "local".into(),
+            settings: Settings::default(),
         };
         let e = w
             .load::<serde_json::Value>("channels", "02_preprocess.ipynb")
@@ -780,41 +1019,6 @@ mod tests {
         }];
         let df = tuned_jobs_frame(&jobs).unwrap();
         assert_eq!(df.shape(), (1, 4));
-    }
-
-    #[test]
-    fn findings_speak_of_the_table_shown() {
-        let project = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let ds = crate::data::load(
-            project.join("data/customers.csv"),
-            &LoadOptions::new("purchased").id("customer_id"),
-        )
-        .unwrap();
-        let missing = Findings::missing(&ds.features).unwrap();
-        assert!(
-            missing.contains("`days_since_last_purchase` is empty for"),
-            "{missing}"
-        );
-        assert!(missing.contains("100 % of those never bought"), "{missing}");
-        let balance = Findings::balance(&ds.labels);
-        assert!(
-            balance.contains("1591 of 10000 (15.9 %)") && balance.contains("84.1 %"),
-            "{balance}"
-        );
-        let ranked = separation(&ds.features, &ds.labels).unwrap();
-        assert_eq!(ranked.len(), ds.features.width());
-        assert!(ranked.windows(2).all(|w| w[0].1 >= w[1].1));
-        assert!(ranked.iter().all(|(_, a)| (0.5..=1.0).contains(a)));
-        let top: Vec<&str> = ranked.iter().take(6).map(|(n, _)| n.as_str()).collect();
-        assert!(
-            top.contains(&"membership") && top.contains(&"previous_purchases"),
-            "{top:?}"
-        );
-        let corr = Findings::correlations(&ds.features).unwrap();
-        assert!(
-            corr.contains("`minutes_on_site` and `pages_viewed` (r = 0.96)"),
-            "{corr}"
-        );
     }
 
     #[test]
@@ -851,5 +1055,164 @@ mod tests {
             "work/prep/train.csv"
         );
         assert_eq!(shown(Path::new("/elsewhere/x.csv")), "/elsewhere/x.csv");
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn your_own_table_is_named_by_path_target_and_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = write(
+            dir.path(),
+            "shop.csv",
+            "Visits,Tier,Note,Bought\n3,gold,x,true\n1,none,y,false\n4,gold,z,true\n0,none,,false\n",
+        );
+        let s = Settings::data(csv.display().to_string())
+            .target("Bought")
+            .drop(["Note"])
+            .categorical(["Visits"]);
+        let w = Walkthrough::with(&s).unwrap();
+        assert_eq!(w.dataset, "shop.csv");
+        assert_eq!(w.load.target, "Bought");
+        assert_eq!(w.load.drop, ["Note"]);
+        assert_eq!(w.load.id, None);
+        assert!(
+            w.to_string()
+                .contains("target `Bought`; no id column; left out: Note"),
+            "{w}"
+        );
+        crate::data::check_columns(&w.data, &w.load).unwrap();
+        let ds = w.dataset().unwrap();
+        assert_eq!(ds.labels, [1, 0, 1, 0]);
+        assert_eq!(ds.name_of(1), "row 2 of the table");
+        // No dictionary given: one is written from the data, every column in it.
+        let d = w.data_dictionary(&ds).unwrap();
+        let cols: Vec<&str> = d
+            .column("column")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(cols, ["Visits", "Tier", "Bought"]);
+        let units: Vec<&str> = d
+            .column("unit")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(units[0], "category, 4 values");
+
+        // A column that is not there fails at once, naming the option and the columns.
+        let bad = Walkthrough::with(
+            &Settings::data(csv.display().to_string())
+                .target("Bought")
+                .id("Id"),
+        )
+        .unwrap();
+        let e = crate::data::check_columns(&bad.data, &bad.load)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("Id") && e.contains("Visits, Tier, Note, Bought"),
+            "{e}"
+        );
+        // A table without a target is refused with the call that fixes it.
+        let e = Walkthrough::with(&Settings::data(csv.display().to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(".target("), "{e}");
+        // A path that is no file names where it was looked for.
+        let e = Walkthrough::with(&Settings::data("/nowhere/x.csv").target("y"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nowhere/x.csv is not a file"), "{e}");
+    }
+
+    #[test]
+    fn a_given_dictionary_is_checked_against_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = write(dir.path(), "t.csv", "id,age,y\na,30,yes\nb,40,no\n");
+        let dict = write(
+            dir.path(),
+            "d.csv",
+            "Column;Meaning;Unit\nage;age of the customer;years\n",
+        );
+        let s = Settings::data(csv.display().to_string())
+            .target("y")
+            .id("id")
+            .dictionary(dict.display().to_string());
+        let w = Walkthrough::with(&s).unwrap();
+        let ds = w.dataset().unwrap();
+        assert_eq!(ds.name_of(1), "customer b");
+        let d = w.data_dictionary(&ds).unwrap();
+        let meaning: Vec<&str> = d
+            .column("meaning")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(
+            meaning,
+            [
+                "(not in the dictionary)",
+                "age of the customer",
+                "(not in the dictionary)"
+            ]
+        );
+        let wrong = write(dir.path(), "w.csv", "column,meaning\nincome,yearly\n");
+        let w = Walkthrough::with(&s.clone().dictionary(wrong.display().to_string())).unwrap();
+        // `dictionary` adds to the settings: the last one given wins.
+        let e = w.data_dictionary(&ds).unwrap_err().to_string();
+        assert!(
+            e.contains("row 1: column `income` is not in the table"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn presets_keep_their_options_and_take_additions() {
+        let w = Walkthrough::with(&Settings::data("demo").drop(["gender"])).unwrap();
+        assert_eq!(w.load.target, "purchased");
+        assert_eq!(w.load.id.as_deref(), Some("customer_id"));
+        assert_eq!(w.load.drop, ["gender"]);
+        let json = serde_json::to_string(&Settings::data("demo")).unwrap();
+        let back: Settings = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, Settings::data("demo"));
+        // Settings saved by an older walkthrough ({dataset, backend}) still read: defaults.
+        let old: Settings = serde_json::from_str(r#"{"backend": "local"}"#).unwrap();
+        assert_eq!(old.data, "demo");
+    }
+
+    #[test]
+    fn an_s3_table_is_brought_through_the_session_and_needs_s3() {
+        let w =
+            Walkthrough::with(&Settings::data("s3://my-bucket/tables/shop.parquet").target("y"))
+                .unwrap();
+        assert_eq!(w.dataset, "shop.parquet");
+        assert!(
+            w.data.ends_with("data/shop.parquet"),
+            "{}",
+            w.data.display()
+        );
+        assert!(
+            w.to_string().contains("s3://my-bucket/tables/shop.parquet"),
+            "{w}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let e = w
+            .fetch_data(&Session::local(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no S3 client") && e.contains("sagemaker"), "{e}");
     }
 }
