@@ -1,13 +1,15 @@
-"""Open the walkthrough in JupyterLab in a real browser, as a data scientist would, and run a
-notebook there: Debian's Chromium driven by chromedriver through Selenium.
+"""Open the walkthrough in JupyterLab in a real browser, as a data scientist would, and run the
+six notebooks there in order: Debian's Chromium driven by chromedriver through Selenium.
 
 JupyterLab is started by scripts/lab.sh itself (the command the README gives users), on a free
-port with a known token. A copy of the notebook is opened (so the committed one is not
+port with a known token. For each notebook a copy is opened (so the committed one is not
 rewritten), "Run All Cells" is chosen from JupyterLab's Run menu, and once every cell has run the
-rendered page must show a chart image, an HTML table, and no cell error or panic. A screenshot
-is left in target/notebooks/browser-check.png.
+page must show no cell error or panic, and each code cell must show as many chart images as the
+same cell of the headless run's executed copy holds (--executed FOLDER): a PNG that JupyterLab
+does not render (an image beside HTML in one output) fails the check with its cell. A screenshot
+of each notebook is left in target/notebooks/browser-check-NAME.png.
 
-    python scripts/browser_check.py [NOTEBOOK]      # default 01_explore
+    python scripts/browser_check.py --executed target/notebooks/out [NOTEBOOK ...]   # default: all six
 
 Called by scripts/notebooks.sh after the headless run (the kernel's build is warm then).
 Outside CI it skips, saying why, when Chromium or chromedriver is missing; under CI it fails.
@@ -52,11 +54,39 @@ def wait_for(predicate, timeout, what):
     raise TimeoutError(f"gave up after {timeout} s waiting for {what}")
 
 
+NOTEBOOKS = ["01_explore", "02_preprocess", "03_train_tune", "04_evaluate", "05_deploy_invoke",
+             "06_cleanup"]
+
+
+def pngs_per_code_cell(path):
+    """The chart images each code cell of an executed notebook holds: image/png outputs, and
+    PNG images inside HTML outputs."""
+    with open(path) as f:
+        nb = json.load(f)
+    counts = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        n = 0
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                n += 1
+            html = data.get("text/html", "")
+            html = "".join(html) if isinstance(html, list) else html
+            n += html.count("data:image/png;base64,")
+        counts.append(n)
+    return counts
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("notebook", nargs="?", default="01_explore")
-    ap.add_argument("--timeout", type=int, default=900, help="seconds for the whole notebook")
+    ap.add_argument("notebooks", nargs="*", help="default: all six, in order")
+    ap.add_argument("--executed", default="target/notebooks/out",
+                    help="the headless run's executed notebooks, to compare charts with")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds for one notebook")
     args = ap.parse_args()
+    names = args.notebooks or NOTEBOOKS
 
     for tool in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
         if not os.path.exists(tool):
@@ -69,9 +99,16 @@ def main():
         skip_or_fail("selenium is not installed in this Python (notebooks/requirements.txt)")
 
     notebooks = os.path.join(ROOT, "notebooks")
-    copy_name = "browser-check.ipynb"
-    copy = os.path.join(notebooks, copy_name)
-    shutil.copyfile(os.path.join(notebooks, args.notebook + ".ipynb"), copy)
+    copy_name = copy = None
+    copies = []
+    expected = {}
+    for name in names:
+        executed = os.path.join(ROOT, args.executed, name + ".ipynb")
+        if not os.path.exists(executed):
+            print(f"browser check FAILED: {executed} is missing (run the headless walkthrough first)",
+                  file=sys.stderr)
+            sys.exit(1)
+        expected[name] = pngs_per_code_cell(executed)
     port, token = free_port(), secrets.token_hex(24)
     env = dict(os.environ, PURCHASE_PREDICT_LAB_PORT=str(port), PURCHASE_PREDICT_LAB_TOKEN=token)
     lab_log = open(os.path.join(ROOT, "target", "notebooks", "browser-check-lab.log"), "w")
@@ -84,6 +121,7 @@ def main():
     )
     driver = None
     shot = os.path.join(ROOT, "target", "notebooks", "browser-check.png")
+    problems = []
     try:
         base = f"http://127.0.0.1:{port}"
 
@@ -117,7 +155,6 @@ def main():
         ):
             options.add_argument(flag)
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        driver.get(f"{base}/lab/tree/{copy_name}?token={token}")
 
         def visible(xpath):
             for e in driver.find_elements(By.XPATH, xpath):
@@ -125,62 +162,83 @@ def main():
                     return e
             return None
 
-        def kernel_state():
-            with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as r:
-                sessions = json.load(r)
-            for s in sessions:
+        def api(method, path):
+            req = urllib.request.Request(f"{base}{path}?token={token}", method=method)
+            with urllib.request.urlopen(req, timeout=10) as r:
+                body = r.read()
+                return json.loads(body) if body else None
+
+        def session():
+            for s in api("GET", "/api/sessions"):
                 if s.get("path", "").endswith(copy_name):
-                    return s["kernel"]["execution_state"]
+                    return s
             return None
 
-        # The notebook is open and its kernel started and idle (evcxr ran its startup file).
-        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 120,
-                 "the notebook to render")
-        t_kernel = time.time()
-        wait_for(lambda: kernel_state() == "idle", 1800, "the kernel to start")
-        print(f"kernel ready after {time.time() - t_kernel:.1f} s", flush=True)
-        t1 = time.time()
-        wait_for(lambda: visible("//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
-                 60, "the Run menu").click()
-        wait_for(lambda: visible("//li[contains(@class,'lm-Menu-item')]"
-                                 "[.//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']]"),
-                 30, "Run All Cells").click()
+        def kernel_state():
+            s = session()
+            return s["kernel"]["execution_state"] if s else None
 
         prompts_js = (
             "return Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'))"
             ".map(e => e.textContent.trim());"
+        )
+        images_js = (
+            "return Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(c => "
+            "c.querySelectorAll('.jp-OutputArea-output img[src^=\"data:image/png\"]').length);"
         )
 
         def all_ran():
             prompts = driver.execute_script(prompts_js)
             return prompts and all(p.startswith("[") and p[1:-2].strip().isdigit() for p in prompts)
 
-        wait_for(lambda: all_ran() and kernel_state() == "idle", args.timeout, "every cell to run")
-        print(f"all cells ran in {time.time() - t1:.1f} s", flush=True)
-        driver.save_screenshot(shot)
-
-        images = driver.execute_script(
-            "return document.querySelectorAll('.jp-OutputArea-output img[src^=\"data:image/png\"]').length;")
-        tables = driver.execute_script(
-            "return document.querySelectorAll('.jp-OutputArea-output table').length;")
-        errors = driver.execute_script(
-            "return Array.from(document.querySelectorAll("
-            "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]'))"
-            ".map(e => e.textContent);")
-        failures = [e for e in errors if any(m in e for m in FAILURE_MARKERS)]
-        print(f"rendered: {images} chart images, {tables} HTML tables, "
-              f"{len(errors)} stderr outputs ({len(failures)} with an error)")
-        problems = []
-        if images < 1:
-            problems.append("no chart image was rendered")
-        if tables < 1:
-            problems.append("no HTML table was rendered")
-        for f in failures:
-            problems.append("a cell shows an error:\n" + f[-2000:])
+        for name in names:
+            copy_name = f"browser-check-{name}.ipynb"
+            copy = os.path.join(notebooks, copy_name)
+            copies.append(copy)
+            shutil.copyfile(os.path.join(notebooks, name + ".ipynb"), copy)
+            shot = os.path.join(ROOT, "target", "notebooks", f"browser-check-{name}.png")
+            # A workspace of its own, reset: JupyterLab would otherwise reopen the notebooks of the
+            # earlier pages and start their kernels beside this one.
+            driver.get(f"{base}/lab/workspaces/check-{name}/tree/{copy_name}?reset&token={token}")
+            # The notebook is open and its kernel started and idle (evcxr ran its startup file).
+            wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 120,
+                     "the notebook to render")
+            t_kernel = time.time()
+            wait_for(lambda: kernel_state() == "idle", 1800, "the kernel to start")
+            t1 = time.time()
+            wait_for(lambda: visible("//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
+                     60, "the Run menu").click()
+            wait_for(lambda: visible("//li[contains(@class,'lm-Menu-item')]"
+                                     "[.//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']]"),
+                     30, "Run All Cells").click()
+            wait_for(lambda: all_ran() and kernel_state() == "idle", args.timeout, f"every cell of {name} to run")
+            driver.save_screenshot(shot)
+            on_page = driver.execute_script(images_js)
+            errors = driver.execute_script(
+                "return Array.from(document.querySelectorAll("
+                "'.jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.stderr\"]'))"
+                ".map(e => e.textContent);")
+            failures = [e for e in errors if any(m in e for m in FAILURE_MARKERS)]
+            want = expected[name]
+            print(f"{name}: kernel ready after {t1 - t_kernel:.1f} s, cells ran in {time.time() - t1:.1f} s; "
+                  f"{sum(on_page)} chart images on the page, {sum(want)} in the executed notebook, "
+                  f"{len(failures)} errors", flush=True)
+            if len(on_page) != len(want):
+                problems.append(f"{name}: {len(on_page)} code cells on the page, {len(want)} in the notebook")
+            for i, (got, exp) in enumerate(zip(on_page, want)):
+                if got != exp:
+                    problems.append(f"{name}, code cell {i + 1}: {exp} chart(s) in the notebook, "
+                                    f"{got} rendered in JupyterLab (screenshot {shot})")
+            for f in failures:
+                problems.append(f"{name}: a cell shows an error:\n" + f[-2000:])
+            # Stop this notebook's kernel before the next one starts.
+            s = session()
+            if s:
+                api("DELETE", f"/api/sessions/{s['id']}")
         if problems:
             print("browser check FAILED:\n" + "\n".join(problems), file=sys.stderr)
             sys.exit(1)
-        print(f"browser check ok ({args.notebook} in JupyterLab; screenshot {shot})")
+        print(f"browser check ok: {', '.join(names)} ran in JupyterLab and every chart rendered")
     except Exception as e:  # noqa: BLE001 - report anything that went wrong with the page
         if driver is not None:
             driver.save_screenshot(shot)
@@ -196,9 +254,12 @@ def main():
                 lab.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(lab.pid, signal.SIGKILL)
-        for leftover in (copy, os.path.join(notebooks, ".ipynb_checkpoints", "browser-check-checkpoint.ipynb")):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+        for c in copies:
+            checkpoint = os.path.join(notebooks, ".ipynb_checkpoints",
+                                      os.path.basename(c).replace(".ipynb", "-checkpoint.ipynb"))
+            for leftover in (c, checkpoint):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
 
 
 if __name__ == "__main__":

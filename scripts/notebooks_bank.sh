@@ -1,21 +1,9 @@
 #!/usr/bin/env bash
-# The walkthrough on the AWS tutorial's UCI Bank Marketing data (../shared/datasets), headless:
-# the same six notebooks as scripts/notebooks.sh, with the dataset set before the kernels start
-# and a working folder of their own. The executed copies go to target/notebooks/bank/; the
-# committed notebooks keep the demo table's outputs.
+# The walkthrough on the AWS tutorial's UCI Bank Marketing data (the `bank-marketing` preset:
+# ../shared/datasets, or PURCHASE_PREDICT_BANK_CSV), headless: scripts/notebooks.sh with the
+# table named, into target/notebooks/bank/ (executed copies, settings and working folder).
 #
-#   bash scripts/notebooks_bank.sh
+#   bash scripts/notebooks_bank.sh [NOTEBOOK ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
-export PURCHASE_PREDICT_HEADLESS=1
-prepare_notebook_kernel
-export PURCHASE_PREDICT_DATASET=bank-marketing
-export PURCHASE_PREDICT_WORKDIR="$PWD/target/notebooks/bank-work"
-# A full run starts from an empty working folder; naming notebooks reuses what the earlier ones
-# left there.
-if [ $# -eq 0 ]; then
-    rm -rf "$PURCHASE_PREDICT_WORKDIR"
-fi
-"$PURCHASE_PREDICT_JUPYTER_PYTHON" scripts/run_notebooks.py --out target/notebooks/bank \
-    --timings target/notebooks/bank-timings.json "$@"
+exec bash scripts/notebooks.sh --data bank-marketing --out target/notebooks/bank "$@"

@@ -1,5 +1,6 @@
-"""Execute the walkthrough notebooks headless with the evcxr kernel and write them back with
-their outputs. Called by scripts/notebooks.sh (which installs the kernel and sets evcxr up).
+"""Execute the walkthrough notebooks headless with the evcxr kernel and write the executed copies
+(to target/notebooks/out/ by default, so the checkout stays clean; back into notebooks/ with
+--refresh). Called by scripts/notebooks.sh (which installs the kernel and sets evcxr up).
 
 The kernel is "purchase-predict" (registered by scripts/setup.sh): evcxr with this checkout's
 settings, which imports the crate at start (the first start after a change builds it: minutes).
@@ -8,7 +9,10 @@ The evcxr kernel does not report a panic or an error returned by `?` as a cell e
 cell's stderr just holds the message), so every executed cell's outputs are inspected here:
 any stderr fails the run. Headless kernels also get a panic hook that exits the kernel
 (scripts/setup.sh's init.evcxr), which nbclient reports as a dead kernel.
-A notebook is written back only when all of it ran cleanly.
+Two output shapes fail too, because a reader would see them wrong in JupyterLab: one output holding
+both an image and HTML (a frontend renders one MIME type per output, so the chart is hidden: a cell
+must show everything with one `show_all`), and a bare `()` (a cell ending in a block).
+A notebook is written only when all of it ran cleanly.
 """
 import argparse
 import datetime
@@ -79,6 +83,14 @@ def problems(nb):
                 # else (no "Error:" prefix), and the cells print nothing else to stderr.
                 found.append((i, cell_text(cell)[-3000:]))
                 break
+            data = out.get("data", {})
+            if "image/png" in data and "text/html" in data:
+                found.append((i, "one output holds an image and HTML: JupyterLab shows the HTML and "
+                                 "hides the chart (show the cell's items with one show_all)"))
+                break
+            if set(data) == {"text/plain"} and str(data["text/plain"]).strip() == "()":
+                found.append((i, "the cell shows a bare `()` (end the block with `;`)"))
+                break
     return found
 
 
@@ -98,8 +110,10 @@ def main():
     ap.add_argument("names", nargs="*", help="notebooks to run (default: all six, in order)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     ap.add_argument("--timings", default="target/notebooks/timings.json")
-    ap.add_argument("--out", help="write the executed notebooks to this folder instead of back in "
-                    "place (the bank-data check: the committed outputs stay the demo's)")
+    ap.add_argument("--out", default="target/notebooks/out",
+                    help="write the executed notebooks to this folder (default target/notebooks/out)")
+    ap.add_argument("--refresh", action="store_true",
+                    help="write them back into notebooks/ instead: the committed outputs (maintainers)")
     ap.add_argument("--warm-up", action="store_true",
                     help="only start a kernel (building the crate if needed) and run one cell")
     args = ap.parse_args()
@@ -150,11 +164,11 @@ def main():
             for i, c in enumerate(nb.cells)
             if c.cell_type == "code"
         ]
-        if args.out:
+        if args.refresh:
+            nbformat.write(nb, path)
+        else:
             os.makedirs(args.out, exist_ok=True)
             nbformat.write(nb, os.path.join(args.out, name + ".ipynb"))
-        else:
-            nbformat.write(nb, path)
         slowest = max(cells, key=lambda c: c["seconds"] or 0)
         in_cells = sum(c["seconds"] or 0 for c in cells)
         print(f"   ok in {wall:.1f} s (kernel start {wall - in_cells:.1f} s, cells {in_cells:.1f} s); "
