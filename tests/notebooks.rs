@@ -156,8 +156,8 @@ fn notebooks_have_no_traps_for_people() {
         .map(source)
         .unwrap();
     assert!(
-        settings.contains("Walkthrough::start(&Settings { dataset:")
-            && settings.contains("backend:")
+        settings.contains("Walkthrough::start(&Settings::data(") && settings.contains(".backend("),
+        "notebook 1 opens with the settings cell that names the table"
     );
     let last = load("06_cleanup");
     let text: String = last["cells"]
@@ -172,12 +172,43 @@ fn notebooks_have_no_traps_for_people() {
     );
 }
 
+/// A frontend renders one MIME type per output (JupyterLab and nbconvert prefer HTML), so an
+/// output holding an image beside HTML hides the image; and a cell ending in a block shows a
+/// bare `()`. No committed output may be either.
+#[test]
+fn every_committed_chart_renders_and_no_cell_shows_a_unit() {
+    for name in NOTEBOOKS {
+        let nb = load(name);
+        for (i, cell) in nb["cells"].as_array().unwrap().iter().enumerate() {
+            for out in cell["outputs"].as_array().cloned().unwrap_or_default() {
+                let data = &out["data"];
+                assert!(
+                    !data["image/png"].is_string() || data["text/html"].is_null(),
+                    "{name}.ipynb cell {i}: an image and HTML in one output (the image is hidden)"
+                );
+                assert_ne!(
+                    data["text/plain"].as_str().map(str::trim),
+                    Some("()"),
+                    "{name}.ipynb cell {i} shows `()`"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_charts_are_in_the_committed_outputs() {
     // Charts are PNG outputs, or PNG images inside an HTML output (several per cell).
     // 01: the missing values, the class balance, every one of the demo table's 14 feature
-    // columns and the correlations.
-    for (name, want) in [("01_explore", 17), ("04_evaluate", 11)] {
+    // columns and the correlations; 03: the tuning trials; 04: the confusion matrix, ROC, PR,
+    // F1 by threshold, profit, reliability, gains, lift, the baseline's ROC and the three
+    // explanation charts; 05: the endpoint's explanation.
+    for (name, want) in [
+        ("01_explore", 17),
+        ("03_train_tune", 1),
+        ("04_evaluate", 12),
+        ("05_deploy_invoke", 1),
+    ] {
         let nb = load(name);
         let images: usize = nb["cells"]
             .as_array()
