@@ -22,7 +22,6 @@
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::number::{parse_field, Field};
 use crate::data::FeatureMatrix;
 use crate::error::{Error, Result};
 
@@ -494,35 +493,8 @@ impl<'a> Source<'a> {
     }
 }
 
-/// A column's values as numbers: numeric and boolean dtypes directly, text parsed strictly
-/// (an unparseable value is an error naming the column and row; empty text is missing).
-pub fn numeric_values(c: &Column) -> Result<Vec<Option<f64>>> {
-    let name = c.name().to_string();
-    if c.dtype() == &DataType::String {
-        let ca = c
-            .str()
-            .map_err(|e| Error::polars(format!("column `{name}`"), e))?;
-        return ca
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v.map_or(Field::Missing, parse_field) {
-                Field::Missing => Ok(None),
-                Field::Number(x) => Ok(Some(x)),
-                Field::Invalid => Err(Error::UnparseableNumeric {
-                    column: name.clone(),
-                    row: i + 1,
-                    value: v.unwrap_or_default().trim().to_string(),
-                    hint: String::new(),
-                }),
-            })
-            .collect();
-    }
-    let s = c
-        .cast(&DataType::Float64)
-        .map_err(|e| Error::polars(format!("column `{name}` as number"), e))?;
-    let ca = s.f64().map_err(|e| Error::polars("numeric", e))?;
-    Ok(ca.iter().map(|v| v.filter(|x| x.is_finite())).collect())
-}
+/// A column's values as numbers (stage 1's reading, used here to fit and transform).
+pub use crate::data::numeric_values;
 
 #[cfg(test)]
 mod tests {

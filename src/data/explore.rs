@@ -15,10 +15,8 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use super::load::{numeric_columns, numeric_values};
 use crate::error::{Error, Result};
-use crate::prep::numeric_values;
-
-use super::load::numeric_columns;
 
 /// The value at quantile `q` (0-1) of sorted `v`, interpolated linearly (pandas' default).
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
