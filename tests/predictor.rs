@@ -88,7 +88,7 @@ fn raw_customers_go_through_the_stored_preprocessor_as_json() {
         .model
         .predict(&artifact.preprocessor.transform(&raw).unwrap())
         .unwrap();
-    // Only the model's input columns: the server refuses unknown fields (`customer_id`).
+    // The model's input columns only.
     let inputs = raw.select(artifact.preprocessor.input_columns()).unwrap();
 
     let server = BackgroundServer::start(&model, &config()).unwrap();
@@ -100,17 +100,26 @@ fn raw_customers_go_through_the_stored_preprocessor_as_json() {
     let got = predictor.predict(&inputs).unwrap();
     assert_close(&got, &want);
 
-    // With the id column the server names the unknown feature, and so does our error.
-    let err = predictor.predict(&raw.head(Some(2))).unwrap_err();
+    // A record as the table holds it (less the target), with the model's id column
+    // (`customer_id`, in the manifest), is read past its id; any other column is an unknown feature, named by the
+    // server and by our error.
+    let with_id = raw.head(Some(2)).drop("purchased").unwrap();
+    let got = predictor.predict(&with_id).unwrap();
+    assert_close(&got, &want[..2]);
+    let mut extra = with_id.clone();
+    extra
+        .with_column(polars::prelude::Column::new(
+            "shoe_size".into(),
+            [42.0, 43.0],
+        ))
+        .unwrap();
+    let err = predictor.predict(&extra).unwrap_err();
     match &err {
         Error::Endpoint {
             status: Some(400),
             message,
             ..
-        } => assert!(
-            message.contains("unknown features: customer_id"),
-            "{message}"
-        ),
+        } => assert!(message.contains("unknown features: shoe_size"), "{message}"),
         other => panic!("expected a 400 from the endpoint, got {other:?}"),
     }
     assert!(err.to_string().contains(&server.url()), "{err}");

@@ -389,17 +389,22 @@ impl TrainingJob {
     /// manifest (the local one, and our own image on SageMaker) answers JSON requests with a
     /// label at that threshold beside each probability; SageMaker's built-in XGBoost image
     /// answers probabilities only.
+    ///
+    /// `id_column` names the table's id column in the manifest, so that the endpoint takes a
+    /// JSON record with the customer's id beside its columns (and reads past it).
     pub async fn with_decision(
         &self,
         session: &Session,
         preprocessor: Option<Preprocessor>,
         threshold: f64,
         rule: crate::model::artifact::ThresholdRecord,
+        id_column: Option<&str>,
     ) -> Result<TrainingJob> {
         crate::error::ensure!((0.0..=1.0).contains(&threshold), setting "threshold", "must be in [0, 1], got {threshold}");
         let mut artifact = self.artifact(session, preprocessor).await?;
         artifact.manifest.threshold = threshold;
         artifact.manifest.threshold_rule = Some(rule);
+        artifact.manifest.id_column = id_column.map(str::to_string);
         let name = format!("{}-decision", self.name);
         let path = session
             .root()

@@ -133,6 +133,17 @@ pub fn decode_instances(
     text: &str,
     wanted: &[&str],
 ) -> std::result::Result<Vec<Vec<Option<String>>>, String> {
+    decode_instances_beside(text, wanted, None)
+}
+
+/// [`decode_instances`], where each instance may also carry the key `beside` (the model's id
+/// column: a raw record as the table holds it), which is read past, neither a feature nor an
+/// unknown key.
+pub fn decode_instances_beside(
+    text: &str,
+    wanted: &[&str],
+    beside: Option<&str>,
+) -> std::result::Result<Vec<Vec<Option<String>>>, String> {
     let v: Value = serde_json::from_str::<Unique>(text)
         .map_err(|e| format!("invalid JSON: {e}"))?
         .0;
@@ -149,7 +160,7 @@ pub fn decode_instances(
         let unknown: Vec<&str> = obj
             .keys()
             .map(String::as_str)
-            .filter(|k| !wanted.contains(k))
+            .filter(|k| !wanted.contains(k) && Some(*k) != beside)
             .collect();
         let missing: Vec<&str> = wanted
             .iter()
@@ -554,6 +565,10 @@ mod tests {
             decode_instances(&text, &["age", "job"]).unwrap_err(),
             "instance 0: unknown features: x"
         );
+        // A record may carry the model's id column beside its features: read past.
+        let cols = decode_instances_beside(&text, &["age", "job"], Some("x")).unwrap();
+        assert_eq!(cols.len(), 2);
+        assert_eq!(cols[0], vec![Some("41".to_string())]);
         let answer = encode_predictions(&[0.25, 0.5], Some(&[0, 1]));
         assert_eq!(
             answer,

@@ -136,6 +136,14 @@ impl Dataset {
         }
     }
 
+    /// The rows as the table holds them: the id column first (when there is one), then the
+    /// features; what a caller sends an endpoint as JSON records.
+    pub fn records(&self) -> Result<DataFrame> {
+        let mut cols: Vec<Column> = self.ids.iter().cloned().collect();
+        cols.extend(self.features.columns().iter().cloned());
+        DataFrame::new(self.len(), cols).map_err(|e| Error::polars("records", e))
+    }
+
     /// The rows at `indices`, in that order.
     pub fn take(&self, indices: &[usize]) -> Result<Dataset> {
         let idx = IdxCa::from_vec(

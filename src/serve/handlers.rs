@@ -568,7 +568,10 @@ fn score_explained(
 fn parse_instances(artifact: &Artifact, text: &str) -> std::result::Result<Vec<f32>, ApiError> {
     let pre = &artifact.preprocessor;
     let wanted = pre.input_columns();
-    let columns = json::decode_instances(text, &wanted).map_err(ApiError::BadRequest)?;
+    // A raw record may carry the customer's id (the manifest's id column) beside its columns.
+    let columns =
+        json::decode_instances_beside(text, &wanted, artifact.manifest.id_column.as_deref())
+            .map_err(ApiError::BadRequest)?;
     let nrows = columns.first().map_or(0, Vec::len);
     // As text: the preprocessor parses numeric columns strictly and reads categorical ones as
     // they are, so `3` and `"3"` mean the same.
