@@ -1057,6 +1057,12 @@ mod tests {
         assert_eq!(shown(Path::new("/elsewhere/x.csv")), "/elsewhere/x.csv");
     }
 
+    /// A text column's values.
+    fn texts(df: &DataFrame, name: &str) -> Vec<String> {
+        let c = df.column(name).unwrap().str().unwrap();
+        c.iter().flatten().map(str::to_string).collect()
+    }
+
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
@@ -1091,23 +1097,9 @@ mod tests {
         assert_eq!(ds.name_of(1), "row 2 of the table");
         // No dictionary given: one is written from the data, every column in it.
         let d = w.data_dictionary(&ds).unwrap();
-        let cols: Vec<&str> = d
-            .column("column")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let cols = texts(&d, "column");
         assert_eq!(cols, ["Visits", "Tier", "Bought"]);
-        let units: Vec<&str> = d
-            .column("unit")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let units = texts(&d, "unit");
         assert_eq!(units[0], "category, 4 values");
 
         // A column that is not there fails at once, naming the option and the columns.
@@ -1153,14 +1145,7 @@ mod tests {
         let ds = w.dataset().unwrap();
         assert_eq!(ds.name_of(1), "customer b");
         let d = w.data_dictionary(&ds).unwrap();
-        let meaning: Vec<&str> = d
-            .column("meaning")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        let meaning = texts(&d, "meaning");
         assert_eq!(
             meaning,
             [

@@ -210,6 +210,11 @@ pub fn read_column_names(path: impl AsRef<Path>, delimiter: Option<u8>) -> Resul
             .map_err(|e| Error::polars(format!("reading {}", path.display()), e))?;
         return Ok(schema.iter_names().map(|n| n.to_string()).collect());
     }
+    Ok(csv_header(path, delimiter)?.1)
+}
+
+/// A CSV file's separator (given, or detected from the header line) and column names.
+fn csv_header(path: &Path, delimiter: Option<u8>) -> Result<(u8, Vec<String>)> {
     let header = first_line(path)?;
     if header.trim().is_empty() {
         return Err(Error::EmptyFile {
@@ -218,7 +223,7 @@ pub fn read_column_names(path: impl AsRef<Path>, delimiter: Option<u8>) -> Resul
         });
     }
     let sep = delimiter.unwrap_or_else(|| detect_delimiter(&header));
-    Ok(split_header(&header, sep))
+    Ok((sep, split_header(&header, sep)))
 }
 
 /// Check that every column `options` names (target, id, left-out, type overrides) is in the
@@ -279,15 +284,7 @@ pub fn is_parquet(path: &Path) -> bool {
 }
 
 fn read_csv(path: &Path, delimiter: Option<u8>) -> Result<DataFrame> {
-    let header = first_line(path)?;
-    if header.trim().is_empty() {
-        return Err(Error::EmptyFile {
-            path: path.to_path_buf(),
-            detail: "no header line".into(),
-        });
-    }
-    let sep = delimiter.unwrap_or_else(|| detect_delimiter(&header));
-    let names = split_header(&header, sep);
+    let (sep, names) = csv_header(path, delimiter)?;
     let mut seen = HashSet::new();
     let dups: BTreeSet<String> = names
         .iter()
