@@ -326,9 +326,11 @@ type Binned = (Vec<usize>, Vec<(f64, f64)>);
 
 /// Rows to bins: a numeric column in up to 10 quantile bins (one bin per value when it has
 /// at most 12 distinct values), a category one bin per level; missing values one bin of
-/// their own. Returns each row's bin and the bins' lower and upper values (numeric only).
-fn bins(c: &Column, numeric: bool) -> Result<Binned> {
-    if !numeric {
+/// their own. `numeric` holds a numeric column's values (read once by the caller); `None` bins
+/// the column as a category. Returns each row's bin and the bins' lower and upper values
+/// (numeric only).
+fn bins(c: &Column, numeric: Option<&[Option<f64>]>) -> Result<Binned> {
+    let Some(vals) = numeric else {
         let s = c
             .cast(&DataType::String)
             .map_err(|e| Error::polars(format!("column `{}` as text", c.name()), e))?;
@@ -342,8 +344,7 @@ fn bins(c: &Column, numeric: bool) -> Result<Binned> {
             })
             .collect();
         return Ok((rows, Vec::new()));
-    }
-    let vals = numeric_values(c)?;
+    };
     let mut sorted: Vec<f64> = vals.iter().flatten().copied().collect();
     sorted.sort_by(f64::total_cmp);
     let mut distinct = sorted.clone();
@@ -400,8 +401,12 @@ pub fn signal(df: &DataFrame, labels: &[u8]) -> Result<Vec<Signal>> {
     let mut out = Vec::with_capacity(df.width());
     for c in df.columns() {
         let name = c.name().to_string();
-        let is_num = numeric.contains(&name);
-        let (rows, ranges) = bins(c, is_num)?;
+        let vals = if numeric.contains(&name) {
+            Some(numeric_values(c)?)
+        } else {
+            None
+        };
+        let (rows, ranges) = bins(c, vals.as_deref())?;
         let nbins = rows.iter().max().map_or(0, |m| m + 1);
         // [fold][bin] = (rows, buyers); folds by row parity.
         let mut tally = vec![vec![(0.0f64, 0.0f64); nbins]; 2];
@@ -426,8 +431,7 @@ pub fn signal(df: &DataFrame, labels: &[u8]) -> Result<Vec<Signal>> {
                 (n, if n > 0.0 { k / n } else { base })
             })
             .collect();
-        let (shape, monotone_auc) = if is_num {
-            let vals = numeric_values(c)?;
+        let (shape, monotone_auc) = if let Some(vals) = &vals {
             let present: Vec<(f32, u8)> = vals
                 .iter()
                 .zip(labels)
@@ -518,8 +522,6 @@ fn numeric_shape(bins: &[(f64, f64)], ranges: &[(f64, f64)]) -> Shape {
     if rho <= -0.8 {
         return Shape::Falls;
     }
-    let spread = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-        - rates.iter().copied().fold(f64::INFINITY, f64::min);
     let (first, last) = (rates[0], rates[rates.len() - 1]);
     let (imax, max) = rates
         .iter()
@@ -533,6 +535,7 @@ fn numeric_shape(bins: &[(f64, f64)], ranges: &[(f64, f64)]) -> Shape {
         .enumerate()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .unwrap_or((0, 0.0));
+    let spread = max - min;
     let interior = |i: usize| i > 0 && i + 1 < rates.len();
     // The run of bins around the extreme within a third of the spread of it.
     let run = |i: usize, keep: &dyn Fn(f64) -> bool| {
