@@ -21,7 +21,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY benches ./benches
 COPY data/fonts ./data/fonts
-RUN cargo build --release --locked --no-default-features --bin purchase-predict \
+RUN cargo build --release --locked --no-default-features --features cli --bin purchase-predict \
  && cp target/release/purchase-predict /purchase-predict
 
 FROM ${BINARY_FROM} AS binary

@@ -14,7 +14,7 @@ ensure_libxgboost
 rows="${1:-5000000}"
 work=target/bench-predict
 mkdir -p "$work"
-cargo build --release --locked --no-default-features --bin purchase-predict
+cargo build --release --locked --no-default-features --features cli --bin purchase-predict
 bin=target/release/purchase-predict
 if [ ! -f "$work/out/model.tar.gz" ]; then
     "$bin" run --out "$work/out" > "$work/run.log"

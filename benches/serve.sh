@@ -19,7 +19,7 @@ ensure_pinned_venv venv-bench-serve benches/requirements.txt 'import flask, guni
 venv="$PINNED_VENV"
 
 echo "== building (release)"
-cargo build --release --locked --no-default-features --bin purchase-predict
+cargo build --release --locked --no-default-features --features cli --bin purchase-predict
 cargo bench --locked --no-default-features --bench serve --no-run
 
 work=target/bench-serve

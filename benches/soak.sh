@@ -13,7 +13,7 @@ ensure_libxgboost
 clients="${1:-64}"
 rounds="${2:-4}"
 cores="$(nproc)"
-cargo build --release --locked --no-default-features --bin purchase-predict
+cargo build --release --locked --no-default-features --features cli --bin purchase-predict
 work=target/bench-soak
 rm -rf "$work"
 mkdir -p "$work"

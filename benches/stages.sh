@@ -23,7 +23,7 @@ threads=2
 ensure_pinned_venv venv-bench-stages benches/requirements-stages.txt 'import pandas, xgboost'
 venv="$PINNED_VENV"
 echo "== building (release)"
-cargo build --release --locked --no-default-features --bin purchase-predict
+cargo build --release --locked --no-default-features --features cli --bin purchase-predict
 cargo bench --locked --no-default-features --bench prep --no-run
 prep() { cargo bench --locked --no-default-features -q --bench prep -- "$@" 2>/dev/null; }
 

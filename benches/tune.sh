@@ -19,7 +19,7 @@ trials="${TRIALS:-50}"
 [ -f "$data" ] || { echo "no $data (../shared/datasets is needed)" >&2; exit 1; }
 ensure_pinned_venv venv-bench-tune benches/requirements-tune.txt 'import optuna, xgboost'
 venv="$PINNED_VENV"
-cargo build --release --locked --no-default-features --bin purchase-predict
+cargo build --release --locked --no-default-features --features cli --bin purchase-predict
 work=target/bench-tune
 rm -rf "$work"
 mkdir -p "$work"

@@ -86,7 +86,7 @@ fi
 if ! timeout 30 podman pull -q docker.io/library/rust:1.85-slim-bookworm >/dev/null 2>&1; then
     ensure_libxgboost
     echo "== Docker Hub is unreachable: the binary comes from cargo build --release here"
-    cargo build --release --locked --no-default-features --bin purchase-predict
+    cargo build --release --locked --no-default-features --features cli --bin purchase-predict
     rm -rf "$WORK/binary" && mkdir -p "$WORK/binary"
     cp target/release/purchase-predict "$WORK/binary/purchase-predict"
     tar -C "$WORK/binary" -cf "$WORK/binary.tar" .

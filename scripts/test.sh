@@ -12,6 +12,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo clippy -D warnings, without the sagemaker feature"
-cargo clippy --locked --no-default-features --all-targets -- -D warnings
+cargo clippy --locked --no-default-features --features cli --all-targets -- -D warnings
+echo "== cargo clippy -D warnings, the library alone (the notebooks' kernel graph: no sagemaker, no cli)"
+cargo clippy --locked --no-default-features --lib -- -D warnings
 echo "== cargo test"
 cargo test --locked

@@ -3,6 +3,7 @@
 //! own image ([`container`]), and the notebooks' settings and hand-overs
 //! ([`walkthrough`]) and their findings in words ([`findings`]).
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod container;
 pub mod findings;

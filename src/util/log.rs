@@ -108,6 +108,7 @@ impl Drop for LineWriter {
     }
 }
 
+#[cfg(feature = "cli")]
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for NonBlocking {
     type Writer = LineWriter;
     fn make_writer(&'a self) -> LineWriter {

@@ -26,10 +26,13 @@ impl Progress for Silent {
 }
 
 /// A terminal progress bar (indicatif) on stderr; hidden when stderr is not a terminal.
+/// (Feature `cli`.)
+#[cfg(feature = "cli")]
 pub struct Bar {
     bar: Option<indicatif::ProgressBar>,
 }
 
+#[cfg(feature = "cli")]
 impl Bar {
     /// A new bar, drawn at the first `start`.
     pub fn new() -> Self {
@@ -37,12 +40,14 @@ impl Bar {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Default for Bar {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "cli")]
 impl Progress for Bar {
     fn start(&mut self, task: &str, total: u64) {
         let bar = indicatif::ProgressBar::new(total);
