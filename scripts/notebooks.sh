@@ -12,10 +12,12 @@
 # over notebook 1's settings cell; the executed copies, the working folder (DIR/work) and the
 # settings (DIR/settings.json) go to --out DIR.
 #
-# Installs what is missing: libxgboost and mold (apt), the evcxr_jupyter kernel (cargo install,
-# once; it stays in ~/.cargo/bin), Jupyter in a virtual environment, chromedriver. evcxr builds
-# the crate and its dependencies once into target/notebooks/tmp, as one shared library
-# (notebooks/kernel); later runs and JupyterLab reuse that build.
+# Installs what is missing: libxgboost and mold (apt), the evcxr_jupyter kernel with our patches
+# (notebooks/evcxr-patches; cargo install, once, into ~/.cache/purchase-predict), Jupyter in a
+# virtual environment, chromedriver. First checks the kernel itself (scripts/kernel_check.py).
+# evcxr builds the crate and its dependencies once into target/notebooks/tmp/target, as one
+# shared library (notebooks/kernel); later runs, JupyterLab and every kernel open at once
+# reuse that build.
 #
 #   bash scripts/notebooks.sh                  # all six on notebook 1's table, then the browser check
 #   bash scripts/notebooks.sh --refresh        # the same, written back into notebooks/
@@ -26,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 refresh=0 out="" data="" target="" id="" drop="" numeric="" categorical="" positive="" dictionary=""
@@ -57,6 +59,9 @@ source scripts/setup.sh
 # Stop a kernel at its first panic (setup.sh's init.evcxr); JupyterLab kernels keep going.
 export PURCHASE_PREDICT_HEADLESS=1
 prepare_notebook_kernel
+
+# The kernel itself first, at the level of cells (seconds): see scripts/kernel_check.py.
+"$PURCHASE_PREDICT_JUPYTER_PYTHON" scripts/kernel_check.py --evcxr "$PURCHASE_PREDICT_EVCXR_JUPYTER"
 
 args=()
 if [ -n "$data" ]; then

@@ -64,15 +64,60 @@ ensure_pinned_venv() {
     fi
 }
 
-# The evcxr Rust kernel for Jupyter, once: the binary stays in ~/.cargo/bin. `cargo install`
-# took 311 s on an idle 2-core machine (2026-12-02) with evcxr's own release profile; lighter
-# profiles were no faster there (opt-level 1 with 256 codegen units 285 s, opt-level 2 with
-# 256 codegen units 335 s; README "Notebook timings"), so the default stays.
+# The evcxr Rust kernel for Jupyter, evcxr_jupyter 0.22.0 with our patches
+# (notebooks/evcxr-patches: replay the cell's rustc invocation instead of running cargo,
+# rust-analyzer only for untyped `let`s, `?` from the first cell), installed once into
+# ~/.cache/purchase-predict/evcxr-0.22.0-<patches' hash>/: a changed patch set gets a root of
+# its own, so a patched install is told from a stock one, and from an older patch set, by its
+# folder and its PATCHES file. The sources come from the crates.io registry through cargo (no
+# other network). Sets PURCHASE_PREDICT_EVCXR_JUPYTER to the kernel binary.
+#
+# PURCHASE_PREDICT_EVCXR=stock uses a stock evcxr_jupyter 0.22.0 instead (the one on PATH,
+# or `cargo install evcxr_jupyter`): the notebooks run the same, slower (README "Notebook
+# timings"). The install took 311 s on an idle 2-core machine (2026-12-02) with evcxr's own
+# release profile; lighter profiles were no faster there.
 ensure_evcxr() {
-    if ! command -v evcxr_jupyter >/dev/null; then
-        echo "== installing evcxr_jupyter 0.22.0 (about 5 minutes on 2 idle cores, once)"
-        cargo install --locked evcxr_jupyter --version 0.22.0
+    if [ "${PURCHASE_PREDICT_EVCXR:-patched}" = stock ]; then
+        if ! command -v evcxr_jupyter >/dev/null; then
+            echo "== installing stock evcxr_jupyter 0.22.0 (about 5 minutes on 2 idle cores, once)"
+            cargo install --locked evcxr_jupyter --version 0.22.0
+        fi
+        PURCHASE_PREDICT_EVCXR_JUPYTER="$(command -v evcxr_jupyter)"
+        echo "== evcxr: stock ($PURCHASE_PREDICT_EVCXR_JUPYTER)"
+        export PURCHASE_PREDICT_EVCXR_JUPYTER
+        return
     fi
+    local patches=notebooks/evcxr-patches id root build
+    id="$(cat "$patches"/*.patch | sha256sum | cut -c1-12)"
+    root="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/evcxr-0.22.0-$id"
+    if [ ! -x "$root/bin/evcxr_jupyter" ] || ! cmp -s <(ls "$patches"/*.patch | xargs -n1 basename) "$root/PATCHES"; then
+        echo "== installing evcxr_jupyter 0.22.0 with our patches ($id) into $root (about 5 minutes on 2 idle cores, once)"
+        build="$PWD/target/evcxr-build"
+        rm -rf "$build/src" "$build/fetch"
+        mkdir -p "$build/src" "$build/fetch"
+        # A manifest that depends on evcxr_jupyter 0.22.0: cargo fetches it and evcxr from the
+        # registry, and cargo metadata says where their sources are.
+        printf '[package]\nname = "evcxr-sources"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n[lib]\npath = "lib.rs"\n[dependencies]\nevcxr_jupyter = "=0.22.0"\n[workspace]\n' \
+            > "$build/fetch/Cargo.toml"
+        : > "$build/fetch/lib.rs"
+        cargo fetch --quiet --manifest-path "$build/fetch/Cargo.toml"
+        cargo metadata --quiet --format-version 1 --manifest-path "$build/fetch/Cargo.toml" \
+            | python3 -c '
+import json, os, sys
+for p in json.load(sys.stdin)["packages"]:
+    if p["name"] in ("evcxr", "evcxr_jupyter") and p["version"] == "0.22.0":
+        print(p["name"], os.path.dirname(p["manifest_path"]))' \
+            | while read -r name dir; do cp -r "$dir" "$build/src/$name"; done
+        for patch in "$patches"/*.patch; do
+            patch --quiet --forward -p1 -d "$build/src" < "$patch"
+        done
+        CARGO_TARGET_DIR="$build/target" cargo install --quiet --locked --force \
+            --path "$build/src/evcxr_jupyter" --root "$root"
+        ls "$patches"/*.patch | xargs -n1 basename > "$root/PATCHES"
+    fi
+    PURCHASE_PREDICT_EVCXR_JUPYTER="$root/bin/evcxr_jupyter"
+    echo "== evcxr: patched ($id: $(tr '\n' ' ' < "$root/PATCHES"))"
+    export PURCHASE_PREDICT_EVCXR_JUPYTER
 }
 
 # The standard library's sources, which evcxr's rust-analyzer reads to infer the types of
@@ -117,23 +162,26 @@ ensure_jupyter() {
     mkdir -p "$kernel"
     cat > "$kernel/kernel.json" <<JSON
 {
-  "argv": ["$(command -v evcxr_jupyter)", "--control_file", "{connection_file}"],
+  "argv": ["bash", "$PWD/scripts/kernel.sh", "${PURCHASE_PREDICT_EVCXR_JUPYTER:-$(command -v evcxr_jupyter)}", "{connection_file}"],
   "display_name": "Rust (purchase-predict)",
   "language": "rust",
   "interrupt_mode": "message",
   "env": {
     "EVCXR_CONFIG_DIR": "$PWD/target/notebooks/config",
-    "EVCXR_TMPDIR": "$PWD/target/notebooks/tmp",
+    "PURCHASE_PREDICT_KERNELS": "$PWD/target/notebooks",
+    "PURCHASE_PREDICT_EVCXR": "${PURCHASE_PREDICT_EVCXR:-patched}",
     "OMP_WAIT_POLICY": "passive"
   }
 }
 JSON
 }
 
-# The evcxr settings of every notebook kernel, headless or in JupyterLab: one build folder
-# (target/notebooks/tmp), opt-level 0 (notebooks/evcxr.toml), a 4 GB compilation cache, mold,
-# cargo offline, and the crate imported once at kernel start as `purchase_predict`: the
-# shared-library facade notebooks/kernel, with the AWS SDK only when
+# The evcxr settings of every notebook kernel, headless or in JupyterLab: a crate folder per
+# kernel (target/notebooks/kernels/N, scripts/kernel.sh) over one shared build
+# (target/notebooks/tmp/target), cells at opt-level 0 (notebooks/evcxr.toml) calling an
+# optimised library (target/notebooks/.cargo/config.toml), a 4 GB compilation cache, mold,
+# cargo offline, and the crate imported once at kernel start as
+# `purchase_predict`: the shared-library facade notebooks/kernel, with the AWS SDK only when
 # PURCHASE_PREDICT_BACKEND=sagemaker (the one setting; no notebook changes).
 configure_evcxr() {
     export PURCHASE_PREDICT_BACKEND="${PURCHASE_PREDICT_BACKEND:-local}"
@@ -153,7 +201,20 @@ configure_evcxr() {
     if [ "${PURCHASE_PREDICT_HEADLESS:-0}" = 1 ]; then
         echo 'std::panic::set_hook(Box::new(|info| { eprintln!("{info}"); std::process::exit(101); }));' >> "$config/init.evcxr"
     fi
-    export EVCXR_CONFIG_DIR="$config" EVCXR_TMPDIR="$PWD/target/notebooks/tmp"
+    # The library the cells call runs optimised: cargo reads this file for every kernel's crate
+    # folder (target/notebooks/kernels/N). Every package but the cell crate (the only workspace
+    # member) is built at opt-level 1, purchase-predict itself at 2; the cells stay at evcxr's
+    # opt-level 0 (notebooks/evcxr.toml), so each compiles in a fraction of a second. Building
+    # the graph this way takes about 7 minutes on 2 cores, once (README "Notebook timings").
+    mkdir -p "$PWD/target/notebooks/.cargo"
+    cat > "$PWD/target/notebooks/.cargo/config.toml" <<'TOML'
+[profile.dev.package."*"]
+opt-level = 1
+debug = false
+[profile.dev.package.purchase-predict]
+opt-level = 2
+TOML
+    export EVCXR_CONFIG_DIR="$config" PURCHASE_PREDICT_KERNELS="$PWD/target/notebooks"
     # Offline resolution needs the crates in cargo's cache: fetch them once (a no-op when present).
     cargo fetch --locked >/dev/null
 }
