@@ -38,12 +38,12 @@ KERNEL = "purchase-predict"
 STARTUP_TIMEOUT = 1800
 
 
-def warm_up(timeout):
+def warm_up(timeout, kernel=KERNEL):
     """Start a kernel as JupyterLab would and run one cell, so that the crate is built."""
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell("purchase_predict::model::train::SAGEMAKER_XGBOOST_VERSION"))
     t0 = time.time()
-    NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, startup_timeout=STARTUP_TIMEOUT,
+    NotebookClient(nb, kernel_name=kernel, timeout=timeout, startup_timeout=STARTUP_TIMEOUT,
                    allow_errors=True).execute()
     bad = problems(nb)
     if bad:
@@ -114,11 +114,13 @@ def main():
                     help="write the executed notebooks to this folder (default target/notebooks/out)")
     ap.add_argument("--refresh", action="store_true",
                     help="write them back into notebooks/ instead: the committed outputs (maintainers)")
+    ap.add_argument("--kernel", default=KERNEL,
+                    help=f"the kernelspec to run them with (default {KERNEL}; benches/kernel.sh registers others)")
     ap.add_argument("--warm-up", action="store_true",
                     help="only start a kernel (building the crate if needed) and run one cell")
     args = ap.parse_args()
     if args.warm_up:
-        warm_up(args.timeout)
+        warm_up(args.timeout, args.kernel)
         return
     names = args.names or NOTEBOOKS
     here = os.path.dirname(os.path.abspath(__file__))
@@ -135,7 +137,7 @@ def main():
 
         client = NotebookClient(
             nb,
-            kernel_name=KERNEL,
+            kernel_name=args.kernel,
             timeout=args.timeout,
             startup_timeout=STARTUP_TIMEOUT,
             allow_errors=True,

@@ -78,11 +78,20 @@ ensure_pinned_venv() {
 # release profile; lighter profiles were no faster there.
 ensure_evcxr() {
     if [ "${PURCHASE_PREDICT_EVCXR:-patched}" = stock ]; then
-        if ! command -v evcxr_jupyter >/dev/null; then
-            echo "== installing stock evcxr_jupyter 0.22.0 (about 5 minutes on 2 idle cores, once)"
-            cargo install --locked evcxr_jupyter --version 0.22.0
+        # The user's own evcxr_jupyter 0.22.0 (`cargo install evcxr_jupyter`); else one of ours,
+        # installed once.
+        local stock="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/evcxr-0.22.0-stock"
+        local home="${CARGO_HOME:-$HOME/.cargo}"
+        if cargo install --list 2>/dev/null | grep -q '^evcxr_jupyter v0\.22\.0:' \
+            && [ -x "$home/bin/evcxr_jupyter" ]; then
+            PURCHASE_PREDICT_EVCXR_JUPYTER="$home/bin/evcxr_jupyter"
+        else
+            if [ ! -x "$stock/bin/evcxr_jupyter" ]; then
+                echo "== installing stock evcxr_jupyter 0.22.0 into $stock (about 5 minutes on 2 idle cores, once)"
+                cargo install --quiet --locked evcxr_jupyter --version 0.22.0 --root "$stock"
+            fi
+            PURCHASE_PREDICT_EVCXR_JUPYTER="$stock/bin/evcxr_jupyter"
         fi
-        PURCHASE_PREDICT_EVCXR_JUPYTER="$(command -v evcxr_jupyter)"
         echo "== evcxr: stock ($PURCHASE_PREDICT_EVCXR_JUPYTER)"
         export PURCHASE_PREDICT_EVCXR_JUPYTER
         return
@@ -158,19 +167,33 @@ ensure_jupyter() {
     mkdir -p "$venv/share/jupyter/lab/settings"
     echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' \
         > "$venv/share/jupyter/lab/settings/overrides.json"
-    local kernel="$venv/share/jupyter/kernels/purchase-predict"
+    register_kernel purchase-predict "Rust (purchase-predict)" \
+        "${PURCHASE_PREDICT_EVCXR_JUPYTER:-$(command -v evcxr_jupyter)}" "${PURCHASE_PREDICT_EVCXR:-patched}"
+}
+
+# register_kernel NAME DISPLAY_NAME EVCXR_JUPYTER patched|stock [KEY=VALUE ...]: a kernelspec in
+# the Jupyter venv that starts EVCXR_JUPYTER through scripts/kernel.sh with this checkout's
+# settings (and the extra environment given). JupyterLab and the headless runner use
+# "purchase-predict"; benches/kernel.sh registers its baselines beside it.
+register_kernel() {
+    local name="$1" display="$2" binary="$3" mode="$4" kernel extra=""
+    shift 4
+    for kv in "$@"; do
+        extra+="$(printf ',\n    "%s": "%s"' "${kv%%=*}" "${kv#*=}")"
+    done
+    kernel="${XDG_CACHE_HOME:-$HOME/.cache}/purchase-predict/venv-jupyter/share/jupyter/kernels/$name"
     mkdir -p "$kernel"
     cat > "$kernel/kernel.json" <<JSON
 {
-  "argv": ["bash", "$PWD/scripts/kernel.sh", "${PURCHASE_PREDICT_EVCXR_JUPYTER:-$(command -v evcxr_jupyter)}", "{connection_file}"],
-  "display_name": "Rust (purchase-predict)",
+  "argv": ["bash", "$PWD/scripts/kernel.sh", "$binary", "{connection_file}"],
+  "display_name": "$display",
   "language": "rust",
   "interrupt_mode": "message",
   "env": {
     "EVCXR_CONFIG_DIR": "$PWD/target/notebooks/config",
     "PURCHASE_PREDICT_KERNELS": "$PWD/target/notebooks",
-    "PURCHASE_PREDICT_EVCXR": "${PURCHASE_PREDICT_EVCXR:-patched}",
-    "OMP_WAIT_POLICY": "passive"
+    "PURCHASE_PREDICT_EVCXR": "$mode",
+    "OMP_WAIT_POLICY": "passive"$extra
   }
 }
 JSON
