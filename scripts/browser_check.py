@@ -7,7 +7,9 @@ rewritten), "Run All Cells" is chosen from JupyterLab's Run menu, and once every
 page must show no cell error or panic, and each code cell must show as many chart images as the
 same cell of the headless run's executed copy holds (--executed FOLDER): a PNG that JupyterLab
 does not render (an image beside HTML in one output) fails the check with its cell. A screenshot
-of each notebook is left in target/notebooks/browser-check-NAME.png.
+of each notebook is left in target/notebooks/browser-check-NAME.png. Last, two small notebooks are
+opened at once in one workspace and run side by side: each must get a kernel of its own and show
+its own value (--no-two skips this).
 
     python scripts/browser_check.py --executed target/notebooks/out [NOTEBOOK ...]   # default: all six
 
@@ -79,12 +81,87 @@ def pngs_per_code_cell(path):
     return counts
 
 
+def two_at_once(driver, base, token, api, visible, notebooks, copies, By):
+    """Two notebooks open at once in one JupyterLab, as a user with two tabs has them: each gets a
+    kernel of its own (scripts/kernel.sh gives each a crate folder of its own over the shared
+    build), both run, and each shows its own value. Returns the problems found."""
+    import nbformat
+    names = []
+    for k in ("a", "b"):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "purchase-predict", "display_name": "Rust (purchase-predict)",
+                                     "language": "rust"}
+        value = {"a": 1, "b": 2}[k]
+        nb.cells = [
+            nbformat.v4.new_code_cell(f"let mine: i64 = {value};"),
+            nbformat.v4.new_code_cell("use purchase_predict::model::train::SAGEMAKER_XGBOOST_VERSION;\n"
+                                      "format!(\"notebook {} on XGBoost {}\", mine, SAGEMAKER_XGBOOST_VERSION)"),
+        ]
+        name = f"browser-check-two-{k}.ipynb"
+        nbformat.write(nb, os.path.join(notebooks, name))
+        copies.append(os.path.join(notebooks, name))
+        names.append(name)
+
+    def sessions():
+        return [s for s in api("GET", "/api/sessions") if s.get("path", "").endswith(tuple(names))]
+
+    def idle(name):
+        return any(s["path"].endswith(name) and s["kernel"]["execution_state"] == "idle"
+                   for s in sessions())
+
+    t0 = time.time()
+    driver.get(f"{base}/lab/workspaces/check-two/tree/{names[0]}?reset&token={token}")
+    wait_for(lambda: idle(names[0]), 600, f"{names[0]}'s kernel to start")
+    # The same workspace, a second document: JupyterLab keeps the first open beside it.
+    driver.get(f"{base}/lab/workspaces/check-two/tree/{names[1]}?token={token}")
+    wait_for(lambda: idle(names[1]) and idle(names[0]), 600, "both kernels to be idle")
+    problems = []
+    kernels = {s["kernel"]["id"] for s in sessions()}
+    if len(kernels) != 2:
+        problems.append(f"two notebooks open: {len(kernels)} kernel(s) running, not 2")
+
+    def run_all():
+        wait_for(lambda: visible("//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
+                 60, "the Run menu").click()
+        wait_for(lambda: visible("//li[contains(@class,'lm-Menu-item')]"
+                                 "[.//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']]"),
+                 30, "Run All Cells").click()
+
+    run_all()  # the second notebook, the active one
+    wait_for(lambda: visible(f"//li[contains(@class,'lm-TabBar-tab')][.//div[text()='{names[0]}']]"),
+             30, f"{names[0]}'s tab").click()
+    run_all()  # the first, while the second may still run
+
+    def outputs():
+        return driver.execute_script(
+            "return Array.from(document.querySelectorAll('.jp-NotebookPanel')).map(p => "
+            "Array.from(p.querySelectorAll('.jp-OutputArea-output')).map(o => o.textContent).join('\\n'));")
+
+    want = ["notebook 1 on XGBoost 1.7-1", "notebook 2 on XGBoost 1.7-1"]
+    try:
+        wait_for(lambda: all(any(w in o for o in outputs()) for w in want) and idle(names[0]) and idle(names[1]),
+                 300, "both notebooks' results")
+    except Exception:  # noqa: BLE001 - reported as a problem below with what the page shows
+        problems.append("two notebooks open at once: expected each to show its own value; the page has "
+                        + repr(outputs())[:1500])
+    for o in outputs():
+        if any(m in o for m in FAILURE_MARKERS):
+            problems.append("two notebooks open at once: a cell shows an error:\n" + o[-2000:])
+    print(f"two notebooks open at once: {len(kernels)} kernels, both ran in {time.time() - t0:.1f} s",
+          flush=True)
+    for s in sessions():
+        api("DELETE", f"/api/sessions/{s['id']}")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("notebooks", nargs="*", help="default: all six, in order")
     ap.add_argument("--executed", default="target/notebooks/out",
                     help="the headless run's executed notebooks, to compare charts with")
     ap.add_argument("--timeout", type=int, default=900, help="seconds for one notebook")
+    ap.add_argument("--no-two", dest="two", action="store_false",
+                    help="skip the last check: two notebooks open at once, run side by side")
     args = ap.parse_args()
     names = args.notebooks or NOTEBOOKS
 
@@ -235,10 +312,13 @@ def main():
             s = session()
             if s:
                 api("DELETE", f"/api/sessions/{s['id']}")
+        if args.two:
+            problems += two_at_once(driver, base, token, api, visible, notebooks, copies, By)
         if problems:
             print("browser check FAILED:\n" + "\n".join(problems), file=sys.stderr)
             sys.exit(1)
-        print(f"browser check ok: {', '.join(names)} ran in JupyterLab and every chart rendered")
+        print(f"browser check ok: {', '.join(names)} ran in JupyterLab and every chart rendered"
+              + ("; two notebooks open at once each ran on a kernel of its own" if args.two else ""))
     except Exception as e:  # noqa: BLE001 - report anything that went wrong with the page
         if driver is not None:
             driver.save_screenshot(shot)
