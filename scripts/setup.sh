@@ -117,6 +117,7 @@ for p in json.load(sys.stdin)["packages"]:
     if p["name"] in ("evcxr", "evcxr_jupyter") and p["version"] == "0.22.0":
         print(p["name"], os.path.dirname(p["manifest_path"]))' \
             | while read -r name dir; do cp -r "$dir" "$build/src/$name"; done
+        command -v patch >/dev/null || apt_install patch "to apply our evcxr patches"
         for patch in "$patches"/*.patch; do
             patch --quiet --forward -p1 -d "$build/src" < "$patch"
         done
