@@ -16,10 +16,8 @@ so it takes seconds, not the notebooks' minutes.
 """
 import argparse
 import json
-import os
 import queue
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
