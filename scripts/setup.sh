@@ -65,17 +65,18 @@ ensure_pinned_venv() {
 }
 
 # The evcxr Rust kernel for Jupyter, evcxr_jupyter 0.22.0 with our patches
-# (notebooks/evcxr-patches: replay the cell's rustc invocation instead of running cargo,
-# rust-analyzer only for untyped `let`s, `?` from the first cell), installed once into
+# (notebooks/evcxr-patches; its README lists them and why), installed once into
 # ~/.cache/purchase-predict/evcxr-0.22.0-<patches' hash>/: a changed patch set gets a root of
 # its own, so a patched install is told from a stock one, and from an older patch set, by its
 # folder and its PATCHES file. The sources come from the crates.io registry through cargo (no
 # other network). Sets PURCHASE_PREDICT_EVCXR_JUPYTER to the kernel binary.
 #
-# PURCHASE_PREDICT_EVCXR=stock uses a stock evcxr_jupyter 0.22.0 instead (the one on PATH,
-# or `cargo install evcxr_jupyter`): the notebooks run the same, slower (README "Notebook
-# timings"). The install took 311 s on an idle 2-core machine (2026-12-02) with evcxr's own
-# release profile; lighter profiles were no faster there.
+# PURCHASE_PREDICT_EVCXR=stock uses a stock evcxr_jupyter 0.22.0 instead (yours from
+# `cargo install evcxr_jupyter`, else one installed once into
+# ~/.cache/purchase-predict/evcxr-0.22.0-stock): the notebooks run the same, slower (README
+# "Notebook timings"). The stock install took 311 s on an idle 2-core machine (2026-12-02) with
+# evcxr's own release profile, and lighter profiles were no faster; the patched one builds the
+# same crates (314 s, 2026-12-06).
 ensure_evcxr() {
     if [ "${PURCHASE_PREDICT_EVCXR:-patched}" = stock ]; then
         # The user's own evcxr_jupyter 0.22.0 (`cargo install evcxr_jupyter`); else one of ours,
@@ -131,15 +132,17 @@ for p in json.load(sys.stdin)["packages"]:
 }
 
 # The standard library's sources, which evcxr's rust-analyzer reads to infer the types of
-# notebook variables. Without them a cell like `let auc = metrics::roc_auc(..)?;` took 50 s
-# instead of 1.8 s here (evcxr falls back to compiling to learn the type). rustup's component
-# where rustup can fetch it; otherwise say what is missing.
+# untyped notebook variables (the committed notebooks type every `let`, so they need neither).
+# Without them such a cell fails after a `cargo check` of the whole graph (evcxr 0.22's
+# run_statements: the check reports compile errors, then the cell asks for an explicit type;
+# about 50 s the first time). rustup's component where rustup can fetch it; otherwise say what
+# is missing.
 ensure_rust_src() {
     local src
     src="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
     if [ ! -d "$src" ] && ! rustup component add rust-src >/dev/null 2>&1; then
-        echo "warning: $src is missing and rustup could not add rust-src: notebook cells that" \
-             "bind variables will be slow (evcxr cannot infer their types)" >&2
+        echo "warning: $src is missing and rustup could not add rust-src: a notebook cell that" \
+             "binds a variable without a type will fail (evcxr cannot infer it)" >&2
     fi
 }
 
