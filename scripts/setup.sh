@@ -133,7 +133,7 @@ for p in json.load(sys.stdin)["packages"]:
 
 # The standard library's sources, which evcxr's rust-analyzer reads to infer the types of
 # untyped notebook variables (the committed notebooks type every `let`, so they need neither).
-# Without them such a cell fails after a `cargo check` of the whole graph (evcxr 0.22's
+# Without them such a cell can fail after a `cargo check` of the whole graph (evcxr 0.22's
 # run_statements: the check reports compile errors, then the cell asks for an explicit type;
 # about 50 s the first time). rustup's component where rustup can fetch it; otherwise say what
 # is missing.
@@ -142,7 +142,7 @@ ensure_rust_src() {
     src="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
     if [ ! -d "$src" ] && ! rustup component add rust-src >/dev/null 2>&1; then
         echo "warning: $src is missing and rustup could not add rust-src: a notebook cell that" \
-             "binds a variable without a type will fail (evcxr cannot infer it)" >&2
+             "binds a variable without a type may fail (evcxr cannot infer it)" >&2
     fi
 }
 
