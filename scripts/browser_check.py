@@ -81,6 +81,15 @@ def pngs_per_code_cell(path):
     return counts
 
 
+def run_all_cells(visible):
+    """Choose Run > Run All Cells in JupyterLab's menu bar, for the active notebook."""
+    wait_for(lambda: visible("//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
+             60, "the Run menu").click()
+    wait_for(lambda: visible("//li[contains(@class,'lm-Menu-item')]"
+                             "[.//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']]"),
+             30, "Run All Cells").click()
+
+
 def two_at_once(driver, base, token, api, visible, notebooks, copies, By):
     """Two notebooks open at once in one JupyterLab, as a user with two tabs has them: each gets a
     kernel of its own (scripts/kernel.sh gives each a crate folder of its own over the shared
@@ -120,17 +129,10 @@ def two_at_once(driver, base, token, api, visible, notebooks, copies, By):
     if len(kernels) != 2:
         problems.append(f"two notebooks open: {len(kernels)} kernel(s) running, not 2")
 
-    def run_all():
-        wait_for(lambda: visible("//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
-                 60, "the Run menu").click()
-        wait_for(lambda: visible("//li[contains(@class,'lm-Menu-item')]"
-                                 "[.//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']]"),
-                 30, "Run All Cells").click()
-
-    run_all()  # the second notebook, the active one
+    run_all_cells(visible)  # the second notebook, the active one
     wait_for(lambda: visible(f"//li[contains(@class,'lm-TabBar-tab')][.//div[text()='{names[0]}']]"),
              30, f"{names[0]}'s tab").click()
-    run_all()  # the first, while the second may still run
+    run_all_cells(visible)  # the first, while the second may still run
 
     def outputs():
         return driver.execute_script(
@@ -283,11 +285,7 @@ def main():
             t_kernel = time.time()
             wait_for(lambda: kernel_state() == "idle", 1800, "the kernel to start")
             t1 = time.time()
-            wait_for(lambda: visible("//div[contains(@class,'lm-MenuBar-itemLabel') and text()='Run']"),
-                     60, "the Run menu").click()
-            wait_for(lambda: visible("//li[contains(@class,'lm-Menu-item')]"
-                                     "[.//div[contains(@class,'lm-Menu-itemLabel') and text()='Run All Cells']]"),
-                     30, "Run All Cells").click()
+            run_all_cells(visible)
             wait_for(lambda: all_ran() and kernel_state() == "idle", args.timeout, f"every cell of {name} to run")
             driver.save_screenshot(shot)
             on_page = driver.execute_script(images_js)
