@@ -51,7 +51,7 @@ fn bytes_of(dir: &Path) -> u64 {
 fn ours(data: &str, target: &str, id: &str, out: &str) {
     let mut config = RunConfig::new(data, target, out);
     if !id.is_empty() {
-        config.load.id = Some(id.to_string());
+        config.settings.load.id = Some(id.to_string());
     }
     let t = Instant::now();
     let p = prepare(&config).expect("prepare");

@@ -196,6 +196,11 @@ pub enum Error {
         last_status: String,
     },
 
+    /// A body in a wire format (SageMaker CSV, libsvm, JSON, RecordIO) could not be read:
+    /// where (line, column) and why.
+    #[error("{0}")]
+    Decode(#[from] crate::codec::DecodeError),
+
     /// JSON (de)serialisation failed.
     #[error("{context}: {source}")]
     Json {
@@ -287,6 +292,20 @@ impl<T> Valid<T> {
     /// The value itself.
     pub fn into_inner(self) -> T {
         self.0
+    }
+
+    /// A value made of parts that are each [`Valid`], whose own check is only theirs:
+    /// for this crate only.
+    pub(crate) fn from_valid_parts(value: T) -> Valid<T> {
+        Valid(value)
+    }
+
+    /// The value changed in a way that keeps its checks true (an output folder swapped
+    /// for a staging one): for this crate only, which knows what each check reads.
+    pub(crate) fn map_unchecked(self, change: impl FnOnce(&mut T)) -> Valid<T> {
+        let mut value = self.0;
+        change(&mut value);
+        Valid(value)
     }
 }
 

@@ -58,7 +58,7 @@ fn predict_command_scores_a_csv_in_chunks_keeping_ids_and_order() {
     assert_eq!(header, "customer_id,probability,label");
     assert_eq!(rows.len(), 10_000);
     let want = in_process(&model, &data);
-    let threshold = Artifact::load(&model).unwrap().manifest.threshold as f32;
+    let threshold = Artifact::load(&model).unwrap().manifest.threshold.get() as f32;
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r[0], format!("C{:06}", i + 1), "row {i} id");
         let p: f32 = r[1].parse().unwrap();

@@ -586,8 +586,9 @@ mod through_the_estimator {
     use purchase_predict::cloud::estimator::{
         Channels, Estimator, HyperparameterTuner, PipelineImage,
     };
-    use purchase_predict::cloud::sagemaker::container::{PipelineJob, BIN_ENV};
+    use purchase_predict::cloud::sagemaker::container::BIN_ENV;
     use purchase_predict::cloud::session::Session;
+    use purchase_predict::evaluate::settings::PipelineSettings;
     use purchase_predict::model::Hyperparameters;
     use purchase_predict::util::progress::Silent;
 
@@ -596,7 +597,7 @@ mod through_the_estimator {
     fn estimator(target: &str) -> Estimator {
         // Every test here runs the binary under test (and sets the same value).
         std::env::set_var(BIN_ENV, env!("CARGO_BIN_EXE_purchase-predict"));
-        let mut job = PipelineJob::new(target);
+        let mut job = PipelineSettings::new(target);
         job.load.id = Some("customer_id".into());
         job.split.seed = 5;
         let mut hp = Hyperparameters::default();

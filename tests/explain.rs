@@ -20,7 +20,7 @@ use purchase_predict::util::progress::Silent;
 fn trained_on(data: &Path, target: &str) -> (tempfile::TempDir, Artifact, FeatureMatrix) {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = RunConfig::new(data, target, dir.path());
-    cfg.split.validation_share = 0.0;
+    cfg.settings.split.validation_share = 0.0;
     run(&cfg, &mut Silent).unwrap();
     let a = Artifact::load(dir.path().join("model.tar.gz")).unwrap();
     let (x, _) = FeatureMatrix::read_sagemaker_csv(
@@ -362,4 +362,68 @@ fn explain_and_predict_explain_on_the_command_line() {
     too_many.extend(["--explain", "21"]);
     let err = common::cli_err(&too_many);
     assert!(err.contains("explain"), "{err}");
+}
+
+/// A customer whose score, as the endpoint prints it, is the model's threshold: the
+/// explanation and the endpoint both call them a buyer (scores are compared at their own
+/// precision: in f64, 0.42f32 is 0.41999998…).
+#[test]
+fn an_explanation_labels_a_customer_as_the_endpoint_does_at_the_threshold() {
+    let (dir, model) = common::demo_model(20);
+    let data = purchase_predict::app::pipeline::demo_data_path();
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    // The first row whose printed score reads above its f32 value in f64.
+    let (row, record, printed) = lines
+        .enumerate()
+        .take(200)
+        .find_map(|(i, line)| {
+            let e =
+                purchase_predict::model::explain::explain_customer(&model, &data, i + 1).unwrap();
+            let printed: f64 = e.probability.to_string().parse().unwrap();
+            (printed > f64::from(e.probability)).then(|| (i + 1, line.to_string(), printed))
+        })
+        .expect("a score whose decimal form is above its f32 value");
+    let mut a = Artifact::load(&model).unwrap();
+    a.manifest.threshold = printed.try_into().unwrap();
+    let at_score = dir.path().join("at-score.tar.gz");
+    a.save(&at_score).unwrap();
+
+    let e = purchase_predict::model::explain::explain_customer(&at_score, &data, row).unwrap();
+    assert!(
+        e.predicted_buyer,
+        "row {row}: score {} at threshold {printed}",
+        e.probability
+    );
+
+    let instance: serde_json::Map<String, serde_json::Value> = header
+        .iter()
+        .zip(record.split(','))
+        .map(|(k, v)| {
+            let value = match v.parse::<f64>() {
+                _ if v.is_empty() => serde_json::Value::Null,
+                Ok(x) => serde_json::json!(x),
+                Err(_) => serde_json::json!(v),
+            };
+            (k.to_string(), value)
+        })
+        .collect();
+    let body = serde_json::json!({ "instances": [instance] }).to_string();
+    let columns: Vec<&str> = a.preprocessor.input_columns();
+    let body = keep_known_columns(&body, &columns);
+    let server = BackgroundServer::start(&at_score, &ServerConfig::default().port(0)).unwrap();
+    let reply = post(
+        server.addr(),
+        &[("Content-Type", "application/json")],
+        &body,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(
+        v["predictions"][0]["score"].as_f64().unwrap() as f32,
+        e.probability
+    );
+    assert_eq!(v["predictions"][0]["label"], 1, "{}", reply.body);
+    server.stop();
 }

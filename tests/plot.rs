@@ -77,7 +77,12 @@ fn every_evaluation_chart_renders_with_its_labels() {
         values: test.iter().flat_map(|r| r[1..].to_vec()).collect(),
     };
     let scores = artifact.model.predict(&x).unwrap();
-    let m = evaluate(&labels, &scores, 0.5).unwrap();
+    let m = evaluate(
+        &labels,
+        &scores,
+        purchase_predict::metrics::Threshold::DEFAULT,
+    )
+    .unwrap();
 
     check(
         &plot::roc(&labels, &scores).unwrap(),
@@ -285,7 +290,7 @@ fn exploration_charts_read_like_the_tables_beside_them() {
     let drawn = plot::precision_points(&sweep);
     assert!(drawn.len() < sweep.len());
     for (t, _) in &drawn {
-        let p = sweep.iter().find(|p| p.threshold == *t).unwrap();
+        let p = sweep.iter().find(|p| p.threshold.get() == *t).unwrap();
         assert!(p.confusion.tp + p.confusion.fp >= plot::MIN_CALLED);
     }
     for c in [&balance, &rate, &missing, &heat, &pr] {

@@ -113,7 +113,7 @@ fn run_with_costs_chooses_the_threshold_by_profit() {
     );
     let artifact =
         purchase_predict::model::artifact::Artifact::load(dir.path().join("model.tar.gz")).unwrap();
-    assert_eq!(artifact.manifest.threshold, optimal);
+    assert_eq!(artifact.manifest.threshold.get(), optimal);
     let rule = artifact.manifest.threshold_rule.unwrap();
     assert_eq!(rule.chosen_on, "validation");
     assert_eq!(rule.costs.unwrap().sale_value, 50.0);

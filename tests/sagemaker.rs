@@ -543,7 +543,8 @@ async fn tuning_job_sends_ranges_objective_and_limits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_image_jobs_send_the_raw_table_settings_and_metric_definitions() {
     use purchase_predict::cloud::estimator::PipelineImage;
-    use purchase_predict::cloud::sagemaker::container::{metric_definitions, PipelineJob};
+    use purchase_predict::cloud::sagemaker::container::metric_definitions;
+    use purchase_predict::evaluate::settings::PipelineSettings;
     const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/purchase-predict:0.1.0";
     let Some(moto) = Moto::start() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -552,7 +553,7 @@ async fn pipeline_image_jobs_send_the_raw_table_settings_and_metric_definitions(
         .upload_data(common::root().join("data/customers.csv"), "data/raw")
         .await
         .unwrap();
-    let mut job = PipelineJob::new("purchased");
+    let mut job = PipelineSettings::new("purchased");
     job.load.id = Some("customer_id".into());
     job.load.drop = vec!["device".into()];
     let hp = Hyperparameters {

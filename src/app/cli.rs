@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::pipeline::{self, RunConfig, RunReport};
 use crate::data::generate;
-use crate::error::{Check, Error, Result};
+use crate::error::{Check, Error, Result, Valid};
+use crate::metrics::{Threshold, ThresholdRule};
 use crate::util::progress::{Bar, Lines, Progress};
 
 /// From a customer table to a model that predicts who will buy.
@@ -128,7 +129,7 @@ pub fn parse_range(spec: &str) -> Result<(String, crate::model::tune::ParameterR
 
 impl TuneArgs {
     /// The tuner settings these options describe (checked).
-    pub fn to_tuner(&self) -> Result<crate::model::tune::TunerConfig> {
+    pub fn to_tuner(&self) -> Result<Valid<crate::model::tune::TunerConfig>> {
         use crate::model::tune::{Direction, EarlyStoppingType, Objective, TunerConfig};
         let ranges = if self.ranges.is_empty() {
             TunerConfig::default_ranges()
@@ -177,9 +178,7 @@ impl TuneArgs {
         if let Some(n) = self.run.threads {
             base.set("nthread", &n.to_string())?;
         }
-        tuner = tuner.base(base);
-        tuner.check_ref()?;
-        Ok(tuner)
+        tuner.base(base).check()
     }
 }
 
@@ -197,10 +196,10 @@ pub struct EvaluateArgs {
     pub out: PathBuf,
     /// Threshold for the 0/1 metrics (default: the model's).
     #[arg(long)]
-    pub threshold: Option<f64>,
+    pub threshold: Option<Threshold>,
     /// fixed (--threshold or the model's), accuracy, f1 or profit: the optimum on these rows.
-    #[arg(long, default_value = "fixed", value_name = "RULE")]
-    pub threshold_rule: String,
+    #[arg(long, default_value_t = ThresholdRule::Fixed, value_name = "RULE")]
+    pub threshold_rule: ThresholdRule,
     /// What one call costs; with --sale-value, adds the profit-optimal threshold.
     #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub contact_cost: Option<f64>,
@@ -226,7 +225,7 @@ pub struct PredictArgs {
     pub id: Option<String>,
     /// Label threshold (default: the one stored in the model).
     #[arg(long)]
-    pub threshold: Option<f64>,
+    pub threshold: Option<Threshold>,
     /// Rows per chunk; memory grows with it, not with the file.
     #[arg(long, default_value_t = crate::serve::batch::DEFAULT_CHUNK_ROWS)]
     pub chunk_rows: usize,
@@ -386,12 +385,12 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0.2)]
     pub validation_share: f64,
     /// Decision threshold for the reported metrics (with --threshold-rule fixed).
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
+    #[arg(long, default_value_t = Threshold::DEFAULT)]
+    pub threshold: Threshold,
     /// How the model's threshold is chosen: fixed (--threshold), accuracy, f1 or profit
     /// (the optimum on the validation split, or the test split when there is none).
-    #[arg(long, default_value = "fixed", value_name = "RULE")]
-    pub threshold_rule: String,
+    #[arg(long, default_value_t = ThresholdRule::Fixed, value_name = "RULE")]
+    pub threshold_rule: ThresholdRule,
     /// What one call (contact) costs; with --sale-value, adds the profit-optimal threshold.
     #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub contact_cost: Option<f64>,
@@ -424,13 +423,13 @@ pub struct GenerateArgs {
 }
 
 impl RunArgs {
-    /// Turn the options into a validated [`RunConfig`].
-    pub fn to_config(&self) -> Result<RunConfig> {
+    /// Turn the options into a [`RunConfig`], checked here, once.
+    pub fn to_config(&self) -> Result<Valid<RunConfig>> {
         let mut config = match (&self.data, &self.target) {
             (None, None) => RunConfig::demo(&self.out),
             (None, Some(t)) => {
                 let mut c = RunConfig::demo(&self.out);
-                c.load.target = t.clone();
+                c.settings.load.target = t.clone();
                 c
             }
             (Some(d), Some(t)) => RunConfig::new(d, t, &self.out),
@@ -441,36 +440,42 @@ impl RunArgs {
                 })
             }
         };
+        let s = &mut config.settings;
         if self.id.is_some() {
-            config.load.id = self.id.clone();
+            s.load.id = self.id.clone();
         }
-        config.load.drop = self.drop.clone();
-        config.load.numeric = self.numeric.clone();
-        config.load.categorical = self.categorical.clone();
+        s.load.drop = self.drop.clone();
+        s.load.numeric = self.numeric.clone();
+        s.load.categorical = self.categorical.clone();
         if let Some(d) = delimiter_byte(self.delimiter)? {
-            config.load.delimiter = Some(d);
+            s.load.delimiter = Some(d);
         }
-        config.split.seed = self.seed;
-        config.split.test_share = self.test_share;
-        config.split.validation_share = self.validation_share;
-        config.threshold = self.threshold;
-        config.threshold_rule = threshold_rule(&self.threshold_rule)?;
-        config.costs = costs(self.contact_cost, self.sale_value)?;
-        config.baseline = !self.no_baseline;
+        s.split.seed = self.seed;
+        s.split.test_share = self.test_share;
+        s.split.validation_share = self.validation_share;
+        s.threshold = self.threshold;
+        s.threshold_rule = self.threshold_rule;
+        s.costs = costs(self.contact_cost, self.sale_value)?;
+        s.baseline = !self.no_baseline;
         config.hyperparameters.set_all(&self.hp)?;
         if let Some(n) = self.threads {
             config.hyperparameters.set("nthread", &n.to_string())?;
         }
-        config.check_ref()?;
-        Ok(config)
+        config.check()
     }
 }
 
-fn threshold_rule(text: &str) -> Result<crate::metrics::ThresholdRule> {
-    text.parse().map_err(|_| Error::InvalidSetting {
-        name: "--threshold-rule".into(),
-        reason: format!("`{text}` is not one of fixed, accuracy, f1, profit"),
-    })
+/// A setting's error named by its flag (`test_share` → `--test-share`), as the user typed it.
+fn as_flags(e: Error) -> Error {
+    match e {
+        Error::InvalidSetting { name, reason } if !name.starts_with("--") => {
+            Error::InvalidSetting {
+                name: format!("--{}", name.replace('_', "-")),
+                reason,
+            }
+        }
+        other => other,
+    }
 }
 
 /// `--contact-cost` and `--sale-value`, both or neither, each checked.
@@ -483,23 +488,13 @@ fn costs(contact: Option<f64>, sale: Option<f64>) -> Result<Option<crate::metric
         (None, None) => Ok(None),
         (Some(_), None) => Err(bad("--sale-value", "required with --contact-cost".into())),
         (None, Some(_)) => Err(bad("--contact-cost", "required with --sale-value".into())),
-        (Some(c), Some(v)) => {
-            if !(c.is_finite() && c >= 0.0) {
-                return Err(bad(
-                    "--contact-cost",
-                    format!("must be an amount ≥ 0, got {c}"),
-                ));
-            }
-            if !(v.is_finite() && v > 0.0) {
-                return Err(bad(
-                    "--sale-value",
-                    format!("must be an amount > 0, got {v}"),
-                ));
-            }
-            Ok(Some(crate::metrics::Costs {
-                contact_cost: c,
-                sale_value: v,
-            }))
+        (Some(contact_cost), Some(sale_value)) => {
+            let costs = crate::metrics::Costs {
+                contact_cost,
+                sale_value,
+            };
+            costs.check_ref().map_err(as_flags)?;
+            Ok(Some(costs))
         }
     }
 }
@@ -591,7 +586,7 @@ fn run_command(cli: Cli) -> Result<()> {
             println!(
                 "purchase-predict run: {} (target `{}`)",
                 config.data.display(),
-                config.load.target
+                config.settings.load.target
             );
             let report = pipeline::run(&config, progress.as_mut())?;
             print!("{}", summary(&config, &report));
@@ -604,7 +599,7 @@ fn run_command(cli: Cli) -> Result<()> {
             println!(
                 "purchase-predict tune: {} (target `{}`), {} trials, {} at once, {:?}, {} {:?}",
                 config.data.display(),
-                config.load.target,
+                config.settings.load.target,
                 tuner.max_jobs,
                 tuner.max_parallel_jobs,
                 tuner.strategy,
@@ -621,7 +616,7 @@ fn run_command(cli: Cli) -> Result<()> {
         Command::Evaluate(args) => {
             crate::util::staging::remove_on_signal();
             let policy = crate::evaluate::ThresholdPolicy {
-                rule: threshold_rule(&args.threshold_rule)?,
+                rule: args.threshold_rule,
                 costs: costs(args.contact_cost, args.sale_value)?,
                 selection: None,
             };
@@ -860,7 +855,7 @@ pub fn summary(config: &RunConfig, r: &RunReport) -> String {
     );
     s += &format!(
         "split (seed {}): train {} / validation {} / test {}\n",
-        config.split.seed, r.n_train, r.n_validation, r.n_test
+        config.settings.split.seed, r.n_train, r.n_validation, r.n_test
     );
     s += &format!(
         "trained {} rounds in {:.2} s ({} threads, tree_method {})\n\n",

@@ -19,18 +19,19 @@ use std::path::{Path, PathBuf};
 
 use crate::app::pipeline::{self, RunConfig, RunReport};
 use crate::cloud::sagemaker::container::{
-    metric_lines, ChannelConfig, MlRoot, PipelineJob, ResourceConfig, TableFormat,
-    CSV_CONTENT_TYPES, EVALUATION_FOLDER, PARQUET_CONTENT_TYPES, TRAIN_CHANNEL,
+    metric_lines, ChannelConfig, MlRoot, ResourceConfig, TableFormat, CSV_CONTENT_TYPES,
+    EVALUATION_FOLDER, PARQUET_CONTENT_TYPES, TRAIN_CHANNEL,
 };
-use crate::error::{clip, Error, Result};
+use crate::error::{clip, Error, Result, Valid};
+use crate::evaluate::settings::PipelineSettings;
 use crate::model::Hyperparameters;
 use crate::util::progress::Progress;
 
 /// A training job as read from the layout, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobInput {
-    pub job: PipelineJob,
-    pub hyperparameters: Hyperparameters,
+    pub job: Valid<PipelineSettings>,
+    pub hyperparameters: Valid<Hyperparameters>,
     /// The one customer table of the `train` channel.
     pub data: PathBuf,
 }
@@ -194,7 +195,7 @@ fn channel_files(root: &MlRoot, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()
 pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     let hp_file = root.hyperparameters_file();
     let (job, hyperparameters) =
-        PipelineJob::from_hyperparameters(&read_hyperparameters(root, &hp_file)?)
+        PipelineSettings::from_hyperparameters(&read_hyperparameters(root, &hp_file)?)
             .map_err(|e| input_error(&hp_file, e.to_string()))?;
 
     let resource_file = root.resource_config_file();
@@ -324,23 +325,18 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
 
 /// The `run` settings of a job: its table, its pipeline settings and hyperparameters, and
 /// the evaluation folder under `/opt/ml/output/data`.
-pub fn run_config(root: &MlRoot, input: &JobInput) -> RunConfig {
+pub fn run_config(root: &MlRoot, input: &JobInput) -> Valid<RunConfig> {
     let JobInput {
         job,
         hyperparameters,
         data,
     } = input.clone();
-    RunConfig {
+    RunConfig::from_valid(
         data,
-        load: job.load,
-        split: job.split,
+        job,
         hyperparameters,
-        threshold: job.threshold,
-        threshold_rule: job.threshold_rule,
-        costs: job.costs,
-        baseline: job.baseline,
-        out_dir: root.output_data_dir().join(EVALUATION_FOLDER),
-    }
+        root.output_data_dir().join(EVALUATION_FOLDER),
+    )
 }
 
 /// Run the training job laid out under `root`: the `run` pipeline on the `train` channel's
@@ -354,10 +350,10 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
     println!(
         "purchase-predict train: {} (target `{}`), test share {}, validation share {}, split seed {}",
         input.data.display(),
-        config.load.target,
-        config.split.test_share,
-        config.split.validation_share,
-        config.split.seed
+        config.settings.load.target,
+        config.settings.split.test_share,
+        config.settings.split.validation_share,
+        config.settings.split.seed
     );
     let report = pipeline::run(&config, progress)?;
     let model_dir = root.model_dir();

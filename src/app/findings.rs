@@ -453,7 +453,7 @@ impl Findings {
     pub fn profit(sweep: &[ProfitPoint], chosen: &ProfitPoint, costs: &Costs) -> String {
         let everyone = sweep
             .iter()
-            .min_by(|a, b| a.threshold.total_cmp(&b.threshold))
+            .min_by(|a, b| a.threshold.get().total_cmp(&b.threshold.get()))
             .map_or(0.0, |p| p.profit_per_1000);
         let even = costs.break_even_probability();
         let mut text = format!(
@@ -471,7 +471,7 @@ impl Findings {
                     .into()
             }
         );
-        text += &if (chosen.threshold - even).abs() <= 0.03 {
+        text += &if (chosen.threshold.get() - even).abs() <= 0.03 {
             format!(
                 " The best threshold sits at the break-even probability {even:.2} (= cost / \
                  value): calling whoever is more likely to buy than that pays, which is what a \
@@ -482,7 +482,7 @@ impl Findings {
                 " The best threshold is {} the break-even probability {even:.2} (= cost / \
                  value): if the probabilities were calibrated the two would meet, so read the \
                  reliability chart below before trusting a threshold of {even:.2} on new data.",
-                if chosen.threshold > even {
+                if chosen.threshold.get() > even {
                     "above"
                 } else {
                     "below"
@@ -684,7 +684,7 @@ mod tests {
     #[test]
     fn profit_is_set_beside_calling_everyone_and_the_break_even() {
         let p = |t: f64, v: f64| ProfitPoint {
-            threshold: t,
+            threshold: crate::metrics::Threshold::new(t).unwrap(),
             calls: 0,
             sales: 0,
             profit: 0.0,

@@ -14,15 +14,15 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::split::{stratified_split, SplitConfig};
+use crate::data::split::stratified_split;
 use crate::data::FeatureMatrix;
-use crate::data::{load, Dataset, LoadOptions};
-use crate::error::{ensure, Check, Error, Result};
+use crate::data::{load, Dataset};
+use crate::error::{Check, Error, IntoValid, Result, Valid};
 use crate::evaluate::{
-    write_evaluation, BaselineMetrics, Evaluation, EvaluationInput, ThresholdChoices,
-    ThresholdPolicy,
+    settings::PipelineSettings, write_evaluation, BaselineMetrics, Evaluation, EvaluationInput,
+    ThresholdChoices, ThresholdPolicy,
 };
-use crate::metrics::{Costs, Metrics, ThresholdPoint, ThresholdRule};
+use crate::metrics::{Metrics, ThresholdPoint, ThresholdRule};
 use crate::model::artifact::{Artifact, ThresholdRecord, TrainingData};
 use crate::model::baseline::{Baseline, BaselineParams};
 use crate::model::tune::{tune, TunerConfig, TuningResult};
@@ -45,32 +45,14 @@ pub const DEMO_ID: &str = "customer_id";
 pub struct RunConfig {
     /// The customer table (CSV or Parquet).
     pub data: PathBuf,
-    /// Target, id, drops, type declarations, delimiter.
-    pub load: LoadOptions,
-    /// Split shares and seed.
-    pub split: SplitConfig,
+    /// How the table is read and split, the threshold, the costs and the baseline: the
+    /// block a training job of our image shares (written flat, as before, in JSON).
+    #[serde(flatten)]
+    pub settings: PipelineSettings,
     /// XGBoost hyperparameters.
     pub hyperparameters: Hyperparameters,
-    /// Decision threshold for the reported metrics (default 0.5), when `threshold_rule` is
-    /// `fixed`.
-    pub threshold: f64,
-    /// How the model's threshold is chosen: fixed (the one above), or the accuracy-, F1- or
-    /// profit-optimal one on the validation split (the test split when there is none).
-    #[serde(default)]
-    pub threshold_rule: ThresholdRule,
-    /// What a call costs and a sale is worth: adds the profit-optimal threshold and the
-    /// profit curve to the evaluation.
-    #[serde(default)]
-    pub costs: Option<Costs>,
-    /// Fit the logistic-regression baseline beside XGBoost (default true).
-    #[serde(default = "yes")]
-    pub baseline: bool,
     /// Output folder.
     pub out_dir: PathBuf,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl RunConfig {
@@ -82,21 +64,32 @@ impl RunConfig {
     ) -> Self {
         RunConfig {
             data: data.into(),
-            load: LoadOptions::new(target),
-            split: SplitConfig::default(),
+            settings: PipelineSettings::new(target),
             hyperparameters: Hyperparameters::default(),
-            threshold: 0.5,
-            threshold_rule: ThresholdRule::Fixed,
-            costs: None,
-            baseline: true,
             out_dir: out_dir.into(),
         }
+    }
+
+    /// A checked run from checked parts: its check is theirs (settings and
+    /// hyperparameters), so nothing is checked again.
+    pub fn from_valid(
+        data: impl Into<PathBuf>,
+        settings: Valid<PipelineSettings>,
+        hyperparameters: Valid<Hyperparameters>,
+        out_dir: impl Into<PathBuf>,
+    ) -> Valid<RunConfig> {
+        Valid::from_valid_parts(RunConfig {
+            data: data.into(),
+            settings: settings.into_inner(),
+            hyperparameters: hyperparameters.into_inner(),
+            out_dir: out_dir.into(),
+        })
     }
 
     /// A run on the shipped `data/customers.csv` (target `purchased`, id `customer_id`).
     pub fn demo(out_dir: impl Into<PathBuf>) -> Self {
         let mut c = RunConfig::new(demo_data_path(), DEMO_TARGET, out_dir);
-        c.load.id = Some(DEMO_ID.into());
+        c.settings.load.id = Some(DEMO_ID.into());
         c
     }
 }
@@ -104,16 +97,8 @@ impl RunConfig {
 impl Check for RunConfig {
     /// Validate the settings before any work starts.
     fn check_ref(&self) -> Result<()> {
-        self.split.check_ref()?;
-        self.hyperparameters.check_ref()?;
-        ensure!((0.0..=1.0).contains(&self.threshold), setting "threshold", "must be in [0, 1], got {}", self.threshold);
-        ThresholdPolicy {
-            rule: self.threshold_rule,
-            costs: self.costs,
-            selection: None,
-        }
-        .check_ref()?;
-        Ok(())
+        self.settings.check_ref()?;
+        self.hyperparameters.check_ref()
     }
 }
 
@@ -201,19 +186,23 @@ impl Prepared {
 
 /// Load, split, fit the preprocessor on the training split, and write the SageMaker split
 /// files (train/validation/test.csv) to the output folder.
-pub fn prepare(config: &RunConfig) -> Result<Prepared> {
-    config.check_ref()?;
+pub fn prepare(config: impl IntoValid<RunConfig>) -> Result<Prepared> {
+    prepare_checked(&config.into_valid()?)
+}
+
+fn prepare_checked(config: &Valid<RunConfig>) -> Result<Prepared> {
+    let s = &config.settings;
     let mut stages = Stages::start();
-    let ds = load(&config.data, &config.load)?;
+    let ds = load(&config.data, &s.load)?;
     stages.lap("load");
-    let split = stratified_split(&ds.labels, &config.split)?;
+    let split = stratified_split(&ds.labels, &s.split)?;
     stages.lap("split");
     let pre = Preprocessor::fit_rows(
         &ds.features,
         Some(&split.train),
         &PrepOptions {
-            numeric: config.load.numeric.clone(),
-            categorical: config.load.categorical.clone(),
+            numeric: s.load.numeric.clone(),
+            categorical: s.load.categorical.clone(),
         },
     )?;
     stages.lap("fit");
@@ -271,7 +260,7 @@ pub fn prepare(config: &RunConfig) -> Result<Prepared> {
 /// in its manifest) and `metrics.json`, and report. `stages` holds the stages so far (the
 /// training's included); baseline (when fitted), evaluate and save are added.
 pub fn finish(
-    config: &RunConfig,
+    config: &Valid<RunConfig>,
     prepared: Prepared,
     model: Model,
     hyperparameters: &Hyperparameters,
@@ -291,9 +280,10 @@ pub fn finish(
         split: _,
         stages: _,
     } = prepared;
+    let s = &config.settings;
     let train_seconds = stages.seconds("train").unwrap_or(0.0);
     let t_baseline = Instant::now();
-    let baseline_model = if config.baseline {
+    let baseline_model = if s.baseline {
         Some(Baseline::fit(
             &x_train,
             &y_train,
@@ -306,7 +296,7 @@ pub fn finish(
         Some(b) => Some(b.predict(&x_test)?),
         None => None,
     };
-    if config.baseline {
+    if s.baseline {
         stages.add("baseline", t_baseline.elapsed().as_secs_f64());
     }
     let t_evaluate = Instant::now();
@@ -338,15 +328,15 @@ pub fn finish(
             n_features: pre.feature_names.len(),
             labels: &y_test,
             scores: &scores,
-            threshold: config.threshold,
+            threshold: s.threshold,
             model: &model,
             hyperparameters,
             x: &x_test,
             preprocessor: &pre,
             baseline: baseline_scores.as_deref(),
             policy: ThresholdPolicy {
-                rule: config.threshold_rule,
-                costs: config.costs,
+                rule: s.threshold_rule,
+                costs: s.costs,
                 selection: Some((&y_val, &val_scores)),
             },
         },
@@ -375,7 +365,7 @@ pub fn finish(
             rows: ds.len(),
         },
     );
-    artifact.manifest.id_column = config.load.id.clone();
+    artifact.manifest.id_column = s.load.id.clone();
     artifact.manifest.threshold = thresholds.threshold;
     artifact.manifest.threshold_rule = Some(ThresholdRecord {
         rule: thresholds.rule,
@@ -384,7 +374,7 @@ pub fn finish(
         } else {
             thresholds.chosen_on.clone()
         },
-        costs: config.costs,
+        costs: s.costs,
     });
     artifact.manifest.baseline = baseline_model;
     artifact.manifest.metrics = Some(metrics.clone());
@@ -444,10 +434,9 @@ impl RunOutputs {
 /// folder's files in place of the previous run's whole ([`StagedDir`]): an error or an
 /// interruption leaves the previous run as it was.
 fn staged<T>(
-    config: &RunConfig,
-    work: impl FnOnce(&RunConfig) -> Result<(RunReport, T)>,
+    config: Valid<RunConfig>,
+    work: impl FnOnce(&Valid<RunConfig>) -> Result<(RunReport, T)>,
 ) -> Result<(RunReport, T)> {
-    config.check_ref()?;
     // Said once for run, tune and the container's train alike.
     if let Some(note) = config.hyperparameters.threads_note() {
         eprintln!("{note}");
@@ -455,8 +444,9 @@ fn staged<T>(
     remove_on_signal();
     let staged = StagedDir::new(&config.out_dir)?;
     staged.check_reads(&RUN_FILES, &[("table", &config.data)])?;
-    let mut inner = config.clone();
-    inner.out_dir = staged.path().to_path_buf();
+    let inner = config
+        .clone()
+        .map_unchecked(|c| c.out_dir = staged.path().to_path_buf());
     let (mut report, extra) = work(&inner)?;
     staged.commit(&RUN_FILES)?;
     report.outputs = report.outputs.moved(&inner.out_dir, &config.out_dir);
@@ -464,14 +454,18 @@ fn staged<T>(
 }
 
 /// Run the local pipeline end to end. The output folder gets this run's files whole, or
-/// keeps the previous run's if this one fails or is interrupted.
-pub fn run(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
-    staged(config, |config| run_in(config, progress).map(|r| (r, ()))).map(|(r, ())| r)
+/// keeps the previous run's if this one fails or is interrupted. `config` is checked once
+/// here (a [`Valid`] one is taken as it is).
+pub fn run(config: impl IntoValid<RunConfig>, progress: &mut dyn Progress) -> Result<RunReport> {
+    staged(config.into_valid()?, |config| {
+        run_in(config, progress).map(|r| (r, ()))
+    })
+    .map(|(r, ())| r)
 }
 
-fn run_in(config: &RunConfig, progress: &mut dyn Progress) -> Result<RunReport> {
+fn run_in(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<RunReport> {
     let started = Instant::now();
-    let prepared = prepare(config)?;
+    let prepared = prepare_checked(config)?;
     let mut stages = prepared.stages.clone();
     let t_train = Instant::now();
     let model = train(
@@ -512,21 +506,23 @@ pub struct TuningFile<'a> {
 /// split with every core, and write everything `run` writes plus `tuning.json`, as whole
 /// as [`run`] does.
 pub fn tune_run(
-    config: &RunConfig,
-    tuner: &TunerConfig,
+    config: impl IntoValid<RunConfig>,
+    tuner: impl IntoValid<TunerConfig>,
     progress: &mut dyn Progress,
 ) -> Result<(RunReport, TuningResult)> {
-    tuner.check_ref()?;
-    staged(config, |config| tune_run_in(config, tuner, progress))
+    let tuner = tuner.into_valid()?;
+    staged(config.into_valid()?, |config| {
+        tune_run_in(config, &tuner, progress)
+    })
 }
 
 fn tune_run_in(
-    config: &RunConfig,
-    tuner: &TunerConfig,
+    config: &Valid<RunConfig>,
+    tuner: &Valid<TunerConfig>,
     progress: &mut dyn Progress,
 ) -> Result<(RunReport, TuningResult)> {
     let started = Instant::now();
-    let prepared = prepare(config)?;
+    let prepared = prepare_checked(config)?;
     let mut stages = prepared.stages.clone();
     let t0 = Instant::now();
     let result = tune(

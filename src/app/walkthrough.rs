@@ -487,7 +487,7 @@ impl Walkthrough {
     /// A pipeline configuration writing the prepared splits to `<root>/prep`.
     pub fn run_config(&self) -> RunConfig {
         let mut c = RunConfig::new(&self.data, &self.load.target, self.root.join("prep"));
-        c.load = self.load.clone();
+        c.settings.load = self.load.clone();
         c
     }
 

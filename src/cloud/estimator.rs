@@ -63,7 +63,7 @@ impl Estimator {
 /// Our image reads one channel, the whole customer table, and splits it itself.
 fn check_pipeline_channels(estimator: &Estimator, channels: &Channels) -> Result<()> {
     ensure!(estimator.pipeline_image.is_none() || channels.validation.is_none(), setting "validation channel",
-        "the purchase-predict image splits the train channel's table itself (PipelineJob::split): give it the whole table as the train channel and no validation channel");
+        "the purchase-predict image splits the train channel's table itself (PipelineSettings::split): give it the whole table as the train channel and no validation channel");
     Ok(())
 }
 

@@ -327,7 +327,12 @@ mod tests {
         };
         let out = c.evcxr_content();
         assert!(out.contains("predicted buy") && out.contains(">3</td>"));
-        let m = crate::metrics::evaluate(&[0, 1, 1, 0], &[0.2, 0.8, 0.4, 0.1], 0.5).unwrap();
+        let m = crate::metrics::evaluate(
+            &[0, 1, 1, 0],
+            &[0.2, 0.8, 0.4, 0.1],
+            crate::metrics::Threshold::DEFAULT,
+        )
+        .unwrap();
         let out = m.evcxr_content();
         assert!(out.contains("ROC AUC") && out.contains("1.0000") && out.contains("accuracy"));
     }

@@ -1,4 +1,4 @@
-//! Stage 4: judge a model — the files an evaluation writes (`metrics.json`, `report.html`
+//! Judge a model — the files an evaluation writes (`metrics.json`, `report.html`
 //! with its charts: [`write_evaluation`], the one writer both `run` and `evaluate` use), the
 //! charts ([`plot`]), the report ([`report`]) and how charts and tables show in a notebook
 //! ([`display`]).
@@ -6,6 +6,7 @@
 pub mod display;
 pub mod plot;
 pub mod report;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use crate::data::{load, FeatureMatrix, LoadOptions};
 use crate::error::{ensure, Check, Error, Result};
 use crate::metrics::{
     best_accuracy, best_f1, best_profit, evaluate, profit_sweep, threshold_sweep, Costs, Metrics,
-    ProfitPoint, ThresholdPoint, ThresholdRule,
+    ProfitPoint, Threshold, ThresholdPoint, ThresholdRule,
 };
 use crate::model::artifact::Artifact;
 use crate::model::explain::{explain, Explanations};
@@ -66,7 +67,7 @@ pub struct ThresholdChoices {
     pub profit: Option<ProfitChoice>,
     /// The rule that set the model's threshold, and the threshold.
     pub rule: ThresholdRule,
-    pub threshold: f64,
+    pub threshold: Threshold,
 }
 
 /// The profit-optimal threshold and the profit curve.
@@ -100,7 +101,7 @@ impl Check for ThresholdPolicy<'_> {
             c.check_ref()?;
         }
         ensure!(self.rule != ThresholdRule::Profit || self.costs.is_some(), setting "threshold_rule",
-            "profit needs the costs: --contact-cost and --sale-value");
+            "profit needs the costs: contact_cost and sale_value (--contact-cost and --sale-value on the command line)");
         Ok(())
     }
 }
@@ -108,7 +109,7 @@ impl Check for ThresholdPolicy<'_> {
 /// Choose thresholds by every rule on the selection rows (or the evaluated ones).
 pub fn choose_thresholds(
     policy: &ThresholdPolicy<'_>,
-    fixed: f64,
+    fixed: Threshold,
     evaluated: (&[u8], &[f32]),
     evaluated_name: &str,
 ) -> Result<ThresholdChoices> {
@@ -127,7 +128,7 @@ pub fn choose_thresholds(
             let at_threshold_on_test = if chosen_on == "validation" {
                 profit_sweep(evaluated.0, evaluated.1, costs)?
                     .into_iter()
-                    .find(|p| (p.threshold - optimal.threshold).abs() < 1e-9)
+                    .find(|p| p.threshold == optimal.threshold)
             } else {
                 None
             };
@@ -163,9 +164,9 @@ pub fn choose_thresholds(
 ///
 /// ```
 /// use purchase_predict::evaluate::comparison_frame;
-/// use purchase_predict::metrics::evaluate;
+/// use purchase_predict::metrics::{evaluate, Threshold};
 /// let y = [0u8, 1, 1, 0];
-/// let m = evaluate(&y, &[0.2, 0.7, 0.9, 0.4], 0.5)?;
+/// let m = evaluate(&y, &[0.2, 0.7, 0.9, 0.4], Threshold::DEFAULT)?;
 /// let df = comparison_frame(&[("model", &m)])?;
 /// assert_eq!(df.shape(), (1, 8));
 /// # Ok::<(), purchase_predict::Error>(())
@@ -236,7 +237,7 @@ pub struct EvaluationInput<'a> {
     pub labels: &'a [u8],
     pub scores: &'a [f32],
     /// The threshold when the policy's rule is [`ThresholdRule::Fixed`].
-    pub threshold: f64,
+    pub threshold: Threshold,
     pub model: &'a Model,
     pub hyperparameters: &'a Hyperparameters,
     /// The evaluated rows' features and the preprocessor that made them (explanations).
@@ -355,7 +356,7 @@ pub fn evaluate_file(
     model: impl AsRef<Path>,
     data: impl AsRef<Path>,
     out_dir: impl AsRef<Path>,
-    threshold: Option<f64>,
+    threshold: Option<Threshold>,
 ) -> Result<EvaluationReport> {
     evaluate_file_with(model, data, out_dir, threshold, ThresholdPolicy::default())
 }
@@ -366,7 +367,7 @@ pub fn evaluate_file_with(
     model: impl AsRef<Path>,
     data: impl AsRef<Path>,
     out_dir: impl AsRef<Path>,
-    threshold: Option<f64>,
+    threshold: Option<Threshold>,
     policy: ThresholdPolicy<'_>,
 ) -> Result<EvaluationReport> {
     policy.check_ref()?;

@@ -132,10 +132,10 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
     let c = &m.confusion;
     let sweep = threshold_sweep(r.labels, r.scores)?;
     let charts = [
-        plot::confusion_matrix(c, m.threshold)?,
+        plot::confusion_matrix(c, m.threshold.get())?,
         plot::roc(r.labels, r.scores)?,
         plot::precision_recall(r.labels, r.scores)?,
-        plot::threshold_metrics(&sweep, m.threshold)?,
+        plot::threshold_metrics(&sweep, m.threshold.get())?,
         plot::gains(r.labels, r.scores)?,
         plot::lift(r.labels, r.scores)?,
         plot::calibration(r.labels, r.scores)?,
@@ -337,7 +337,7 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
         html += &img(&plot::profit_curve(
             &p.sweep,
             &p.costs,
-            p.optimal.threshold,
+            p.optimal.threshold.get(),
         )?);
     }
     html += &img(&charts[3]);

@@ -70,7 +70,7 @@ pub struct Manifest {
     /// The id column, if one was named.
     pub id_column: Option<String>,
     /// Decision threshold for a 0/1 label.
-    pub threshold: f64,
+    pub threshold: crate::metrics::Threshold,
     /// How the threshold was chosen (absent in models from before the rule was recorded:
     /// a fixed threshold).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,7 +118,7 @@ impl Manifest {
             feature_names,
             target: target.to_string(),
             id_column: None,
-            threshold: 0.5,
+            threshold: crate::metrics::Threshold::DEFAULT,
             threshold_rule: None,
             hyperparameters,
             rounds,

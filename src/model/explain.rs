@@ -217,7 +217,7 @@ pub struct CustomerExplanation {
     pub id: Option<String>,
     pub probability: f32,
     /// The model's threshold, and whether the customer is at or above it.
-    pub threshold: f64,
+    pub threshold: crate::metrics::Threshold,
     pub predicted_buyer: bool,
     /// The log-odds before anything is known about the customer.
     pub base_value: f32,
@@ -336,7 +336,7 @@ pub fn explain_customer(
             .and_then(|id| one.column(id).ok().map(|_| value(id))),
         probability,
         threshold,
-        predicted_buyer: f64::from(probability) >= threshold,
+        predicted_buyer: threshold.is_buyer(probability),
         base_value: e.base_value,
         contributions,
     })

@@ -32,6 +32,7 @@ use crate::codec::csv;
 use crate::codec::number::F32Text;
 use crate::data::{detect_delimiter, is_parquet, split_header};
 use crate::error::{ensure, Check, Error, IntoValid, Result};
+use crate::metrics::Threshold;
 use crate::model::artifact::Artifact;
 use crate::model::explain::explain;
 use crate::util::files::{check_output, write_atomically};
@@ -57,7 +58,7 @@ pub struct BatchConfig {
     /// Rows per chunk (default [`DEFAULT_CHUNK_ROWS`]).
     pub chunk_rows: usize,
     /// Probability at or above which `label` is 1. `None`: the threshold stored in the model.
-    pub threshold: Option<f64>,
+    pub threshold: Option<Threshold>,
     /// CSV delimiter; `None` detects it from the header.
     pub delimiter: Option<u8>,
     /// Add each customer's `explain` largest contributions by raw column (0 = none):
@@ -106,21 +107,18 @@ impl BatchConfig {
     }
 
     /// Label threshold.
-    pub fn with_threshold(mut self, threshold: f64) -> Self {
+    pub fn with_threshold(mut self, threshold: Threshold) -> Self {
         self.threshold = Some(threshold);
         self
     }
 }
 
 impl Check for BatchConfig {
-    /// Validate the settings (chunk size, threshold; the output is neither the input nor
+    /// Validate the settings (chunk size, reasons; the output is neither the input nor
     /// the model, and is a regular file or a new path).
     fn check_ref(&self) -> Result<()> {
         ensure!(self.chunk_rows != 0, setting "chunk_rows", "must be ≥ 1");
         ensure!(self.explain <= MAX_REASONS, setting "explain", "{} reasons per customer; at most {MAX_REASONS}", self.explain);
-        if let Some(t) = self.threshold {
-            ensure!((0.0..=1.0).contains(&t), setting "threshold", "{t} is outside 0..=1");
-        }
         // Before any scoring: never the input or the model, never a folder or a device.
         check_output(
             &self.output,
@@ -140,7 +138,7 @@ pub struct BatchReport {
     /// Rows with `label` 1.
     pub predicted_buyers: usize,
     /// The threshold used for `label`.
-    pub threshold: f64,
+    pub threshold: Threshold,
     /// The id column copied to the output, if any.
     pub id_column: Option<String>,
     /// Wall time.
@@ -515,7 +513,6 @@ pub fn score_file(
     source.select(projected);
 
     let threshold = config.threshold.unwrap_or(artifact.manifest.threshold);
-    let t32 = threshold as f32;
     // Explanations by raw column: at most as many reasons as there are columns.
     let top = config.explain.min(artifact.preprocessor.columns.len());
 
@@ -575,7 +572,7 @@ pub fn score_file(
                     other => other,
                 })?;
             let scores = artifact.model.predict(&x)?;
-            let labels: Vec<u8> = scores.iter().map(|&p| u8::from(p >= t32)).collect();
+            let labels: Vec<u8> = scores.iter().map(|&p| threshold.label(p)).collect();
             let explained = if top > 0 {
                 Some(explain(&artifact.model, &x)?.by_column(&artifact.preprocessor)?)
             } else {

@@ -21,31 +21,30 @@
 //! Unlike the built-in XGBoost image, ours trains on the **raw customer table**: the `train`
 //! channel holds one CSV or Parquet file, and the job runs the whole `run` pipeline on it
 //! (load, split, fit the preprocessor, train, evaluate). Its settings travel as
-//! hyperparameters beside XGBoost's ([`PipelineJob`]), and it prints its metrics as
-//! [`metric_line`]s for the [`metric_definitions`] SageMaker reads from the log.
+//! hyperparameters beside XGBoost's (`run`'s own [`PipelineSettings`]), and it prints its
+//! metrics as [`metric_line`]s for the [`metric_definitions`] SageMaker reads from the log.
 //!
 //! ```
-//! use purchase_predict::cloud::sagemaker::container::PipelineJob;
+//! use purchase_predict::evaluate::settings::PipelineSettings;
 //! use purchase_predict::model::Hyperparameters;
-//! let mut job = PipelineJob::new("y");
+//! let mut job = PipelineSettings::new("y");
 //! job.load.drop = vec!["duration".into()];
 //! let mut sent = job.to_hyperparameters();
 //! sent.extend(Hyperparameters::default().to_sagemaker());
-//! let (back, hp) = PipelineJob::from_hyperparameters(&sent)?;
-//! assert_eq!(back, job);
-//! assert_eq!(hp, Hyperparameters::default());
+//! let (back, hp) = PipelineSettings::from_hyperparameters(&sent)?;
+//! assert_eq!(*back, job);
+//! assert_eq!(*hp, Hyperparameters::default());
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::data::split::SplitConfig;
-use crate::data::LoadOptions;
-use crate::error::{Check, Error, Result};
-use crate::metrics::{Costs, Metrics, ThresholdRule};
+use crate::error::{Check, Error, Result, Valid};
+use crate::evaluate::settings::PipelineSettings;
+use crate::metrics::{Costs, Metrics, Threshold, ThresholdRule};
 use crate::model::Hyperparameters;
 
 /// The environment variable that moves the `/opt/ml` root (tests and local jobs use a
@@ -237,34 +236,8 @@ impl TableFormat {
     }
 }
 
-/// What a job of our image does besides training XGBoost, sent as hyperparameters: the
-/// options of `purchase-predict run`, with the same defaults.
-///
-/// | hyperparameter | `run` option | default |
-/// |---|---|---|
-/// | `target` | `--target` | required |
-/// | `id` | `--id` | none |
-/// | `drop`, `numeric`, `categorical` | same | none (comma-separated) |
-/// | `delimiter` | `--delimiter` | detected |
-/// | `split_seed` | `--seed` | 42 |
-/// | `test_share`, `validation_share` | same | 0.3, 0.2 |
-/// | `threshold`, `threshold_rule` | same | 0.5, `fixed` |
-/// | `contact_cost`, `sale_value` | same | none |
-/// | `baseline` | `--no-baseline` when `false` | `true` |
-///
-/// Every other hyperparameter is XGBoost's ([`Hyperparameters::set`] names).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PipelineJob {
-    /// Target, id, drops, type declarations and delimiter.
-    pub load: LoadOptions,
-    pub split: SplitConfig,
-    pub threshold: f64,
-    pub threshold_rule: ThresholdRule,
-    pub costs: Option<Costs>,
-    pub baseline: bool,
-}
-
-/// The hyperparameters [`PipelineJob`] reads; every other is XGBoost's.
+/// The hyperparameters [`PipelineSettings::from_hyperparameters`] reads; every other is
+/// XGBoost's.
 pub const PIPELINE_HYPERPARAMETERS: &[&str] = &[
     "target",
     "id",
@@ -299,32 +272,28 @@ fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn rule_name(rule: ThresholdRule) -> &'static str {
-    match rule {
-        ThresholdRule::Fixed => "fixed",
-        ThresholdRule::Accuracy => "accuracy",
-        ThresholdRule::F1 => "f1",
-        ThresholdRule::Profit => "profit",
-    }
-}
-
-impl PipelineJob {
-    /// A job predicting `target`, every other setting at `run`'s default.
-    pub fn new(target: impl Into<String>) -> Self {
-        PipelineJob {
-            load: LoadOptions::new(target),
-            split: SplitConfig::default(),
-            threshold: 0.5,
-            threshold_rule: ThresholdRule::Fixed,
-            costs: None,
-            baseline: true,
-        }
-    }
-
+/// What a job of our image does besides training XGBoost, sent as hyperparameters: the
+/// options of `purchase-predict run`, with the same defaults.
+///
+/// | hyperparameter | `run` option | default |
+/// |---|---|---|
+/// | `target` | `--target` | required |
+/// | `id` | `--id` | none |
+/// | `drop`, `numeric`, `categorical` | same | none (comma-separated) |
+/// | `delimiter` | `--delimiter` | detected |
+/// | `split_seed` | `--seed` | 42 |
+/// | `test_share`, `validation_share` | same | 0.3, 0.2 |
+/// | `threshold`, `threshold_rule` | same | 0.5, `fixed` |
+/// | `contact_cost`, `sale_value` | same | none |
+/// | `baseline` | `--no-baseline` when `false` | `true` |
+///
+/// Every other hyperparameter is XGBoost's ([`Hyperparameters::set`] names). The settings
+/// are `run`'s own block, checked by the same rules.
+impl PipelineSettings {
     /// The settings as SageMaker hyperparameters (strings); a setting at its default is
     /// left out, except `target`.
     pub fn to_hyperparameters(&self) -> BTreeMap<String, String> {
-        let default = PipelineJob::new(self.load.target.clone());
+        let default = PipelineSettings::new(self.load.target.clone());
         let mut out = BTreeMap::from([("target".to_string(), self.load.target.clone())]);
         let mut put = |k: &str, v: String| {
             out.insert(k.to_string(), v);
@@ -357,7 +326,7 @@ impl PipelineJob {
             put("threshold", self.threshold.to_string());
         }
         if self.threshold_rule != default.threshold_rule {
-            put("threshold_rule", rule_name(self.threshold_rule).into());
+            put("threshold_rule", self.threshold_rule.name().into());
         }
         if let Some(c) = self.costs {
             put("contact_cost", c.contact_cost.to_string());
@@ -374,7 +343,7 @@ impl PipelineJob {
     /// naming the hyperparameter. SageMaker's own `_tuning_objective_metric` is ignored.
     pub fn from_hyperparameters(
         map: &BTreeMap<String, String>,
-    ) -> Result<(PipelineJob, Hyperparameters)> {
+    ) -> Result<(Valid<PipelineSettings>, Valid<Hyperparameters>)> {
         let target = map.get("target").ok_or_else(|| {
             bad(
                 "target",
@@ -382,7 +351,7 @@ impl PipelineJob {
                 "required: name the column to predict (yes/no, true/false or 1/0)",
             )
         })?;
-        let mut job = PipelineJob::new(target.trim());
+        let mut job = PipelineSettings::new(target.trim());
         let mut hp = Hyperparameters::default();
         let mut cost = None;
         let mut sale = None;
@@ -416,11 +385,18 @@ impl PipelineJob {
                 }
                 "test_share" => job.split.test_share = number()?,
                 "validation_share" => job.split.validation_share = number()?,
-                "threshold" => job.threshold = number()?,
+                "threshold" => {
+                    job.threshold = Threshold::new(number()?)
+                        .map_err(|_| bad(name, value, "must be in [0, 1]"))?
+                }
                 "threshold_rule" => {
-                    job.threshold_rule = v
-                        .parse()
-                        .map_err(|_| bad(name, value, "not one of fixed, accuracy, f1, profit"))?
+                    job.threshold_rule = v.parse().map_err(|_| {
+                        bad(
+                            name,
+                            value,
+                            format!("not one of {}", ThresholdRule::NAMES.join(", ")),
+                        )
+                    })?
                 }
                 "contact_cost" => cost = Some(number()?),
                 "sale_value" => sale = Some(number()?),
@@ -443,35 +419,15 @@ impl PipelineJob {
                 sale_value,
             }),
         };
-        job.check_ref()?;
-        Ok((job, hp))
-    }
-}
-
-impl Check for PipelineJob {
-    fn check_ref(&self) -> Result<()> {
-        if self.load.target.is_empty() {
-            return Err(bad("target", "", "must name a column"));
-        }
-        self.split.check_ref()?;
-        if !(0.0..=1.0).contains(&self.threshold) {
-            return Err(bad(
-                "threshold",
-                &self.threshold.to_string(),
-                "must be in [0, 1]",
-            ));
-        }
-        if let Some(c) = &self.costs {
-            c.check_ref()?;
-        }
-        if self.threshold_rule == ThresholdRule::Profit && self.costs.is_none() {
-            return Err(bad(
-                "threshold_rule",
-                "profit",
-                "needs contact_cost and sale_value",
-            ));
-        }
-        Ok(())
+        // `run`'s own checks, each error named as the hyperparameter it came from.
+        let job = job.check().map_err(|e| match e {
+            Error::InvalidSetting { name, reason } => {
+                let value = map.get(&name).map_or("", String::as_str);
+                bad(&name, value, reason)
+            }
+            other => other,
+        })?;
+        Ok((job, hp.check()?))
     }
 }
 
@@ -587,7 +543,7 @@ mod tests {
 
     #[test]
     fn settings_round_trip_through_hyperparameters() {
-        let mut job = PipelineJob::new("y");
+        let mut job = PipelineSettings::new("y");
         job.load.id = Some("customer_id".into());
         job.load.drop = vec!["duration".into(), "pdays".into()];
         job.load.categorical = vec!["month".into()];
@@ -609,21 +565,21 @@ mod tests {
             TUNING_OBJECTIVE_HYPERPARAMETER.into(),
             "validation:auc".into(),
         );
-        let (back, back_hp) = PipelineJob::from_hyperparameters(&sent).unwrap();
-        assert_eq!(back, job);
-        assert_eq!(back_hp, hp);
+        let (back, back_hp) = PipelineSettings::from_hyperparameters(&sent).unwrap();
+        assert_eq!(back.into_inner(), job);
+        assert_eq!(back_hp.into_inner(), hp);
         assert_eq!(sent["drop"], "duration,pdays");
         assert_eq!(sent["split_seed"], "7");
         assert_eq!(sent["baseline"], "false");
         // Defaults are not sent.
-        let plain = PipelineJob::new("y").to_hyperparameters();
+        let plain = PipelineSettings::new("y").to_hyperparameters();
         assert_eq!(plain, map(&[("target", "y")]));
     }
 
     #[test]
     fn bad_hyperparameters_are_named() {
         let err = |pairs: &[(&str, &str)]| {
-            PipelineJob::from_hyperparameters(&map(pairs))
+            PipelineSettings::from_hyperparameters(&map(pairs))
                 .unwrap_err()
                 .to_string()
         };

@@ -44,7 +44,7 @@ pub fn profit_curve(sweep: &[ProfitPoint], costs: &Costs, chosen: f64) -> Result
     ensure!(!sweep.is_empty(), setting "sweep", "an empty profit sweep");
     let pts: Vec<(f64, f64)> = sweep
         .iter()
-        .map(|p| (p.threshold, p.profit_per_1000))
+        .map(|p| (p.threshold.get(), p.profit_per_1000))
         .collect();
     let lo = pts.iter().map(|p| p.1).fold(0.0f64, f64::min);
     let hi = pts.iter().map(|p| p.1).fold(0.0f64, f64::max);
@@ -52,9 +52,9 @@ pub fn profit_curve(sweep: &[ProfitPoint], costs: &Costs, chosen: f64) -> Result
     let best = sweep
         .iter()
         .min_by(|a, b| {
-            (a.threshold - chosen)
+            (a.threshold.get() - chosen)
                 .abs()
-                .total_cmp(&(b.threshold - chosen).abs())
+                .total_cmp(&(b.threshold.get() - chosen).abs())
         })
         .expect("not empty");
     render(

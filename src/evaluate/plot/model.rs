@@ -61,7 +61,7 @@ pub fn precision_points(sweep: &[ThresholdPoint]) -> Vec<(f64, f64)> {
     sweep
         .iter()
         .filter(|p| p.confusion.tp + p.confusion.fp >= MIN_CALLED)
-        .map(|p| (p.threshold, p.precision))
+        .map(|p| (p.threshold.get(), p.precision))
         .collect()
 }
 
@@ -71,7 +71,7 @@ pub fn threshold_metrics(sweep: &[ThresholdPoint], chosen: f64) -> Result<Chart>
         return Err(Error::Shape("an empty threshold sweep".into()));
     }
     let get = |f: fn(&ThresholdPoint) -> f64| -> Vec<(f64, f64)> {
-        sweep.iter().map(|p| (p.threshold, f(p))).collect()
+        sweep.iter().map(|p| (p.threshold.get(), f(p))).collect()
     };
     render(
         "Metrics by threshold",

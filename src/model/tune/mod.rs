@@ -222,7 +222,7 @@ fn run_trial(
                 Ok(s) => s,
                 Err(e) => return failed(e.to_string(), values),
             };
-            match evaluate(val_labels, &scores, 0.5) {
+            match evaluate(val_labels, &scores, crate::metrics::Threshold::DEFAULT) {
                 Ok(m) => m.f1,
                 Err(e) => return failed(e.to_string(), values),
             }

@@ -1,4 +1,4 @@
-//! Stage 5: how good is the model? Confusion matrix, accuracy, precision, recall, F1,
+//! How good is the model? Confusion matrix, accuracy, precision, recall, F1,
 //! ROC AUC, PR AUC (average precision), log loss, and a threshold sweep.
 //!
 //! Conventions, so that nothing is ever NaN in silence:
@@ -11,11 +11,11 @@
 //! - scores must be finite and within [0, 1]; labels 0 or 1; lengths must agree and be > 0.
 //!
 //! ```
-//! use purchase_predict::metrics::{evaluate, roc_auc};
+//! use purchase_predict::metrics::{evaluate, roc_auc, Threshold};
 //! let y = [0u8, 0, 1, 1];
 //! let p = [0.1f32, 0.4, 0.35, 0.8];
 //! assert_eq!(roc_auc(&y, &p)?, 0.75);
-//! let m = evaluate(&y, &p, 0.5)?;
+//! let m = evaluate(&y, &p, Threshold::DEFAULT)?;
 //! assert_eq!((m.confusion.tp, m.confusion.fp), (1, 0));
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```
@@ -23,6 +23,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ensure, Error, Result};
+
+mod threshold;
+pub use threshold::{Threshold, ThresholdRule};
 
 /// Counts of a binary confusion matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -114,7 +117,7 @@ pub struct Metrics {
     /// Average precision; `None` when there is no positive label.
     pub pr_auc: Option<f64>,
     pub log_loss: f64,
-    pub threshold: f64,
+    pub threshold: Threshold,
     pub confusion: Confusion,
     /// The tutorial's second column rate: of predicted non-buyers, the share right.
     pub negative_predictive_value: f64,
@@ -125,7 +128,7 @@ pub struct Metrics {
 /// Metrics at one point of a threshold sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdPoint {
-    pub threshold: f64,
+    pub threshold: Threshold,
     pub accuracy: f64,
     pub precision: f64,
     pub recall: f64,
@@ -163,18 +166,15 @@ fn validate(labels: &[u8], scores: &[f32]) -> Result<()> {
 }
 
 /// Confusion matrix at `threshold` (score `>=` threshold means predicted 1).
-pub fn confusion(labels: &[u8], scores: &[f32], threshold: f64) -> Result<Confusion> {
+pub fn confusion(labels: &[u8], scores: &[f32], threshold: Threshold) -> Result<Confusion> {
     validate(labels, scores)?;
     Ok(confusion_unchecked(labels, scores, threshold))
 }
 
-fn confusion_unchecked(labels: &[u8], scores: &[f32], threshold: f64) -> Confusion {
-    // Compare at the scores' own precision: a score printed as 0.42 is predicted 1 at the
-    // threshold 0.42 (in f64, 0.42f32 is 0.41999998...).
-    let t = threshold as f32;
+fn confusion_unchecked(labels: &[u8], scores: &[f32], threshold: Threshold) -> Confusion {
     let mut c = Confusion::default();
     for (&y, &s) in labels.iter().zip(scores) {
-        match (y == 1, s >= t) {
+        match (y == 1, threshold.is_buyer(s)) {
             (false, false) => c.tn += 1,
             (false, true) => c.fp += 1,
             (true, false) => c.fn_ += 1,
@@ -394,8 +394,7 @@ pub fn log_loss(labels: &[u8], scores: &[f32]) -> Result<f64> {
 }
 
 /// Every metric at `threshold`.
-pub fn evaluate(labels: &[u8], scores: &[f32], threshold: f64) -> Result<Metrics> {
-    ensure!((0.0..=1.0).contains(&threshold), setting "threshold", "must be in [0, 1], got {threshold}");
+pub fn evaluate(labels: &[u8], scores: &[f32], threshold: Threshold) -> Result<Metrics> {
     let c = confusion(labels, scores, threshold)?;
     let (pos, _) = class_counts(labels);
     Ok(Metrics {
@@ -418,7 +417,7 @@ pub fn threshold_sweep(labels: &[u8], scores: &[f32]) -> Result<Vec<ThresholdPoi
     validate(labels, scores)?;
     Ok((0..=100)
         .map(|i| {
-            let t = i as f64 / 100.0;
+            let t = Threshold::new(i as f64 / 100.0).expect("0.00 to 1.00");
             let c = confusion_unchecked(labels, scores, t);
             ThresholdPoint {
                 threshold: t,
@@ -550,7 +549,7 @@ impl std::fmt::Display for Interval {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdIntervals {
     /// The threshold.
-    pub threshold: f64,
+    pub threshold: Threshold,
     /// Buyers among those called.
     pub precision: Interval,
     /// Share of the buyers called.
@@ -564,11 +563,11 @@ pub struct ThresholdIntervals {
 /// one test split could move on another sample of the same customers.
 ///
 /// ```
-/// use purchase_predict::metrics::{bootstrap_at_threshold, Costs};
+/// use purchase_predict::metrics::{bootstrap_at_threshold, Costs, Threshold};
 /// let y = [0u8, 0, 1, 1, 0, 1, 0, 1];
 /// let p = [0.1f32, 0.2, 0.8, 0.9, 0.3, 0.7, 0.4, 0.6];
 /// let costs = Costs { contact_cost: 5.0, sale_value: 50.0 };
-/// let b = bootstrap_at_threshold(&y, &p, 0.5, &costs, 200, 7)?;
+/// let b = bootstrap_at_threshold(&y, &p, Threshold::DEFAULT, &costs, 200, 7)?;
 /// assert_eq!(b.precision.estimate, 1.0);
 /// assert!(b.profit_per_1000.low <= b.profit_per_1000.estimate);
 /// # Ok::<(), purchase_predict::Error>(())
@@ -576,7 +575,7 @@ pub struct ThresholdIntervals {
 pub fn bootstrap_at_threshold(
     labels: &[u8],
     scores: &[f32],
-    threshold: f64,
+    threshold: Threshold,
     costs: &Costs,
     resamples: usize,
     seed: u64,
@@ -590,7 +589,7 @@ pub fn bootstrap_at_threshold(
         let mut n = 0.0;
         for i in idx {
             n += 1.0;
-            let called = f64::from(scores[i]) >= threshold;
+            let called = threshold.is_buyer(scores[i]);
             let y = labels[i] == 1;
             pos += f64::from(u8::from(y));
             if called {
@@ -634,41 +633,10 @@ pub fn bootstrap_at_threshold(
     })
 }
 
-/// How the model's decision threshold is chosen (recorded in the manifest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ThresholdRule {
-    /// The threshold given (`--threshold`, default 0.5).
-    #[default]
-    Fixed,
-    /// The highest accuracy on the selection split.
-    Accuracy,
-    /// The highest F1 on the selection split.
-    F1,
-    /// The highest expected profit on the selection split, given [`Costs`].
-    Profit,
-}
-
-impl std::str::FromStr for ThresholdRule {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "fixed" => Ok(ThresholdRule::Fixed),
-            "accuracy" => Ok(ThresholdRule::Accuracy),
-            "f1" => Ok(ThresholdRule::F1),
-            "profit" => Ok(ThresholdRule::Profit),
-            other => Err(Error::InvalidSetting {
-                name: "threshold_rule".into(),
-                reason: format!("`{other}` is not one of fixed, accuracy, f1, profit"),
-            }),
-        }
-    }
-}
-
 /// Profit at one threshold: calling every customer whose score is `>= threshold`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProfitPoint {
-    pub threshold: f64,
+    pub threshold: Threshold,
     /// Customers called (predicted buyers).
     pub calls: u64,
     /// Buyers among them.
@@ -718,6 +686,10 @@ pub fn best_profit(sweep: &[ProfitPoint]) -> Option<ProfitPoint> {
 mod tests {
     use super::*;
 
+    fn t(x: f64) -> Threshold {
+        Threshold::new(x).unwrap()
+    }
+
     #[test]
     fn profit_counts_sales_and_calls() {
         let y = [1u8, 0, 1, 0, 0];
@@ -730,7 +702,7 @@ mod tests {
         let at = |t: f64| {
             sweep
                 .iter()
-                .find(|q| (q.threshold - t).abs() < 1e-9)
+                .find(|q| (q.threshold.get() - t).abs() < 1e-9)
                 .unwrap()
         };
         // Calling the top three: 2 sales x 25 - 3 calls x 10.
@@ -738,7 +710,7 @@ mod tests {
         assert_eq!(at(0.0).profit, 2.0 * 25.0 - 5.0 * 10.0);
         assert_eq!(at(1.0).calls, 0);
         let best = best_profit(&sweep).unwrap();
-        assert_eq!((best.profit, best.threshold), (20.0, 0.6));
+        assert_eq!((best.profit, best.threshold), (20.0, t(0.6)));
         assert_eq!(best.profit_per_1000, 4000.0);
         assert!((costs.break_even_probability() - 0.4).abs() < 1e-12);
         let bad = Costs {
@@ -750,7 +722,7 @@ mod tests {
             .to_string()
             .contains("contact_cost"));
         let acc = best_accuracy(&threshold_sweep(&y, &p).unwrap()).unwrap();
-        assert_eq!((acc.accuracy, acc.threshold), (0.8, 0.31));
+        assert_eq!((acc.accuracy, acc.threshold), (0.8, t(0.31)));
     }
 
     #[test]
@@ -797,7 +769,7 @@ mod tests {
         close(roc_auc(&y, &p).unwrap(), 0.75);
         // desc: .8(1) P1 R.5, .4(0) P.5 R.5, .35(1) P2/3 R1, .1(0) -> .5*1 + .5*2/3
         close(average_precision(&y, &p).unwrap(), 0.5 + 1.0 / 3.0);
-        let m = evaluate(&y, &p, 0.3).unwrap();
+        let m = evaluate(&y, &p, t(0.3)).unwrap();
         assert_eq!(
             m.confusion,
             Confusion {
@@ -825,7 +797,7 @@ mod tests {
         // all scores tied: AUC one half
         close(roc_auc(&[0, 1, 1], &[0.3, 0.3, 0.3]).unwrap(), 0.5);
         // a threshold equal to the score predicts 1
-        assert_eq!(confusion(&[1], &[0.5], 0.5).unwrap().tp, 1);
+        assert_eq!(confusion(&[1], &[0.5], t(0.5)).unwrap().tp, 1);
     }
 
     #[test]
@@ -851,20 +823,20 @@ mod tests {
             average_precision(&y, &p),
             Err(Error::UndefinedMetric { .. })
         ));
-        let m = evaluate(&y, &p, 0.5).unwrap();
+        let m = evaluate(&y, &p, t(0.5)).unwrap();
         assert_eq!((m.roc_auc, m.pr_auc), (None, None));
         assert_eq!((m.precision, m.recall, m.f1), (0.0, 0.0, 0.0));
         close(m.accuracy, 2.0 / 3.0);
         // all ones, all predicted ones: AUC undefined, AP defined (= 1)
-        let m = evaluate(&[1, 1], &[0.9, 0.6], 0.5).unwrap();
+        let m = evaluate(&[1, 1], &[0.9, 0.6], t(0.5)).unwrap();
         assert_eq!(m.roc_auc, None);
         assert_eq!(m.pr_auc, Some(1.0));
         assert_eq!(m.negative_predictive_value, 0.0);
-        assert!(evaluate(&[], &[], 0.5).is_err());
-        assert!(evaluate(&[1, 0], &[0.5], 0.5).is_err());
-        assert!(evaluate(&[1, 0], &[f32::NAN, 0.5], 0.5).is_err());
-        assert!(evaluate(&[1, 2], &[0.5, 0.5], 0.5).is_err());
-        assert!(evaluate(&[1, 0], &[0.5, 0.5], 1.5).is_err());
+        assert!(evaluate(&[], &[], t(0.5)).is_err());
+        assert!(evaluate(&[1, 0], &[0.5], t(0.5)).is_err());
+        assert!(evaluate(&[1, 0], &[f32::NAN, 0.5], t(0.5)).is_err());
+        assert!(evaluate(&[1, 2], &[0.5, 0.5], t(0.5)).is_err());
+        assert!(Threshold::new(1.5).is_err());
     }
 
     #[test]
@@ -878,6 +850,6 @@ mod tests {
         let b = best_f1(&s).unwrap();
         // thresholds in (0.42, 0.45] catch all three buyers and no non-buyer
         close(b.f1, 1.0);
-        close(b.threshold, 0.43);
+        close(b.threshold.get(), 0.43);
     }
 }
