@@ -4,13 +4,14 @@
 use std::io::Write;
 
 use super::number::F32Text;
+use super::{DecodeError, DecodeKind};
 
 /// CSV bodies from this size on are cut into parts handled in parallel (one per core).
 const PARALLEL_PARSE_BYTES: usize = 32 * 1024;
 
 /// Parse CSV rows of `n` numbers (empty = missing, blank lines skipped). Errors name the
 /// 1-based line and column. Large bodies are parsed in parallel parts.
-pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String> {
+pub fn parse_csv_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, DecodeError> {
     parse_csv_in_parts(text.as_bytes(), n, 0, Ok)
 }
 
@@ -20,7 +21,7 @@ pub fn parse_csv_rows_after(
     text: &str,
     n: usize,
     lines_before: usize,
-) -> std::result::Result<Vec<f32>, String> {
+) -> std::result::Result<Vec<f32>, DecodeError> {
     parse_csv_in_parts(text.as_bytes(), n, lines_before, Ok)
 }
 
@@ -43,20 +44,31 @@ fn split_at_lines(bytes: &[u8], parts: usize) -> Vec<&[u8]> {
 }
 
 /// Parse CSV rows in parts (one per core for large bodies, else one), apply `each` to each
-/// part's values, and concatenate the results in order. Errors name the line in the whole
-/// body, counting `lines_before` lines ahead of it.
-pub fn parse_csv_in_parts<F>(
+/// part's values, and concatenate the results in order. Decode errors name the line in the
+/// whole body, counting `lines_before` lines ahead of it; `each`'s own errors pass through.
+pub fn parse_csv_in_parts<F, E>(
     bytes: &[u8],
     n: usize,
     lines_before: usize,
     each: F,
-) -> std::result::Result<Vec<f32>, String>
+) -> std::result::Result<Vec<f32>, E>
 where
-    F: Fn(Vec<f32>) -> std::result::Result<Vec<f32>, String> + Sync,
+    F: Fn(Vec<f32>) -> std::result::Result<Vec<f32>, E> + Sync,
+    E: From<DecodeError> + Send,
 {
     let run = |piece: &[u8]| match parse_csv_block(piece, n) {
-        Ok(x) => each(x).map_err(|e| (None, e)),
-        Err(e) => Err((Some(e), String::new())),
+        Ok(x) => each(x).map_err(|e| (None, Some(e))),
+        Err(e) => Err((Some(e), None)),
+    };
+    let fail = |(csv, other): (Option<DecodeError>, Option<E>), lines_before: usize| -> E {
+        match (csv, other) {
+            (Some(mut e), _) => {
+                e.line = e.line.map(|l| l + lines_before);
+                E::from(e)
+            }
+            (None, Some(e)) => e,
+            (None, None) => unreachable!("an error is one or the other"),
+        }
     };
     let parts = if bytes.len() < PARALLEL_PARSE_BYTES {
         1
@@ -64,7 +76,7 @@ where
         rayon::current_num_threads().clamp(1, bytes.len() / (PARALLEL_PARSE_BYTES / 2))
     };
     if parts == 1 {
-        return run(bytes).map_err(|(csv, other)| csv.map_or(other, |e| e.message(lines_before)));
+        return run(bytes).map_err(|e| fail(e, lines_before));
     }
     let pieces = split_at_lines(bytes, parts);
     let results: Vec<_> = {
@@ -76,45 +88,11 @@ where
     for (piece, r) in pieces.iter().zip(results) {
         match r {
             Ok(v) => out.extend_from_slice(&v),
-            Err((Some(e), _)) => return Err(e.message(lines_before)),
-            Err((None, other)) => return Err(other),
+            Err(e) => return Err(fail(e, lines_before)),
         }
         lines_before += piece.iter().filter(|&&b| b == b'\n').count();
     }
     Ok(out)
-}
-
-/// A parse error at a line of a block (1-based within the block).
-enum CsvError {
-    FieldCount {
-        line: usize,
-        expected: usize,
-        got: usize,
-    },
-    NotANumber {
-        line: usize,
-        column: usize,
-        text: String,
-    },
-}
-
-impl CsvError {
-    fn message(&self, lines_before: usize) -> String {
-        match self {
-            CsvError::FieldCount {
-                line,
-                expected,
-                got,
-            } => format!(
-                "line {}: expected {expected} fields, got {got}",
-                line + lines_before
-            ),
-            CsvError::NotANumber { line, column, text } => format!(
-                "line {}, column {column}: `{text}` is not a number",
-                line + lines_before
-            ),
-        }
-    }
 }
 
 fn is_field_end(bytes: &[u8], pos: usize) -> bool {
@@ -128,8 +106,9 @@ fn skip_spaces(bytes: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-/// One pass over the bytes: fast_float parses each field in place, no splitting.
-fn parse_csv_block(bytes: &[u8], n: usize) -> std::result::Result<Vec<f32>, CsvError> {
+/// One pass over the bytes: fast_float parses each field in place, no splitting. Errors
+/// name the line within the block.
+fn parse_csv_block(bytes: &[u8], n: usize) -> std::result::Result<Vec<f32>, DecodeError> {
     let len = bytes.len();
     let mut values = Vec::with_capacity(len / 4);
     let mut pos = 0;
@@ -166,13 +145,12 @@ fn parse_csv_block(bytes: &[u8], n: usize) -> std::result::Result<Vec<f32>, CsvE
                         .iter()
                         .position(|&b| matches!(b, b',' | b'\n' | b'\r'))
                         .map_or(len, |q| field_start + q);
-                    return Err(CsvError::NotANumber {
-                        line,
-                        column,
+                    return Err(DecodeError::new(DecodeKind::NotANumber {
                         text: String::from_utf8_lossy(&bytes[field_start..end])
                             .trim()
                             .to_string(),
-                    });
+                    })
+                    .at(line, Some(column)));
                 };
                 values.push(v);
             }
@@ -191,11 +169,9 @@ fn parse_csv_block(bytes: &[u8], n: usize) -> std::result::Result<Vec<f32>, CsvE
         }
         let got = values.len() - row_start;
         if got != n {
-            return Err(CsvError::FieldCount {
-                line,
-                expected: n,
-                got,
-            });
+            return Err(
+                DecodeError::new(DecodeKind::FieldCount { expected: n, got }).at(line, None),
+            );
         }
     }
     Ok(values)
@@ -283,7 +259,7 @@ pub fn encode_scores(scores: &[f32], labels: Option<&[u8]>) -> String {
 /// Read a `text/csv` answer for `rows` rows, in either shape: one score per line (our server;
 /// a `,label` after it is ignored), or all scores on one line separated by commas (what
 /// SageMaker's XGBoost container answers for real-time requests).
-pub fn decode_scores(text: &str, rows: usize) -> std::result::Result<Vec<f32>, String> {
+pub fn decode_scores(text: &str, rows: usize) -> std::result::Result<Vec<f32>, DecodeError> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -301,8 +277,12 @@ pub fn decode_scores(text: &str, rows: usize) -> std::result::Result<Vec<f32>, S
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            f.parse::<f32>()
-                .map_err(|_| format!("answer value {}: `{f}` is not a probability", i + 1))
+            super::number::parse_f32(f).ok_or_else(|| {
+                DecodeError::from(format!(
+                    "answer value {}: `{f}` is not a probability",
+                    i + 1
+                ))
+            })
         })
         .collect()
 }
@@ -310,6 +290,39 @@ pub fn decode_scores(text: &str, rows: usize) -> std::result::Result<Vec<f32>, S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_are_read_with_the_grammar_of_parse_f32() {
+        for text in [
+            "1",
+            "-2.5",
+            "+3",
+            ".5",
+            "5.",
+            "1e5",
+            "1E-3",
+            "nan",
+            "NaN",
+            "inf",
+            "-infinity",
+            "0x10",
+            "1,5",
+            "--1",
+            "1e",
+            "e1",
+            "abc",
+            "1.2.3",
+            "٣",
+        ] {
+            let ours = parse_csv_rows(text, 1).ok().map(|v| v[0]);
+            let theirs = crate::codec::number::parse_f32(text);
+            assert_eq!(
+                ours.map(f32::to_bits),
+                theirs.map(f32::to_bits),
+                "`{text}`: CSV reads {ours:?}, parse_f32 {theirs:?}"
+            );
+        }
+    }
 
     #[test]
     fn large_bodies_parse_in_halves_with_the_same_values_and_line_numbers() {
@@ -325,11 +338,13 @@ mod tests {
         let mut bad = body.clone();
         bad.push_str("1,2,x,4,5\n");
         assert_eq!(
-            parse_csv_rows(&bad, 5).unwrap_err(),
+            parse_csv_rows(&bad, 5).unwrap_err().to_string(),
             "line 20001, column 3: `x` is not a number"
         );
         assert_eq!(
-            parse_csv_rows("1,2\n3,4.5abc\n", 2).unwrap_err(),
+            parse_csv_rows("1,2\n3,4.5abc\n", 2)
+                .unwrap_err()
+                .to_string(),
             "line 2, column 2: `4.5abc` is not a number"
         );
         assert_eq!(parse_csv_rows("  \n1,2", 2).unwrap(), [1.0, 2.0]);
@@ -344,7 +359,10 @@ mod tests {
         assert_eq!(text, "0.25,0\n1,1\n");
         assert_eq!(decode_scores(&text, 2).unwrap(), [0.25, 1.0]);
         assert_eq!(decode_scores("0.5,0.25", 2).unwrap(), [0.5, 0.25]);
-        assert!(decode_scores("x", 1).unwrap_err().contains("`x`"));
+        assert!(decode_scores("x", 1)
+            .unwrap_err()
+            .to_string()
+            .contains("`x`"));
     }
 
     #[test]
@@ -355,9 +373,11 @@ mod tests {
         );
         assert!(parse_csv_rows("1,2\n3,,\n", 2)
             .unwrap_err()
+            .to_string()
             .contains("line 2: expected 2 fields, got 3"));
         assert!(parse_csv_rows("1,2\n3,x\n", 2)
             .unwrap_err()
+            .to_string()
             .contains("line 2, column 2: `x`"));
     }
 }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::codec::number::F32Text;
+use crate::codec::DecodeError;
 
 /// What a request body starts with, has between two instances, and ends with.
 pub const INSTANCES_PREFIX: &[u8] = br#"{"instances":["#;
@@ -132,7 +133,7 @@ impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
 pub fn decode_instances(
     text: &str,
     wanted: &[&str],
-) -> std::result::Result<Vec<Vec<Option<String>>>, String> {
+) -> std::result::Result<Vec<Vec<Option<String>>>, DecodeError> {
     decode_instances_beside(text, wanted, None)
 }
 
@@ -143,9 +144,9 @@ pub fn decode_instances_beside(
     text: &str,
     wanted: &[&str],
     beside: Option<&str>,
-) -> std::result::Result<Vec<Vec<Option<String>>>, String> {
+) -> std::result::Result<Vec<Vec<Option<String>>>, DecodeError> {
     let v: Value = serde_json::from_str::<Unique>(text)
-        .map_err(|e| format!("invalid JSON: {e}"))?
+        .map_err(|e| DecodeError::json(&e))?
         .0;
     let instances = v
         .get("instances")
@@ -175,7 +176,7 @@ pub fn decode_instances_beside(
             if !missing.is_empty() {
                 msg += &format!(" missing features: {};", missing.join(", "));
             }
-            return Err(msg.trim_end_matches(';').to_string());
+            return Err(msg.trim_end_matches(';').to_string().into());
         }
         for (j, name) in wanted.iter().enumerate() {
             columns[j].push(match &obj[*name] {
@@ -186,7 +187,8 @@ pub fn decode_instances_beside(
                 other => {
                     return Err(format!(
                         "instance {i}, feature `{name}`: {other} is not a number, text or null"
-                    ))
+                    )
+                    .into())
                 }
             });
         }
@@ -388,7 +390,7 @@ pub struct ExplainedAnswer {
 
 /// Decode an explained `application/json` answer (what
 /// [`encode_explained_predictions`] writes).
-pub fn decode_explained(body: &[u8]) -> std::result::Result<ExplainedAnswer, String> {
+pub fn decode_explained(body: &[u8]) -> std::result::Result<ExplainedAnswer, DecodeError> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
     let preds = v
@@ -419,9 +421,7 @@ pub fn decode_explained(body: &[u8]) -> std::result::Result<ExplainedAnswer, Str
             None => names = Some(these.into_iter().cloned().collect()),
             Some(n) if n.iter().eq(these.iter().copied()) => {}
             Some(_) => {
-                return Err(format!(
-                    "prediction {i} explains other names than prediction 0"
-                ))
+                return Err(format!("prediction {i} explains other names than prediction 0").into())
             }
         }
         for v in c.values() {
@@ -437,7 +437,7 @@ pub fn decode_explained(body: &[u8]) -> std::result::Result<ExplainedAnswer, Str
 }
 
 /// The scores of an `application/json` answer (a record's `score`, or a bare number).
-pub fn decode_predictions(body: &[u8]) -> std::result::Result<Vec<f32>, String> {
+pub fn decode_predictions(body: &[u8]) -> std::result::Result<Vec<f32>, DecodeError> {
     let v: Value =
         serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
     let preds = v
@@ -452,7 +452,7 @@ pub fn decode_predictions(body: &[u8]) -> std::result::Result<Vec<f32>, String> 
                 .or(Some(p))
                 .and_then(Value::as_f64)
                 .map(|s| s as f32)
-                .ok_or_else(|| format!("prediction {i} has no numeric score"))
+                .ok_or_else(|| DecodeError::from(format!("prediction {i} has no numeric score")))
         })
         .collect()
 }
@@ -463,12 +463,14 @@ mod tests {
 
     #[test]
     fn a_key_given_twice_is_refused_with_its_place() {
-        let err =
-            decode_instances(r#"{"instances": [{"age": 41, "age": 14}]}"#, &["age"]).unwrap_err();
+        let err = decode_instances(r#"{"instances": [{"age": 41, "age": 14}]}"#, &["age"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("the key `age` appears twice"), "{err}");
         assert!(err.contains("line 1 column"), "{err}");
         let err = decode_instances(r#"{"instances": [{"age": 1}], "instances": []}"#, &["age"])
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`instances` appears twice"), "{err}");
         let cols = decode_instances(
             r#"{"instances": [{"age": 41.5, "job": "x"}, {"age": null, "job": true}]}"#,
@@ -562,7 +564,9 @@ mod tests {
         assert_eq!(cols[1], vec![Some("a \"b\"".to_string())]);
         assert_eq!(cols[2], vec![None]);
         assert_eq!(
-            decode_instances(&text, &["age", "job"]).unwrap_err(),
+            decode_instances(&text, &["age", "job"])
+                .unwrap_err()
+                .to_string(),
             "instance 0: unknown features: x"
         );
         // A record may carry the model's id column beside its features: read past.

@@ -1,8 +1,11 @@
 //! `text/libsvm` rows: `[label] index:value ...`, 0-based feature indices, absent = missing.
 
+use super::number::parse_f32;
+use super::{DecodeError, DecodeKind};
+
 /// Parse libsvm rows for a model of `n` features into row-major values (missing = NaN).
 /// Blank lines are skipped; a leading label is ignored. Errors name the 1-based line.
-pub fn parse_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String> {
+pub fn parse_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, DecodeError> {
     let mut values = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -14,14 +17,15 @@ pub fn parse_rows(text: &str, n: usize) -> std::result::Result<Vec<f32>, String>
             let Some((idx, val)) = tok.split_once(':') else {
                 continue; // a leading label
             };
-            let bad = || format!("line {}: `{tok}` is not index:value", i + 1);
+            let bad = || DecodeError::from(format!("`{tok}` is not index:value")).at(i + 1, None);
             let idx: usize = idx.parse().map_err(|_| bad())?;
-            let val: f32 = val.parse().map_err(|_| bad())?;
+            let val: f32 = parse_f32(val).ok_or_else(bad)?;
             if idx >= n {
-                return Err(format!(
-                    "line {}: feature index {idx} is out of range (the model has {n} features, 0-based)",
-                    i + 1
-                ));
+                return Err(DecodeError::new(DecodeKind::IndexOutOfRange {
+                    index: idx,
+                    features: n,
+                })
+                .at(i + 1, None));
             }
             row[idx] = val;
         }
@@ -42,9 +46,12 @@ mod tests {
         assert_eq!(v[2], 3.0);
         assert_eq!(v[4], 2.0);
         assert_eq!(
-            parse_rows("0:1\n0:x\n", 3).unwrap_err(),
+            parse_rows("0:1\n0:x\n", 3).unwrap_err().to_string(),
             "line 2: `0:x` is not index:value"
         );
-        assert!(parse_rows("3:1", 3).unwrap_err().contains("out of range"));
+        assert!(parse_rows("3:1", 3)
+            .unwrap_err()
+            .to_string()
+            .contains("out of range"));
     }
 }

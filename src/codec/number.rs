@@ -1,4 +1,14 @@
-//! Numbers as text, both ways: the one writer and the one parser of the crate.
+//! Numbers as text, both ways: the one writer of the crate, and its two readers.
+//!
+//! - [`parse_field`] reads a *table's* cell: strict (finite numbers only), empty = missing.
+//!   The loader, the preprocessor and explanations read cells through it.
+//! - [`parse_f32`] reads a *model input or score* as libxgboost's own readers do: Rust's
+//!   grammar for `f32`, `nan` and `inf` included (a `NaN` feature is a missing value to
+//!   XGBoost). libsvm rows and text answers read through it.
+//! - SageMaker CSV bodies, the hot path, are read in place by `fast_float2` in
+//!   [`csv`](super::csv) with the same grammar as [`parse_f32`] (a test holds them equal),
+//!   because splitting each field into a `&str` first costs a third of the parse.
+//! - JSON numbers are read by `serde_json`.
 
 /// One text field read as a number.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,6 +38,19 @@ pub fn parse_field(text: &str) -> Field {
             _ => Field::Invalid,
         },
     }
+}
+
+/// Read a model input or a score as `f32`: surrounding spaces are ignored; `None` when the
+/// text is not a number in Rust's grammar (which takes `nan` and `inf`).
+///
+/// ```
+/// use purchase_predict::codec::number::parse_f32;
+/// assert_eq!(parse_f32(" 0.25"), Some(0.25));
+/// assert!(parse_f32("NaN").unwrap().is_nan());
+/// assert_eq!(parse_f32("x"), None);
+/// ```
+pub fn parse_f32(text: &str) -> Option<f32> {
+    text.trim().parse().ok()
 }
 
 /// Writes `f32` values as the shortest decimal text that reads back to the same value, as

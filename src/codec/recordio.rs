@@ -13,12 +13,14 @@
 //! the values of a key given twice are summed, as SciPy sums them in SageMaker's container. Labels
 //! and the other fields are ignored, as the built-in container ignores them.
 
+use super::DecodeError;
+
 /// The RecordIO magic number.
 pub const MAGIC: u32 = 0xced7_230a;
 
 /// Parse a body for a model of `n` features into row-major values (missing = NaN). Errors
 /// name the record (counted from 1) and what is wrong with it.
-pub fn parse_rows(body: &[u8], n: usize) -> std::result::Result<Vec<f32>, String> {
+pub fn parse_rows(body: &[u8], n: usize) -> std::result::Result<Vec<f32>, DecodeError> {
     let mut values = Vec::new();
     let mut index = 0usize;
     let mut pos = 0usize;
@@ -33,7 +35,8 @@ pub fn parse_rows(body: &[u8], n: usize) -> std::result::Result<Vec<f32>, String
             return Err(format!(
                 "byte {at}: not a RecordIO record (magic {:#010x}, expected {MAGIC:#010x})",
                 u32::from_le_bytes(got)
-            ));
+            )
+            .into());
         }
         let header = body.get(pos..pos + 8).ok_or_else(|| {
             format!(
@@ -70,7 +73,7 @@ pub fn parse_rows(body: &[u8], n: usize) -> std::result::Result<Vec<f32>, String
             (f, _) => {
                 return Err(format!(
                     "byte {at}: continuation flag {f} out of sequence (a split record's parts must run 1, 2…, 3)"
-                ))
+                ).into())
             }
         };
         if let Some(record) = whole {
@@ -80,10 +83,7 @@ pub fn parse_rows(body: &[u8], n: usize) -> std::result::Result<Vec<f32>, String
         }
     }
     if pending.is_some() {
-        return Err(format!(
-            "record {}: the body ends inside a split record",
-            index + 1
-        ));
+        return Err(format!("record {}: the body ends inside a split record", index + 1).into());
     }
     Ok(values)
 }
@@ -121,7 +121,7 @@ impl<'a> Fields<'a> {
         Fields { buf, pos: 0 }
     }
 
-    fn varint(&mut self) -> std::result::Result<u64, String> {
+    fn varint(&mut self) -> std::result::Result<u64, DecodeError> {
         let mut value = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = *self
@@ -137,7 +137,7 @@ impl<'a> Fields<'a> {
         Err("a number is longer than 10 bytes".into())
     }
 
-    fn take(&mut self, len: usize) -> std::result::Result<&'a [u8], String> {
+    fn take(&mut self, len: usize) -> std::result::Result<&'a [u8], DecodeError> {
         let end = self.pos.checked_add(len).filter(|&e| e <= self.buf.len());
         let end = end.ok_or_else(|| {
             format!(
@@ -151,7 +151,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The next `(field number, value)`, or `None` at the end.
-    fn next_field(&mut self) -> std::result::Result<Option<(u64, Wire<'a>)>, String> {
+    fn next_field(&mut self) -> std::result::Result<Option<(u64, Wire<'a>)>, DecodeError> {
         if self.pos >= self.buf.len() {
             return Ok(None);
         }
@@ -168,7 +168,8 @@ impl<'a> Fields<'a> {
             other => {
                 return Err(format!(
                     "field {field} has wire type {other}, which Record does not use"
-                ))
+                )
+                .into())
             }
         };
         Ok(Some((field, value)))
@@ -191,7 +192,7 @@ struct Tensor {
     shape: Vec<u64>,
 }
 
-fn decode_tensor(buf: &[u8], kind: Kind) -> std::result::Result<Tensor, String> {
+fn decode_tensor(buf: &[u8], kind: Kind) -> std::result::Result<Tensor, DecodeError> {
     let mut t = Tensor::default();
     let mut fields = Fields::new(buf);
     while let Some((field, wire)) = fields.next_field()? {
@@ -240,7 +241,9 @@ fn decode_tensor(buf: &[u8], kind: Kind) -> std::result::Result<Tensor, String> 
             }
             (2, Wire::Varint(v)) => t.keys.push(v),
             (3, Wire::Varint(v)) => t.shape.push(v),
-            (f @ 1..=3, _) => return Err(format!("tensor field {f} has the wrong wire type")),
+            (f @ 1..=3, _) => {
+                return Err(format!("tensor field {f} has the wrong wire type").into())
+            }
             _ => {}
         }
     }
@@ -248,7 +251,7 @@ fn decode_tensor(buf: &[u8], kind: Kind) -> std::result::Result<Tensor, String> 
 }
 
 /// `Value`: the tensor it holds.
-fn decode_value(buf: &[u8]) -> std::result::Result<Tensor, String> {
+fn decode_value(buf: &[u8]) -> std::result::Result<Tensor, DecodeError> {
     let mut fields = Fields::new(buf);
     let mut found = None;
     while let Some((field, wire)) = fields.next_field()? {
@@ -260,7 +263,7 @@ fn decode_value(buf: &[u8]) -> std::result::Result<Tensor, String> {
             _ => continue,
         };
         let Wire::Bytes(b) = wire else {
-            return Err(format!("value field {field} is not a message"));
+            return Err(format!("value field {field} is not a message").into());
         };
         found = Some(decode_tensor(b, kind)?);
     }
@@ -268,7 +271,7 @@ fn decode_value(buf: &[u8]) -> std::result::Result<Tensor, String> {
 }
 
 /// One `Record` → one row of `n` values.
-fn decode_record(buf: &[u8], n: usize) -> std::result::Result<Vec<f32>, String> {
+fn decode_record(buf: &[u8], n: usize) -> std::result::Result<Vec<f32>, DecodeError> {
     let mut fields = Fields::new(buf);
     let mut tensor = None;
     while let Some((field, wire)) = fields.next_field()? {
@@ -295,10 +298,7 @@ fn decode_record(buf: &[u8], n: usize) -> std::result::Result<Vec<f32>, String> 
     let sparse = !t.keys.is_empty() || (t.values.is_empty() && !t.shape.is_empty());
     if !sparse {
         if t.values.len() != n {
-            return Err(format!(
-                "{} values; the model takes {n} features",
-                t.values.len()
-            ));
+            return Err(format!("{} values; the model takes {n} features", t.values.len()).into());
         }
         return Ok(t.values);
     }
@@ -307,29 +307,27 @@ fn decode_record(buf: &[u8], n: usize) -> std::result::Result<Vec<f32>, String> 
             "a sparse tensor with {} keys and {} values",
             t.keys.len(),
             t.values.len()
-        ));
+        )
+        .into());
     }
     let width = match t.shape.as_slice() {
         [] => n as u64,
         [w] if *w <= n as u64 => *w,
-        [w] => {
-            return Err(format!(
-                "shape [{w}] is wider than the model's {n} features"
-            ))
-        }
+        [w] => return Err(format!("shape [{w}] is wider than the model's {n} features").into()),
         more => {
             return Err(format!(
                 "shape {more:?}: a record holds one row (a one-dimensional tensor)"
-            ))
+            )
+            .into())
         }
     };
     let mut row = vec![f32::NAN; n];
     let mut given = vec![false; n];
     for (&k, &v) in t.keys.iter().zip(&t.values) {
         if k >= width {
-            return Err(format!(
-                "key {k} is out of range (the row has {width} columns, 0-based)"
-            ));
+            return Err(
+                format!("key {k} is out of range (the row has {width} columns, 0-based)").into(),
+            );
         }
         // A key given twice: its values are summed, as SciPy's sparse matrix does in
         // SageMaker's XGBoost container.
@@ -442,25 +440,31 @@ mod tests {
         frame(&record(&[1.0, 2.0], &[], &[]), 0, &mut body);
         frame(&record(&[1.0], &[], &[]), 0, &mut body);
         assert_eq!(
-            parse_rows(&body, 2).unwrap_err(),
+            parse_rows(&body, 2).unwrap_err().to_string(),
             "record 2: 1 values; the model takes 2 features"
         );
         let mut body = Vec::new();
         frame(&record(&[1.0], &[5], &[]), 0, &mut body);
         assert!(parse_rows(&body, 2)
             .unwrap_err()
+            .to_string()
             .contains("key 5 is out of range"));
         assert!(parse_rows(b"0,1,2\n", 2)
             .unwrap_err()
+            .to_string()
             .contains("not a RecordIO record"));
         let mut body = Vec::new();
         frame(&record(&[1.0, 2.0], &[], &[]), 0, &mut body);
         body.truncate(body.len() - 6);
-        assert!(parse_rows(&body, 2).unwrap_err().contains("claims"));
+        assert!(parse_rows(&body, 2)
+            .unwrap_err()
+            .to_string()
+            .contains("claims"));
         let mut body = Vec::new();
         frame(&record(&[1.0], &[0], &[]), 2, &mut body);
         assert!(parse_rows(&body, 2)
             .unwrap_err()
+            .to_string()
             .contains("out of sequence"));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -15,8 +15,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use polars::prelude::{Column, DataFrame};
 
+use super::config::ServerConfig;
+use super::error::ApiError;
 use super::model::Loaded;
-use super::server::ServerConfig;
 use super::stats::{route_label, Stats};
 use crate::codec::{csv, json, libsvm, recordio, MAX_PAYLOAD_BYTES};
 use crate::model::artifact::Artifact;
@@ -88,100 +89,6 @@ async fn prometheus_metrics(State(s): State<Arc<AppState>>) -> Response {
         s.stats.prometheus(loaded),
     )
         .into_response()
-}
-
-fn text(status: StatusCode, body: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain")], body.into()).into_response()
-}
-
-/// Every way a request can fail, each with its status and a plain-text message; the server
-/// keeps serving after any of them.
-pub(super) enum ApiError {
-    /// 503 while the model loads (the text differs between `/ping` and `/invocations`).
-    Loading(&'static str),
-    /// 500: the model could not be loaded.
-    LoadFailed(String),
-    /// 415: a `Content-Type` the container does not take.
-    UnsupportedMediaType(String),
-    /// 406: an `Accept` the container cannot answer.
-    NotAcceptable,
-    /// 400: malformed rows or records, with the line, column or names.
-    BadRequest(String),
-    /// 413: a body over the size cap, or more rows than a request may hold.
-    TooLarge(String),
-    /// 408: the body did not arrive in time.
-    Timeout(Duration),
-    /// 503: every slot for large requests stayed busy for the whole wait.
-    Busy { slots: usize, waited: Duration },
-    /// 503: the bodies of other large requests held the whole body budget for the whole wait.
-    BusyReading { budget: usize, waited: Duration },
-    /// 400: explanations asked for with an answer format that cannot carry them.
-    ExplainNeedsJson,
-    /// 500: scoring failed.
-    Internal(String),
-}
-
-/// The most characters of a 400's message: enough for the line, column and value at fault,
-/// without echoing a megabyte of the client's own input back.
-const MAX_MESSAGE_CHARS: usize = 1000;
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            ApiError::Loading(message) => text(StatusCode::SERVICE_UNAVAILABLE, message),
-            ApiError::LoadFailed(e) => text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("model failed to load: {e}"),
-            ),
-            ApiError::UnsupportedMediaType(other) => text(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("content type {other} is not supported; use text/csv, text/libsvm, application/json or application/x-recordio-protobuf"),
-            ),
-            ApiError::NotAcceptable => text(
-                StatusCode::NOT_ACCEPTABLE,
-                "Accept must be text/csv, application/json or application/jsonlines",
-            ),
-            ApiError::BadRequest(message) => text(
-                StatusCode::BAD_REQUEST,
-                crate::error::clip(&message, MAX_MESSAGE_CHARS),
-            ),
-            ApiError::TooLarge(message) => text(StatusCode::PAYLOAD_TOO_LARGE, message),
-            ApiError::Timeout(limit) => text(
-                StatusCode::REQUEST_TIMEOUT,
-                format!(
-                    "the request body did not arrive within {:.0} s",
-                    limit.as_secs_f64()
-                ),
-            ),
-            ApiError::Busy { slots, waited } => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server is busy: {slots} large requests are being scored and none \
-                     finished within {:.0} s; retry later",
-                    waited.as_secs_f64()
-                ),
-            ),
-            ApiError::BusyReading { budget, waited } => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server is busy: the bodies of other large requests hold all {} MB it \
-                     reads at once, and none finished within {:.0} s; retry later",
-                    budget / (1024 * 1024),
-                    waited.as_secs_f64()
-                ),
-            ),
-            ApiError::ExplainNeedsJson => text(
-                StatusCode::BAD_REQUEST,
-                "the `explain` custom attribute needs a JSON answer: send \
-                 Accept: application/json or application/jsonlines (text/csv carries \
-                 one score a row)",
-            ),
-            ApiError::Internal(e) => text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("prediction failed: {e}"),
-            ),
-        }
-    }
 }
 
 impl AppState {
@@ -493,41 +400,31 @@ fn score(
         || std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()));
     match input {
         Input::Recordio => {
-            let x = recordio::parse_rows(body, n).map_err(ApiError::BadRequest)?;
-            Ok((
-                loaded.predict(&x, small).map_err(ApiError::BadRequest)?,
-                None,
-            ))
+            let x = recordio::parse_rows(body, n)?;
+            Ok((loaded.predict(&x, small)?, None))
         }
         Input::Csv if small => {
-            let x = csv::parse_csv_rows(text()?, n).map_err(ApiError::BadRequest)?;
-            Ok((
-                loaded.predict(&x, true).map_err(ApiError::BadRequest)?,
-                None,
-            ))
+            let x = csv::parse_csv_rows(text()?, n)?;
+            Ok((loaded.predict(&x, true)?, None))
         }
         Input::Csv => {
             let single = loaded.single_thread.booster();
             let scores = csv::parse_csv_in_parts(text()?.as_bytes(), n, 0, |x| {
                 single
                     .predict_dense(&x, x.len() / n.max(1), n)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(ApiError::BadRequest)?;
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))
+            })?;
             Ok((scores, None))
         }
         Input::Libsvm => {
-            let x = libsvm::parse_rows(text()?, n).map_err(ApiError::BadRequest)?;
-            Ok((
-                loaded.predict(&x, small).map_err(ApiError::BadRequest)?,
-                None,
-            ))
+            let x = libsvm::parse_rows(text()?, n)?;
+            Ok((loaded.predict(&x, small)?, None))
         }
         Input::Json => {
             let x = parse_instances(artifact, text()?)?;
-            let scores = loaded.predict(&x, small).map_err(ApiError::BadRequest)?;
-            let t = artifact.manifest.threshold as f32;
-            let labels = scores.iter().map(|&p| u8::from(p >= t)).collect();
+            let scores = loaded.predict(&x, small)?;
+            let t = artifact.manifest.threshold;
+            let labels = scores.iter().map(|&p| t.label(p)).collect();
             Ok((scores, Some(labels)))
         }
     }
@@ -545,22 +442,22 @@ fn score_explained(
     let text =
         || std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("body is not UTF-8".into()));
     let x = match input {
-        Input::Recordio => recordio::parse_rows(body, n).map_err(ApiError::BadRequest)?,
-        Input::Csv => csv::parse_csv_rows(text()?, n).map_err(ApiError::BadRequest)?,
-        Input::Libsvm => libsvm::parse_rows(text()?, n).map_err(ApiError::BadRequest)?,
+        Input::Recordio => recordio::parse_rows(body, n)?,
+        Input::Csv => csv::parse_csv_rows(text()?, n)?,
+        Input::Libsvm => libsvm::parse_rows(text()?, n)?,
         Input::Json => parse_instances(artifact, text()?)?,
     };
     // The scores as an unexplained request gets them, to the last digit.
-    let scores = loaded.predict(&x, small).map_err(ApiError::BadRequest)?;
-    let mut explained = loaded.explain(x, small).map_err(ApiError::Internal)?;
+    let scores = loaded.predict(&x, small)?;
+    let mut explained = loaded.explain(x, small)?;
     if input == Input::Json {
         explained = explained
             .by_column(&artifact.preprocessor)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     let labels = (input == Input::Json).then(|| {
-        let t = artifact.manifest.threshold as f32;
-        scores.iter().map(|&p| u8::from(p >= t)).collect()
+        let t = artifact.manifest.threshold;
+        scores.iter().map(|&p| t.label(p)).collect()
     });
     Ok((scores, labels, explained))
 }
@@ -570,8 +467,7 @@ fn parse_instances(artifact: &Artifact, text: &str) -> std::result::Result<Vec<f
     let wanted = pre.input_columns();
     // A raw record may carry the customer's id (the manifest's id column) beside its columns.
     let columns =
-        json::decode_instances_beside(text, &wanted, artifact.manifest.id_column.as_deref())
-            .map_err(ApiError::BadRequest)?;
+        json::decode_instances_beside(text, &wanted, artifact.manifest.id_column.as_deref())?;
     let nrows = columns.first().map_or(0, Vec::len);
     // As text: the preprocessor parses numeric columns strictly and reads categorical ones as
     // they are, so `3` and `"3"` mean the same.

@@ -4,6 +4,8 @@
 //! ([`predictor`], over [`http`] or SageMaker's InvokeEndpoint), and streaming batch scoring of whole files ([`batch`]).
 
 pub mod batch;
+mod config;
+mod error;
 mod handlers;
 pub mod http;
 mod model;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::error::ApiError;
 use crate::data::FeatureMatrix;
 use crate::error::Result;
 use crate::model::artifact::Artifact;
@@ -45,7 +46,12 @@ impl Loaded {
     }
 
     /// Score rows with the forest when there is one and the request is small.
-    pub(super) fn predict(&self, x: &[f32], small: bool) -> std::result::Result<Vec<f32>, String> {
+    /// Rows that cannot be scored (a shape the model does not take) are the client's: 400.
+    pub(super) fn predict(
+        &self,
+        x: &[f32],
+        small: bool,
+    ) -> std::result::Result<Vec<f32>, ApiError> {
         let n = self.artifact.manifest.feature_names.len();
         let rows = x.len() / n.max(1);
         match (&self.forest, small) {
@@ -53,7 +59,7 @@ impl Loaded {
             (None, true) => self.single_thread.booster().predict_dense(x, rows, n),
             (_, false) => self.artifact.model.booster().predict_dense(x, rows, n),
         }
-        .map_err(|e| e.to_string())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
     }
 
     /// Explain rows by model feature: the forest (one thread for a small request, all
@@ -62,7 +68,7 @@ impl Loaded {
         &self,
         x: Vec<f32>,
         small: bool,
-    ) -> std::result::Result<Explanations, String> {
+    ) -> std::result::Result<Explanations, ApiError> {
         let names = self.artifact.manifest.feature_names.clone();
         let n = names.len();
         let rows = x.len() / n.max(1);
@@ -82,6 +88,6 @@ impl Loaded {
                 .and_then(|d| self.artifact.model.booster().contributions(&d))
                 .and_then(|c| Explanations::from_contributions(names, &c)),
         };
-        result.map_err(|e| e.to_string())
+        result.map_err(|e| ApiError::Internal(e.to_string()))
     }
 }

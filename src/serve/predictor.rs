@@ -220,7 +220,7 @@ impl Deserializer for CsvDeserializer {
     }
     fn decode(&self, body: &[u8], rows: usize) -> Result<Vec<f32>> {
         let text = std::str::from_utf8(body).map_err(|_| bad_answer("the answer is not UTF-8"))?;
-        codec::csv::decode_scores(text, rows).map_err(|m| bad_answer(&m))
+        codec::csv::decode_scores(text, rows).map_err(bad_answer)
     }
 }
 
@@ -272,11 +272,11 @@ impl Deserializer for JsonDeserializer {
         "application/json"
     }
     fn decode(&self, body: &[u8], _rows: usize) -> Result<Vec<f32>> {
-        codec::json::decode_predictions(body).map_err(|m| bad_answer(&m))
+        codec::json::decode_predictions(body).map_err(bad_answer)
     }
 }
 
-fn bad_answer(message: &str) -> Error {
+fn bad_answer(message: impl std::fmt::Display) -> Error {
     Error::Endpoint {
         endpoint: String::new(),
         status: None,
@@ -565,10 +565,10 @@ impl Predictor {
                 "application/json",
                 Some(EXPLAIN_ATTRIBUTE),
             )?;
-            let a = codec::json::decode_explained(&answer).map_err(|message| Error::Endpoint {
+            let a = codec::json::decode_explained(&answer).map_err(|e| Error::Endpoint {
                 endpoint: self.transport.describe(),
                 status: None,
-                message,
+                message: e.to_string(),
             })?;
             let part = Explained {
                 explanations: Explanations {
