@@ -25,7 +25,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::cloud::backend::{Guard, Hosted};
+use crate::cloud::backend::{DeployRequest, Guard, Hosted, TransformRequest};
 pub use crate::cloud::jobs::{DeployConfig, DeployedEndpoint, EndpointNames, TrainingJob};
 use crate::cloud::sagemaker::names::unique_name;
 use crate::cloud::session::{Backend, Session};
@@ -95,7 +95,16 @@ impl Endpoint {
             .unwrap_or_else(|| unique_name(&config.base_name, 63));
         let hosted = session
             .platform()
-            .deploy(session, model_data, image_uri, config, &name, progress)
+            .deploy(
+                session,
+                &DeployRequest {
+                    model_data,
+                    image_uri,
+                    config,
+                    name: &name,
+                },
+                progress,
+            )
             .await?;
         Ok(Endpoint {
             backend: hosted.backend(),
@@ -144,24 +153,16 @@ impl Endpoint {
     /// JupyterLab leaves them) would keep it answering; the other program then checks that
     /// nothing answers at its URL.
     pub fn hand_over(mut self) -> DeployedEndpoint {
-        let backend = self.backend;
         let url = self.url();
-        if backend == Backend::Local {
-            let names = EndpointNames::same(self.name());
-            if let Some(h) = self.guard.take() {
-                // Stopping a local server cannot fail in a way the caller could act on.
-                let _ = h.delete_blocking(&names.endpoint);
-            }
-            return DeployedEndpoint {
-                backend,
-                url,
-                names,
-            };
-        }
+        let name = self.name().to_string();
+        let names = match self.guard.take() {
+            Some(hosted) => hosted.hand_over(&name),
+            None => EndpointNames::same(&name),
+        };
         DeployedEndpoint {
-            backend,
+            backend: self.backend,
             url,
-            names: self.keep_running(),
+            names,
         }
     }
 
@@ -199,7 +200,16 @@ pub async fn batch_transform(
 ) -> Result<Vec<Location>> {
     session
         .platform()
-        .batch_transform(session, job, input, output, instance_type, progress)
+        .batch_transform(
+            session,
+            &TransformRequest {
+                job,
+                input,
+                output,
+                instance_type,
+            },
+            progress,
+        )
         .await
 }
 

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::sagemaker::container::PipelineJob;
 use crate::cloud::sagemaker::names::{check_name, unique_name};
 pub use crate::cloud::sagemaker::Distribution;
-use crate::cloud::session::{Backend, Session};
+use crate::cloud::session::Backend;
 use crate::cloud::storage::Location;
 use crate::error::{ensure, Check, Error, Result};
-use crate::model::artifact::{read_sagemaker_model, Artifact, TrainingData};
+use crate::evaluate::settings::PipelineSettings;
+use crate::model::artifact::{Artifact, TrainingData};
 use crate::model::tune::{Direction, TunerConfig, TuningResult};
 use crate::model::{Hyperparameters, Model};
 use crate::prep::Preprocessor;
@@ -59,9 +59,9 @@ impl Channels {
 ///
 /// ```
 /// use purchase_predict::cloud::estimator::{Estimator, PipelineImage};
-/// use purchase_predict::cloud::sagemaker::container::PipelineJob;
+/// use purchase_predict::evaluate::settings::PipelineSettings;
 /// use purchase_predict::model::Hyperparameters;
-/// let mut job = PipelineJob::new("y");
+/// let mut job = PipelineSettings::new("y");
 /// job.load.drop = vec!["duration".into()];
 /// let estimator = Estimator::new(Hyperparameters::default()).pipeline_image(PipelineImage::new(
 ///     "123456789012.dkr.ecr.eu-west-1.amazonaws.com/purchase-predict:0.1.0",
@@ -74,11 +74,11 @@ pub struct PipelineImage {
     /// The image in ECR (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`).
     pub image_uri: String,
     /// What the job does besides training XGBoost: target, id, drops, split, threshold.
-    pub job: PipelineJob,
+    pub job: PipelineSettings,
 }
 
 impl PipelineImage {
-    pub fn new(image_uri: impl Into<String>, job: PipelineJob) -> Self {
+    pub fn new(image_uri: impl Into<String>, job: PipelineSettings) -> Self {
         PipelineImage {
             image_uri: image_uri.into(),
             job,
@@ -207,7 +207,7 @@ impl Estimator {
 
     /// The hyperparameters a job is sent: XGBoost's under SageMaker's names (`nthread` left
     /// out: a job uses its instance's cores), and with our image the pipeline's settings
-    /// beside them ([`PipelineJob::to_hyperparameters`]).
+    /// beside them ([`PipelineSettings::to_hyperparameters`]).
     pub fn job_hyperparameters(&self) -> BTreeMap<String, String> {
         let mut hp = self.hyperparameters.to_sagemaker();
         hp.remove("nthread");
@@ -349,83 +349,6 @@ impl TrainingJob {
             rows,
         };
         Artifact::new(model, preprocessor, "y", hyperparameters, training_data)
-    }
-
-    /// Fetch the job's `model.tar.gz` (downloaded under the session's `models/<job>/` when
-    /// it is in S3) and load it as an [`Artifact`] that scores raw customers. A local job's
-    /// archive was assembled when it was trained and loads as it is; SageMaker's built-in
-    /// container writes the booster alone, which is assembled here by the same rule, with
-    /// `preprocessor` (default: the job's).
-    pub async fn artifact(
-        &self,
-        session: &Session,
-        preprocessor: Option<Preprocessor>,
-    ) -> Result<Artifact> {
-        let path = session
-            .local_copy(&self.model_data, &format!("models/{}", self.name))
-            .await?;
-        if self.backend == Backend::Local || self.pipeline_image {
-            return Artifact::load(&path);
-        }
-        let booster = read_sagemaker_model(&path)?;
-        let preprocessor = match preprocessor.or_else(|| self.preprocessor.clone()) {
-            Some(p) => p,
-            // Without one, the booster says how many features it takes.
-            None => {
-                let n = crate::model::xgboost::Booster::from_bytes(&booster)?.num_features()?;
-                Preprocessor::identity(&(0..n).map(|j| format!("f{j}")).collect::<Vec<_>>())
-            }
-        };
-        let model = Model::from_bytes(&booster, preprocessor.feature_names.clone())?;
-        Ok(self.assemble(model, Some(preprocessor), 0))
-    }
-}
-
-impl TrainingJob {
-    /// This job's model with a decision threshold of its own: its artifact
-    /// ([`TrainingJob::artifact`], with `preprocessor`) saved with `threshold` and the rule
-    /// that chose it in its manifest, as a new `model.tar.gz` under the session's `models/<job>-decision/`
-    /// (uploaded beside the job's model on SageMaker). Deployed, an endpoint that reads the
-    /// manifest (the local one, and our own image on SageMaker) answers JSON requests with a
-    /// label at that threshold beside each probability; SageMaker's built-in XGBoost image
-    /// answers probabilities only.
-    ///
-    /// `id_column` names the table's id column in the manifest, so that the endpoint takes a
-    /// JSON record with the customer's id beside its columns (and reads past it).
-    pub async fn with_decision(
-        &self,
-        session: &Session,
-        preprocessor: Option<Preprocessor>,
-        threshold: f64,
-        rule: crate::model::artifact::ThresholdRecord,
-        id_column: Option<&str>,
-    ) -> Result<TrainingJob> {
-        crate::error::ensure!((0.0..=1.0).contains(&threshold), setting "threshold", "must be in [0, 1], got {threshold}");
-        let mut artifact = self.artifact(session, preprocessor).await?;
-        artifact.manifest.threshold = threshold;
-        artifact.manifest.threshold_rule = Some(rule);
-        artifact.manifest.id_column = id_column.map(str::to_string);
-        let name = format!("{}-decision", self.name);
-        let path = session
-            .root()
-            .join("models")
-            .join(&name)
-            .join("model.tar.gz");
-        artifact.save(&path)?;
-        let model_data = match self.backend {
-            Backend::Local => Location::Local(path),
-            _ => {
-                let to = session
-                    .base_location()
-                    .join(&format!("models/{name}/model.tar.gz"));
-                session.storage().upload_file(&path, &to).await?
-            }
-        };
-        Ok(TrainingJob {
-            name,
-            model_data,
-            ..self.clone()
-        })
     }
 }
 

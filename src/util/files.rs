@@ -157,7 +157,7 @@ fn remove_stale_partials(path: &Path) {
         let entry_name = entry.file_name();
         let entry_name = entry_name.to_string_lossy();
         if entry_name.starts_with(&prefix)
-            && crate::util::staging::left_by_dead_process(&entry_name, PARTIAL_MARKER)
+            && crate::util::interrupt::left_by_dead_process(&entry_name, PARTIAL_MARKER)
         {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -176,7 +176,7 @@ where
     let path = &writable_path(path.as_ref())?;
     remove_stale_partials(path);
     let tmp = partial_path(path)?;
-    crate::util::staging::track(&tmp);
+    crate::util::interrupt::track(&tmp);
     let result = (|| {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -196,7 +196,7 @@ where
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    crate::util::staging::forget(&tmp);
+    crate::util::interrupt::forget(&tmp);
     result
 }
 

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{Hosted, TrainRequest};
+use super::{DeployRequest, Hosted, TrainRequest, TransformRequest};
 use crate::cloud::jobs::{
-    Channels, DeployConfig, EndpointNames, Estimator, HyperparameterTuner, PipelineImage,
-    TrainingJob, TunedJob, TuningJob,
+    Channels, EndpointNames, Estimator, HyperparameterTuner, PipelineImage, TrainingJob, TunedJob,
+    TuningJob,
 };
 use crate::cloud::session::{Backend, Session};
 use crate::cloud::storage::Location;
@@ -356,12 +356,15 @@ pub(crate) async fn best_training_job(
 /// server, whatever `image_uri` says).
 pub(crate) async fn deploy(
     session: &Session,
-    model_data: &Location,
-    _image_uri: Option<&str>,
-    config: &DeployConfig,
-    name: &str,
+    request: &DeployRequest<'_>,
     progress: &mut dyn Progress,
 ) -> Result<Hosted> {
+    let DeployRequest {
+        model_data,
+        config,
+        name,
+        ..
+    } = request;
     let path = session
         .local_copy(model_data, &format!("models/{name}"))
         .await?;
@@ -376,12 +379,12 @@ pub(crate) async fn deploy(
 /// `output` (instance types are SageMaker's: this runs in this process).
 pub(crate) async fn batch_transform(
     session: &Session,
-    job: &TrainingJob,
-    input: &Location,
-    output: &Location,
-    _instance_type: &str,
+    request: &TransformRequest<'_>,
     progress: &mut dyn Progress,
 ) -> Result<Vec<Location>> {
+    let TransformRequest {
+        job, input, output, ..
+    } = request;
     let artifact = job.artifact(session, None).await?;
     let files = session.storage().list(input).await?;
     progress.start("batch transform", files.len() as u64);

@@ -1,7 +1,8 @@
 //! The one backend seam: every operation that differs between this machine and SageMaker is a
-//! method of the session's `Platform` (defined beside the session, which holds it) with one
-//! `match`, and the SageMaker arm is the only place the
-//! `sagemaker` feature is consulted. The facade ([`crate::cloud::estimator`],
+//! method of the session's `Platform` (defined beside the session, which holds it) or of a
+//! [`Hosted`] endpoint, with one `match` each; the SageMaker arms here are where the backend
+//! consults the `sagemaker` feature. (Below the seam, `storage` and `session` each have one
+//! switch of their own, a module with a stand-in; `cloud::sagemaker` gates its AWS calls.) The facade ([`crate::cloud::estimator`],
 //! [`crate::cloud::endpoint`]) validates, names and hands over; [`local`] and [`sagemaker`]
 //! do the work.
 //!
@@ -16,6 +17,7 @@
 //! - a batch transform scores headerless feature CSV files into `<file>.out`, one score per
 //!   line (locally streamed through [`crate::serve::batch`]).
 
+mod artifact;
 pub(crate) mod local;
 #[cfg(feature = "sagemaker")]
 pub(crate) mod sagemaker;
@@ -36,6 +38,28 @@ pub(crate) struct TrainRequest<'a> {
     pub channels: &'a Channels,
     pub name: &'a str,
     pub output: &'a Location,
+}
+
+/// A model to host: its archive, the image (SageMaker's; the local endpoint is this crate's
+/// server whatever it says), the checked settings and the endpoint's name.
+pub(crate) struct DeployRequest<'a> {
+    pub model_data: &'a Location,
+    // Read by the SageMaker backend only (builds without it have no use for it).
+    #[allow(dead_code)]
+    pub image_uri: Option<&'a str>,
+    pub config: &'a DeployConfig,
+    pub name: &'a str,
+}
+
+/// A batch transform: the job whose model scores, the CSV files under `input`, the folder
+/// or prefix for the `.out` files, and the instance type (SageMaker's).
+pub(crate) struct TransformRequest<'a> {
+    pub job: &'a TrainingJob,
+    pub input: &'a Location,
+    pub output: &'a Location,
+    // Read by the SageMaker backend only.
+    #[allow(dead_code)]
+    pub instance_type: &'a str,
 }
 
 impl Platform {
@@ -104,20 +128,13 @@ impl Platform {
     pub(crate) async fn deploy(
         &self,
         session: &Session,
-        model_data: &Location,
-        image_uri: Option<&str>,
-        config: &DeployConfig,
-        name: &str,
+        request: &DeployRequest<'_>,
         progress: &mut dyn Progress,
     ) -> Result<Hosted> {
         match self {
-            Platform::Local => {
-                local::deploy(session, model_data, image_uri, config, name, progress).await
-            }
+            Platform::Local => local::deploy(session, request, progress).await,
             #[cfg(feature = "sagemaker")]
-            Platform::SageMaker(sm) => {
-                sagemaker::deploy(session, sm, model_data, image_uri, config, name, progress).await
-            }
+            Platform::SageMaker(sm) => sagemaker::deploy(session, sm, request, progress).await,
         }
     }
 
@@ -135,20 +152,14 @@ impl Platform {
     pub(crate) async fn batch_transform(
         &self,
         session: &Session,
-        job: &TrainingJob,
-        input: &Location,
-        output: &Location,
-        instance_type: &str,
+        request: &TransformRequest<'_>,
         progress: &mut dyn Progress,
     ) -> Result<Vec<Location>> {
         match self {
-            Platform::Local => {
-                local::batch_transform(session, job, input, output, instance_type, progress).await
-            }
+            Platform::Local => local::batch_transform(session, request, progress).await,
             #[cfg(feature = "sagemaker")]
             Platform::SageMaker(sm) => {
-                sagemaker::batch_transform(session, sm, job, input, output, instance_type, progress)
-                    .await
+                sagemaker::batch_transform(session, sm, request, progress).await
             }
         }
     }
@@ -197,6 +208,21 @@ impl Hosted {
             Hosted::Local(server) => server.predictor(),
             #[cfg(feature = "sagemaker")]
             Hosted::SageMaker(h) => h.predictor(),
+        }
+    }
+
+    /// Hand it to another program: a SageMaker endpoint keeps running, and the names to
+    /// delete it by are returned; a local one lives in this process, which no other program
+    /// can stop, so it is stopped here (stopping cannot fail in a way the caller could act
+    /// on).
+    pub(crate) fn hand_over(self, name: &str) -> EndpointNames {
+        match self {
+            Hosted::Local(server) => {
+                server.stop();
+                EndpointNames::same(name)
+            }
+            #[cfg(feature = "sagemaker")]
+            Hosted::SageMaker(h) => h.names,
         }
     }
 

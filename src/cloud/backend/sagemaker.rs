@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Hosted, TrainRequest};
+use super::{DeployRequest, Hosted, TrainRequest, TransformRequest};
 use crate::cloud::jobs::{
-    Channels, DeployConfig, EndpointNames, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
+    Channels, EndpointNames, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
 };
 use crate::cloud::sagemaker::container::{metric_definitions, TableFormat};
 use crate::cloud::sagemaker::{hosting, training, transform, tuning, unique_name};
@@ -293,12 +293,15 @@ impl HostedEndpoint {
 pub(crate) async fn deploy(
     session: &Session,
     sm: &SageMakerSession,
-    model_data: &Location,
-    image_uri: Option<&str>,
-    config: &DeployConfig,
-    name: &str,
+    request: &DeployRequest<'_>,
     progress: &mut dyn Progress,
 ) -> Result<Hosted> {
+    let DeployRequest {
+        model_data,
+        image_uri,
+        config,
+        name,
+    } = *request;
     ensure!(model_data.is_s3(), setting "model_data", "SageMaker hosts models from S3; {model_data} is local (upload it first)");
     let image = sm.image_or_xgboost(image_uri)?;
     let client = sm.clients.sagemaker.clone();
@@ -366,12 +369,15 @@ pub(crate) async fn delete_endpoint(
 pub(crate) async fn batch_transform(
     session: &Session,
     sm: &SageMakerSession,
-    job: &TrainingJob,
-    input: &Location,
-    output: &Location,
-    instance_type: &str,
+    request: &TransformRequest<'_>,
     progress: &mut dyn Progress,
 ) -> Result<Vec<Location>> {
+    let TransformRequest {
+        job,
+        input,
+        output,
+        instance_type,
+    } = *request;
     let client = &sm.clients.sagemaker;
     let name = unique_name("purchase-transform", 63);
     let image = sm.image_or_xgboost(job.image_uri.as_deref())?;

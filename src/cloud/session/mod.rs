@@ -29,13 +29,14 @@ pub use crate::cloud::sagemaker::PollConfig;
 use crate::cloud::storage::{Location, Storage};
 use crate::error::{ensure, Check, Error, Result};
 
-/// The error of every SageMaker call in a build without the `sagemaker` feature.
+// The one switch of the session: the AWS SDK's clients, or a stand-in whose clients cannot
+// exist and whose `connect` says the feature is missing.
+#[cfg(feature = "sagemaker")]
+mod aws;
 #[cfg(not(feature = "sagemaker"))]
-pub(crate) fn no_sagemaker() -> Error {
-    Error::Unsupported(
-        "this build has no SageMaker backend: rebuild with the `sagemaker` cargo feature".into(),
-    )
-}
+#[path = "no_aws.rs"]
+mod aws;
+pub use aws::AwsClients;
 
 /// The variable that picks the backend: `local` (default) or `sagemaker`.
 pub const BACKEND_ENV: &str = "PURCHASE_PREDICT_BACKEND";
@@ -104,8 +105,7 @@ pub struct SageMakerConfig {
     pub max_attempts: u32,
     /// Path-style S3 addressing (emulators need it).
     pub force_path_style: bool,
-    #[cfg(feature = "sagemaker")]
-    http_client: Option<aws_sdk_sagemaker::config::SharedHttpClient>,
+    http_client: Option<aws::HttpClient>,
 }
 
 impl fmt::Debug for SageMakerConfig {
@@ -190,16 +190,6 @@ impl SageMakerConfig {
         self.max_attempts = attempts;
         self
     }
-
-    /// Send requests through `client` (tests: a recorded-request replay client).
-    #[cfg(feature = "sagemaker")]
-    pub fn http_client(
-        mut self,
-        client: impl aws_sdk_sagemaker::config::HttpClient + 'static,
-    ) -> Self {
-        self.http_client = Some(aws_sdk_sagemaker::config::SharedHttpClient::new(client));
-        self
-    }
 }
 
 impl Check for SageMakerConfig {
@@ -252,15 +242,6 @@ pub fn check_role_arn(role: &str) -> Result<()> {
     }
 }
 
-/// The AWS clients of a SageMaker session.
-#[cfg(feature = "sagemaker")]
-#[derive(Clone, Debug)]
-pub struct AwsClients {
-    pub s3: aws_sdk_s3::Client,
-    pub sagemaker: aws_sdk_sagemaker::Client,
-    pub runtime: aws_sdk_sagemakerruntime::Client,
-}
-
 /// The SageMaker side of a [`Session`].
 #[derive(Clone)]
 pub struct SageMakerSession {
@@ -269,7 +250,6 @@ pub struct SageMakerSession {
     pub bucket: String,
     pub prefix: String,
     pub endpoint_url: Option<String>,
-    #[cfg(feature = "sagemaker")]
     pub clients: AwsClients,
 }
 
@@ -378,77 +358,11 @@ impl Session {
     }
 
     /// A SageMaker session: checks `config`, loads aws-config's default chain with its
-    /// overrides, and makes the S3, SageMaker and runtime clients.
-    #[cfg(feature = "sagemaker")]
-    pub async fn sagemaker(config: SageMakerConfig) -> Result<Session> {
-        use aws_config::retry::RetryConfig;
-        use aws_config::{BehaviorVersion, Region};
-
-        config.check_ref()?;
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
-        loader = match config.http_client.clone() {
-            Some(client) => loader.http_client(client),
-            None => loader.http_client(
-                aws_smithy_http_client::Builder::new()
-                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                    ))
-                    .build_https(),
-            ),
-        };
-        if let Some(region) = &config.region {
-            loader = loader.region(Region::new(region.clone()));
-        }
-        if let Some(profile) = &config.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(url) = &config.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some((key, secret)) = &config.static_credentials {
-            loader = loader.credentials_provider(aws_credential_types::Credentials::from_keys(
-                key.clone(),
-                secret.clone(),
-                None,
-            ));
-        }
-        let sdk = loader.load().await;
-        let region = sdk
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| Error::InvalidSetting {
-                name: "region".into(),
-                reason: "no AWS region: set AWS_REGION or a profile's region".into(),
-            })?;
-        let s3_config = aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(config.force_path_style)
-            .build();
-        let clients = AwsClients {
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
-            sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
-            runtime: aws_sdk_sagemakerruntime::Client::new(&sdk),
-        };
-        Ok(Session {
-            root: PathBuf::from("work"),
-            storage: Storage::s3(clients.s3.clone()),
-            platform: Platform::SageMaker(Box::new(SageMakerSession {
-                region,
-                role_arn: config.role_arn.clone().unwrap_or_default(),
-                bucket: config.bucket.clone().unwrap_or_default(),
-                prefix: config.prefix.trim_matches('/').to_string(),
-                endpoint_url: config.endpoint_url.clone(),
-                clients,
-            })),
-            poll: PollConfig::default(),
-        })
-    }
-
-    /// Without the `sagemaker` feature there is no SageMaker backend.
-    #[cfg(not(feature = "sagemaker"))]
+    /// overrides, and makes the S3, SageMaker and runtime clients. Without the `sagemaker`
+    /// feature, an error saying so.
     pub async fn sagemaker(config: SageMakerConfig) -> Result<Session> {
         config.check_ref()?;
-        Err(no_sagemaker())
+        aws::connect(&config).await
     }
 
     /// Which backend this session uses.

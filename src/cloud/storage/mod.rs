@@ -154,6 +154,14 @@ pub fn check_bucket_name(bucket: &str) -> Result<()> {
     }
 }
 
+// The one switch of the storage seam: S3 through the AWS SDK, or a stand-in whose client
+// cannot exist, so that an S3 location says the feature is missing.
+#[cfg(feature = "sagemaker")]
+mod s3;
+#[cfg(not(feature = "sagemaker"))]
+#[path = "no_s3.rs"]
+mod s3;
+
 /// Smallest part S3 accepts in a multipart upload (but the last).
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
@@ -161,8 +169,7 @@ pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 /// feature and made by `Storage::s3` (or a SageMaker [`crate::cloud::session::Session`]).
 #[derive(Clone)]
 pub struct Storage {
-    #[cfg(feature = "sagemaker")]
-    s3: Option<aws_sdk_s3::Client>,
+    s3: Option<s3::Client>,
     multipart_threshold: u64,
     part_size: u64,
 }
@@ -194,32 +201,15 @@ impl Storage {
     /// Local files only.
     pub fn local() -> Storage {
         Storage {
-            #[cfg(feature = "sagemaker")]
             s3: None,
             multipart_threshold: 16 * 1024 * 1024,
             part_size: 8 * 1024 * 1024,
         }
     }
 
-    /// Local files and S3 through `client`.
-    #[cfg(feature = "sagemaker")]
-    pub fn s3(client: aws_sdk_s3::Client) -> Storage {
-        Storage {
-            s3: Some(client),
-            ..Storage::local()
-        }
-    }
-
     /// Whether S3 locations can be used.
     pub fn has_s3(&self) -> bool {
-        #[cfg(feature = "sagemaker")]
-        {
-            self.s3.is_some()
-        }
-        #[cfg(not(feature = "sagemaker"))]
-        {
-            false
-        }
+        self.s3.is_some()
     }
 
     /// Files from this size up are uploaded to S3 in parts.
@@ -242,22 +232,10 @@ impl Storage {
         Ok(self)
     }
 
-    #[cfg(feature = "sagemaker")]
-    fn client(&self, location: &Location) -> Result<&aws_sdk_s3::Client> {
-        self.s3.as_ref().ok_or_else(|| {
-            storage_error(
-                location,
-                "this storage has no S3 client (use a SageMaker session)",
-            )
-        })
-    }
-
-    #[cfg(not(feature = "sagemaker"))]
-    fn no_s3(location: &Location) -> Error {
-        storage_error(
-            location,
-            "S3 needs the `sagemaker` cargo feature, which this build lacks",
-        )
+    fn client(&self, location: &Location) -> Result<&s3::Client> {
+        self.s3
+            .as_ref()
+            .ok_or_else(|| storage_error(location, s3::MISSING))
     }
 
     /// Upload (or, locally, copy) the file `from` to `to`; returns `to`.
@@ -274,19 +252,11 @@ impl Storage {
                 copy_atomically(from, dest)?;
             }
             Location::S3 { bucket, key } => {
-                #[cfg(feature = "sagemaker")]
-                {
-                    let client = self.client(to)?;
-                    if meta.len() >= self.multipart_threshold {
-                        s3::multipart_upload(client, from, bucket, key, self.part_size, to).await?;
-                    } else {
-                        s3::put_file(client, from, bucket, key, to).await?;
-                    }
-                }
-                #[cfg(not(feature = "sagemaker"))]
-                {
-                    let _ = (bucket, key);
-                    return Err(Self::no_s3(to));
+                let client = self.client(to)?;
+                if meta.len() >= self.multipart_threshold {
+                    s3::multipart_upload(client, from, bucket, key, self.part_size, to).await?;
+                } else {
+                    s3::put_file(client, from, bucket, key, to).await?;
                 }
             }
         }
@@ -315,15 +285,7 @@ impl Storage {
         match from {
             Location::Local(src) => copy_atomically(src, to),
             Location::S3 { bucket, key } => {
-                #[cfg(feature = "sagemaker")]
-                {
-                    s3::get_file(self.client(from)?, bucket, key, to, from).await
-                }
-                #[cfg(not(feature = "sagemaker"))]
-                {
-                    let _ = (bucket, key, to);
-                    Err(Self::no_s3(from))
-                }
+                s3::get_file(self.client(from)?, bucket, key, to, from).await
             }
         }
     }
@@ -379,22 +341,14 @@ impl Storage {
                     .collect())
             }
             Location::S3 { bucket, key } => {
-                #[cfg(feature = "sagemaker")]
-                {
-                    let keys = s3::list(self.client(prefix)?, bucket, key, prefix).await?;
-                    Ok(keys
-                        .into_iter()
-                        .map(|k| Location::S3 {
-                            bucket: bucket.clone(),
-                            key: k,
-                        })
-                        .collect())
-                }
-                #[cfg(not(feature = "sagemaker"))]
-                {
-                    let _ = (bucket, key);
-                    Err(Self::no_s3(prefix))
-                }
+                let keys = s3::list(self.client(prefix)?, bucket, key, prefix).await?;
+                Ok(keys
+                    .into_iter()
+                    .map(|k| Location::S3 {
+                        bucket: bucket.clone(),
+                        key: k,
+                    })
+                    .collect())
             }
         }
     }
@@ -404,15 +358,7 @@ impl Storage {
         match location {
             Location::Local(p) => Ok(p.exists()),
             Location::S3 { bucket, key } => {
-                #[cfg(feature = "sagemaker")]
-                {
-                    s3::exists(self.client(location)?, bucket, key, location).await
-                }
-                #[cfg(not(feature = "sagemaker"))]
-                {
-                    let _ = (bucket, key);
-                    Err(Self::no_s3(location))
-                }
+                s3::exists(self.client(location)?, bucket, key, location).await
             }
         }
     }
@@ -422,15 +368,7 @@ impl Storage {
         match location {
             Location::Local(p) => std::fs::create_dir_all(p).map_err(|e| Error::io(p, e)),
             Location::S3 { bucket, .. } => {
-                #[cfg(feature = "sagemaker")]
-                {
-                    s3::ensure_bucket(self.client(location)?, bucket, region, location).await
-                }
-                #[cfg(not(feature = "sagemaker"))]
-                {
-                    let _ = (bucket, region);
-                    Err(Self::no_s3(location))
-                }
+                s3::ensure_bucket(self.client(location)?, bucket, region, location).await
             }
         }
     }
@@ -474,280 +412,6 @@ fn copy_atomically(from: &Path, to: &Path) -> Result<()> {
         std::io::copy(&mut src, w).map_err(|e| Error::io(from, e))?;
         Ok(())
     })
-}
-
-#[cfg(feature = "sagemaker")]
-mod s3 {
-    use std::io::{Read, Write};
-    use std::path::Path;
-
-    use aws_sdk_s3::primitives::ByteStream;
-    use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-    use aws_smithy_types::error::display::DisplayErrorContext;
-
-    use super::{storage_error, Location};
-    use crate::error::{Error, Result};
-
-    fn fail<E: std::error::Error>(location: &Location, what: &str, e: E) -> Error {
-        storage_error(location, format!("{what}: {}", DisplayErrorContext(e)))
-    }
-
-    pub(super) async fn put_file(
-        client: &aws_sdk_s3::Client,
-        from: &Path,
-        bucket: &str,
-        key: &str,
-        location: &Location,
-    ) -> Result<()> {
-        let body = ByteStream::from_path(from)
-            .await
-            .map_err(|e| storage_error(location, format!("reading {}: {e}", from.display())))?;
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| fail(location, "PutObject", e))?;
-        Ok(())
-    }
-
-    pub(super) async fn multipart_upload(
-        client: &aws_sdk_s3::Client,
-        from: &Path,
-        bucket: &str,
-        key: &str,
-        part_size: u64,
-        location: &Location,
-    ) -> Result<()> {
-        let created = client
-            .create_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| fail(location, "CreateMultipartUpload", e))?;
-        let upload_id = created
-            .upload_id()
-            .ok_or_else(|| storage_error(location, "CreateMultipartUpload gave no upload id"))?
-            .to_string();
-        let result = upload_parts(client, from, bucket, key, &upload_id, part_size, location).await;
-        match result {
-            Ok(parts) => {
-                let done = client
-                    .complete_multipart_upload()
-                    .bucket(bucket)
-                    .key(key)
-                    .upload_id(&upload_id)
-                    .multipart_upload(
-                        CompletedMultipartUpload::builder()
-                            .set_parts(Some(parts))
-                            .build(),
-                    )
-                    .send()
-                    .await;
-                if let Err(e) = done {
-                    // Some S3 emulators (moto 5.2) answer 200 with a body the SDK cannot
-                    // parse. Trust the object only if it is there with every byte.
-                    let answered_ok = e.raw_response().is_some_and(|r| r.status().is_success());
-                    if answered_ok && has_size(client, bucket, key, from).await {
-                        return Ok(());
-                    }
-                    abort(client, bucket, key, &upload_id).await;
-                    return Err(fail(location, "CompleteMultipartUpload", e));
-                }
-                Ok(())
-            }
-            Err(e) => {
-                // Never leave parts behind that look like an upload in progress.
-                abort(client, bucket, key, &upload_id).await;
-                Err(e)
-            }
-        }
-    }
-
-    async fn has_size(client: &aws_sdk_s3::Client, bucket: &str, key: &str, from: &Path) -> bool {
-        let want = std::fs::metadata(from).map(|m| m.len()).ok();
-        match client.head_object().bucket(bucket).key(key).send().await {
-            Ok(head) => head.content_length().map(|n| n as u64) == want,
-            Err(_) => false,
-        }
-    }
-
-    async fn abort(client: &aws_sdk_s3::Client, bucket: &str, key: &str, upload_id: &str) {
-        let _ = client
-            .abort_multipart_upload()
-            .bucket(bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .send()
-            .await;
-    }
-
-    async fn upload_parts(
-        client: &aws_sdk_s3::Client,
-        from: &Path,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        part_size: u64,
-        location: &Location,
-    ) -> Result<Vec<CompletedPart>> {
-        let mut file = std::fs::File::open(from).map_err(|e| Error::io(from, e))?;
-        let mut parts = Vec::new();
-        let mut number = 1;
-        loop {
-            let mut buf = Vec::with_capacity(part_size as usize);
-            (&mut file)
-                .take(part_size)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::io(from, e))?;
-            if buf.is_empty() && number > 1 {
-                break;
-            }
-            let last = (buf.len() as u64) < part_size;
-            let out = client
-                .upload_part()
-                .bucket(bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .part_number(number)
-                .body(ByteStream::from(buf))
-                .send()
-                .await
-                .map_err(|e| fail(location, &format!("UploadPart {number}"), e))?;
-            parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(out.e_tag().map(str::to_string))
-                    .build(),
-            );
-            number += 1;
-            if last {
-                break;
-            }
-        }
-        Ok(parts)
-    }
-
-    pub(super) async fn get_file(
-        client: &aws_sdk_s3::Client,
-        bucket: &str,
-        key: &str,
-        to: &Path,
-        location: &Location,
-    ) -> Result<()> {
-        let mut out = client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| fail(location, "GetObject", e))?;
-        // Stream into a temporary file beside `to`; rename only when complete.
-        let tmp = crate::util::files::partial_path(to)?;
-        let result: Result<()> = async {
-            let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-            while let Some(chunk) = out
-                .body
-                .try_next()
-                .await
-                .map_err(|e| storage_error(location, format!("reading the object: {e}")))?
-            {
-                file.write_all(&chunk).map_err(|e| Error::io(&tmp, e))?;
-            }
-            file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-            std::fs::rename(&tmp, to).map_err(|e| Error::io(to, e))
-        }
-        .await;
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
-    }
-
-    pub(super) async fn list(
-        client: &aws_sdk_s3::Client,
-        bucket: &str,
-        prefix: &str,
-        location: &Location,
-    ) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
-        let mut pages = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| fail(location, "ListObjectsV2", e))?;
-            for object in page.contents() {
-                if let Some(k) = object.key() {
-                    // `prefix` is a folder: `a/b` must not list `a/bc`.
-                    let inside = prefix.is_empty()
-                        || k == prefix
-                        || prefix.ends_with('/')
-                        || k[prefix.len()..].starts_with('/');
-                    if inside && !k.ends_with('/') {
-                        keys.push(k.to_string());
-                    }
-                }
-            }
-        }
-        keys.sort();
-        Ok(keys)
-    }
-
-    pub(super) async fn exists(
-        client: &aws_sdk_s3::Client,
-        bucket: &str,
-        key: &str,
-        location: &Location,
-    ) -> Result<bool> {
-        match client.head_object().bucket(bucket).key(key).send().await {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                if e.as_service_error().is_some_and(|s| s.is_not_found()) {
-                    Ok(false)
-                } else {
-                    Err(fail(location, "HeadObject", e))
-                }
-            }
-        }
-    }
-
-    pub(super) async fn ensure_bucket(
-        client: &aws_sdk_s3::Client,
-        bucket: &str,
-        region: &str,
-        location: &Location,
-    ) -> Result<()> {
-        if client.head_bucket().bucket(bucket).send().await.is_ok() {
-            return Ok(());
-        }
-        let mut create = client.create_bucket().bucket(bucket);
-        if region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
-                    .build(),
-            );
-        }
-        match create.send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let owned = e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_bucket_already_owned_by_you());
-                if owned {
-                    Ok(())
-                } else {
-                    Err(fail(location, "CreateBucket", e))
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
