@@ -1,11 +1,13 @@
-//! Stage 7: the product around the library — the whole pipeline in one call ([`pipeline`]),
-//! the `purchase-predict` command line ([`cli`]), SageMaker's container contract for our
-//! own image ([`container`]), and the notebooks' settings and hand-overs
-//! ([`walkthrough`]) and their findings in words ([`findings`]).
+//! The product around the library — the whole pipeline in one call ([`pipeline`]),
+//! the `purchase-predict` command line (`cli`, behind the `cli` feature), what our image does
+//! when SageMaker starts a training job ([`sagemaker_job`]), and the notebooks' settings and
+//! hand-overs ([`walkthrough`]), their data dictionaries ([`dictionary`]) and their findings in
+//! words ([`Findings`](walkthrough::Findings)).
 
 #[cfg(feature = "cli")]
 pub mod cli;
-pub mod container;
-pub mod findings;
+pub mod dictionary;
+mod findings;
 pub mod pipeline;
+pub mod sagemaker_job;
 pub mod walkthrough;

@@ -21,7 +21,7 @@
 //! discounts (stronger for members), a jump above 25 pages viewed, previous purchases,
 //! region and device. The intercept is solved by bisection so that the mean probability is
 //! 16 %; each label is then a Bernoulli draw. The sequence of draws is fixed by the seed and
-//! the crate's own generator ([`crate::util::random::Rng`]), so the file is reproducible byte for
+//! the crate's own generator (`util::random::Rng`), so the file is reproducible byte for
 //! byte (a test regenerates it and compares).
 //!
 //! ```

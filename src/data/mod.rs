@@ -1,14 +1,23 @@
-//! Stage 1: customer tables — load and validate ([`load`]), explore ([`describe`],
-//! [`value_counts`], [`signal`]), the shipped demo table
-//! ([`generate`]), the stratified split ([`split`]), and the [`FeatureMatrix`] that every
-//! later stage takes.
+//! Customer tables: read a file ([`read_table`]), load and validate it ([`load`]), explore it
+//! ([`describe`], [`value_counts`], [`signal`]), the shipped demo table ([`generate`]), the
+//! stratified split ([`split`]), and the [`FeatureMatrix`] that every later stage takes.
 
 mod explore;
 pub mod generate;
 mod load;
 mod matrix;
+mod read;
 pub mod split;
 
-pub use explore::*;
-pub use load::*;
+pub use explore::{
+    describe, quantile, readable_number, sentinel, signal, value_counts, Shape, Signal,
+};
+pub use load::{
+    categorical_columns, check_columns, load, map_target, map_target_to, numeric_columns,
+    numeric_values, pearson, Dataset, LoadOptions,
+};
 pub use matrix::FeatureMatrix;
+pub use read::{
+    check_flat_columns, check_text_encoding, detect_delimiter, is_parquet, read_column_names,
+    read_table, split_header,
+};

@@ -1,4 +1,4 @@
-//! Stage 2: a seeded, stratified train / validation / test split.
+//! A seeded, stratified train / validation / test split.
 //!
 //! Each class is shuffled on its own and cut at the requested shares, so every split keeps
 //! the class balance to within one row of exact. Indices in each split are returned in

@@ -6,7 +6,7 @@
 //! and exit non-zero. The layout is in [`crate::cloud::sagemaker::container`].
 //!
 //! ```no_run
-//! use purchase_predict::app::container::train;
+//! use purchase_predict::app::sagemaker_job::train;
 //! use purchase_predict::cloud::sagemaker::container::MlRoot;
 //! use purchase_predict::util::progress::Silent;
 //! let report = train(&MlRoot::new("/tmp/job"), &mut Silent)?;
