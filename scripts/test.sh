@@ -15,5 +15,8 @@ echo "== cargo clippy -D warnings, without the sagemaker feature"
 cargo clippy --locked --no-default-features --features cli --all-targets -- -D warnings
 echo "== cargo clippy -D warnings, the library alone (the notebooks' kernel graph: no sagemaker, no cli)"
 cargo clippy --locked --no-default-features --lib -- -D warnings
+echo "== cargo doc -D warnings, with and without the sagemaker feature"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --no-default-features
 echo "== cargo test"
 cargo test --locked

@@ -15,7 +15,8 @@
 //! over shared ground that every stage may use: [`error`] (one error type), [`metrics`]
 //! (confusion matrix, AUCs, curves), [`codec`] (the wire formats: SageMaker CSV, libsvm, JSON,
 //! the payload limit) and [`util`] (atomic files, progress, the seeded RNG, the one runtime).
-//! `ARCHITECTURE.md` says where a new model type, backend or wire format goes.
+//! [`prelude`] holds what a notebook or a program needs in one import. `ARCHITECTURE.md` says
+//! where a new model type, backend or wire format goes.
 
 pub mod app;
 pub mod cloud;
@@ -25,9 +26,17 @@ pub mod error;
 pub mod evaluate;
 pub mod metrics;
 pub mod model;
+pub mod prelude;
 pub mod prep;
 pub mod serve;
 pub mod util;
 
 pub use error::{Error, Result};
 pub use polars;
+
+/// The README's and the user's guide's Rust examples, compiled by `cargo test --doc` so
+/// that they keep up with the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../docs/guide.md")]
+pub struct DocumentationExamples;

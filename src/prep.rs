@@ -1,4 +1,4 @@
-//! Stage 3: turn raw customer columns into model features, and write SageMaker's CSV.
+//! Turn raw customer columns into model features, and write SageMaker's CSV.
 //!
 //! A [`Preprocessor`] is fitted on the training split only and then applied, unchanged, to
 //! every split and later to customers at serving time. For each column it holds:

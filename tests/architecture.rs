@@ -22,6 +22,7 @@ const RANKS: &[(&str, u32)] = &[
     ("serve", 6),
     ("cloud", 7),
     ("app", 8),
+    ("prelude", 9),
 ];
 
 /// Inside `cloud/`, the same rule one level down.

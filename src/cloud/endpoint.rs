@@ -1,4 +1,4 @@
-//! Stage 9e: hosting a trained model on either backend — `deploy`, a [`Predictor`] for it,
+//! Hosting a trained model on either backend — `deploy`, a [`Predictor`] for it,
 //! batch transform, and cleanup that cannot be forgotten.
 //!
 //! [`Endpoint::deploy`] serves a [`TrainingJob`]'s model: locally, an HTTP server with the

@@ -1,4 +1,4 @@
-//! Stage 9d: training and tuning jobs on either backend — the SageMaker SDK's `Estimator`
+//! Training and tuning jobs on either backend — the SageMaker SDK's `Estimator`
 //! and `HyperparameterTuner`, in Rust.
 //!
 //! With a local [`Session`] a job trains in this process with libxgboost and writes

@@ -1,4 +1,4 @@
-//! Stage 6: where work runs and data lives — a [`session::Session`] (local or SageMaker), its
+//! Where work runs and data lives — a [`session::Session`] (local or SageMaker), its
 //! [`storage`], jobs and endpoints as values ([`jobs`]), the SDK-shaped facade that runs them
 //! ([`estimator`], [`endpoint`]), the one backend seam (`backend`: local or SageMaker), and
 //! the raw SageMaker calls ([`sagemaker`], feature `sagemaker`).

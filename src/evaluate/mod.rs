@@ -1,11 +1,11 @@
 //! Judge a model — the files an evaluation writes (`metrics.json`, `report.html`
 //! with its charts: [`write_evaluation`], the one writer both `run` and `evaluate` use), the
-//! charts ([`plot`]), the report ([`report`]) and how charts and tables show in a notebook
+//! charts ([`plot`]), the report (`report.rs`) and how charts and tables show in a notebook
 //! ([`display`]).
 
 pub mod display;
 pub mod plot;
-pub mod report;
+pub(crate) mod report;
 pub mod settings;
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Stage 6: `model.tar.gz`, laid out so that SageMaker's XGBoost container can serve it.
+//! `model.tar.gz`, laid out so that SageMaker's XGBoost container can serve it.
 //!
 //! ```text
 //! model.tar.gz

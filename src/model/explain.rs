@@ -185,7 +185,7 @@ pub fn explain_with_libxgboost(model: &Model, x: &FeatureMatrix) -> Result<Expla
     Explanations::from_contributions(x.names.clone(), &model.booster().contributions(&d)?)
 }
 
-/// Explain `x` with `forest`, in parallel over parts of [`ROWS_PER_PART`] rows.
+/// Explain `x` with `forest`, in parallel over parts of `ROWS_PER_PART` rows.
 pub fn explain_with_forest(forest: &Forest, x: &FeatureMatrix) -> Result<Explanations> {
     let nf = x.ncols();
     if nf != forest.num_features() {

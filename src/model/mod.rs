@@ -1,4 +1,4 @@
-//! Stage 3: the model — XGBoost's hyperparameters ([`hyperparameters`]) and training ([`train`]), the tuner
+//! The model — XGBoost's hyperparameters ([`Hyperparameters`]) and training ([`train`]), the tuner
 //! ([`tune`]), the libxgboost 1.7 binding ([`xgboost`]), its trees evaluated in Rust for small
 //! requests ([`forest`]), and `model.tar.gz` with its manifest ([`artifact`]).
 //!
@@ -9,10 +9,13 @@ pub mod artifact;
 pub mod baseline;
 pub mod explain;
 pub mod forest;
-pub mod hyperparameters;
+mod hyperparameters;
 pub mod train;
 pub mod tune;
 pub mod xgboost;
 
-pub use hyperparameters::{Hyperparameters, Objective, TreeMethod};
+pub use hyperparameters::{
+    Hyperparameters, Objective, Param, TreeMethod, EVAL_METRICS, MAX_SEED_EXCLUSIVE, PARAMS,
+    THRESHOLD_METRICS,
+};
 pub use train::Model;

@@ -1,4 +1,4 @@
-//! Stage 4: train XGBoost (`binary:logistic`) locally, with SageMaker's hyperparameter names.
+//! Train XGBoost (`binary:logistic`) locally, with SageMaker's hyperparameter names.
 //!
 //! [`Hyperparameters`] uses the names and valid ranges of SageMaker's built-in XGBoost
 //! algorithm, so the same struct drives a local run and, later, a SageMaker training job.

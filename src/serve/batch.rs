@@ -1,4 +1,4 @@
-//! Stage 9: batch scoring — SageMaker batch transform, locally.
+//! Batch scoring — SageMaker batch transform, locally.
 //!
 //! [`score_file`] reads a raw customer file (CSV or Parquet, with or without the target
 //! column) in chunks of [`BatchConfig::chunk_rows`] rows, runs each chunk through the model's

@@ -1,5 +1,5 @@
-//! Stage 5: use a model — a local real-time endpoint with the contract of SageMaker's XGBoost
-//! container ([`server`]: configuration and lifecycle; its routes, the model it holds and its
+//! Use a model — a local real-time endpoint with the contract of SageMaker's XGBoost
+//! container ([`Server`]: configuration and lifecycle; its routes, the model it holds and its
 //! Prometheus counters in private modules beside it), the client that sends customers to any endpoint
 //! ([`predictor`], over [`http`] or SageMaker's InvokeEndpoint), and streaming batch scoring of whole files ([`batch`]).
 
@@ -10,9 +10,10 @@ mod handlers;
 pub mod http;
 mod model;
 pub mod predictor;
-pub mod server;
+mod server;
 mod stats;
 
+pub use config::{ServerConfig, MAX_WORKERS};
 pub use http::HttpEndpoint;
 pub use predictor::Predictor;
-pub use server::{BackgroundServer, Server, ServerConfig, Signals};
+pub use server::{BackgroundServer, Server, Signals};

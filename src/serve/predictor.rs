@@ -1,4 +1,4 @@
-//! Stage 8: the client side of an endpoint — a [`Predictor`] that sends customers to a
+//! The client side of an endpoint — a [`Predictor`] that sends customers to a
 //! model server and returns purchase probabilities.
 //!
 //! The names mirror the SageMaker Python SDK v2 (`Predictor`, `CSVSerializer`,

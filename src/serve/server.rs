@@ -1,4 +1,4 @@
-//! Stage 7: a local real-time endpoint with the contract of SageMaker's XGBoost container.
+//! A local real-time endpoint with the contract of SageMaker's XGBoost container.
 //!
 //! - `GET /ping`: 200 once the model is loaded, 503 while it loads.
 //! - `POST /invocations`:
@@ -56,7 +56,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-pub use super::config::{ServerConfig, MAX_WORKERS};
+use super::config::ServerConfig;
 use super::handlers::{router, AppState};
 use super::model::Loaded;
 use super::stats::Stats;

@@ -18,8 +18,8 @@
 //! [`Error::JobFailed`]: crate::Error::JobFailed
 
 pub mod container;
-pub mod images;
-pub mod names;
+mod images;
+pub(crate) mod names;
 
 #[cfg(feature = "sagemaker")]
 pub mod hosting;

@@ -1,4 +1,4 @@
-//! Stage 9b: where the work runs — on this machine ([`Session::local`], the default) or on
+//! Where the work runs — on this machine ([`Session::local`], the default) or on
 //! Amazon SageMaker ([`Session::sagemaker`]).
 //!
 //! One setting switches a notebook or program between the two: the environment variable

@@ -1,4 +1,4 @@
-//! Stage 9a: where data and models live — a local folder or S3, behind one [`Location`] type.
+//! Where data and models live — a local folder or S3, behind one [`Location`] type.
 //!
 //! Local mode keeps everything under a working folder; SageMaker mode under
 //! `s3://bucket/prefix`. The same calls work on both:

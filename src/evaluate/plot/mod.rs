@@ -38,9 +38,14 @@ mod drawing;
 mod explain;
 mod model;
 
-pub use data::*;
-pub use explain::*;
-pub use model::*;
+pub use data::{
+    class_balance, correlation_heatmap, missing_values, numeric_by_class, rate_by_category,
+};
+pub use explain::{beeswarm, contribution_importance, profit_curve, roc_comparison, waterfall};
+pub use model::{
+    calibration, confusion_matrix, feature_importance, gains, lift, precision_points,
+    precision_recall, roc, threshold_metrics, tuning_progress, MIN_CALLED,
+};
 
 /// Default chart size in pixels.
 pub const DEFAULT_SIZE: (u32, u32) = (800, 520);

@@ -1,4 +1,4 @@
-//! Stage 5b: hyperparameter tuning, locally, in the vocabulary of SageMaker's automatic model
+//! Hyperparameter tuning, locally, in the vocabulary of SageMaker's automatic model
 //! tuning — so the same ranges can run here or as a SageMaker tuning job.
 //!
 //! - Ranges: [`ParameterRange::continuous`], [`ParameterRange::integer`],
@@ -58,9 +58,10 @@ mod gp;
 mod ranges;
 mod result;
 
-pub use config::*;
-pub use ranges::*;
-pub use result::*;
+pub use config::{Direction, EarlyStoppingType, Objective, Strategy, TunerConfig};
+use ranges::bad_range;
+pub use ranges::{ParameterRange, Scaling};
+pub use result::{Trial, TrialStatus, TuningResult};
 
 /// One worker's copy of the data (libxgboost matrices are not shared between threads).
 struct Slot {
@@ -393,6 +394,7 @@ fn propose(
 
 #[cfg(test)]
 mod tests {
+    use super::ranges::resolve;
     use super::*;
 
     #[test]
