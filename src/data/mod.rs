@@ -13,11 +13,14 @@ pub use explore::{
     describe, quantile, readable_number, sentinel, signal, value_counts, Shape, Signal,
 };
 pub use load::{
-    categorical_columns, check_columns, load, map_target, map_target_to, numeric_columns,
-    numeric_values, pearson, Dataset, LoadOptions,
+    categorical_columns, load, numeric_columns, numeric_values, pearson, Dataset, LoadOptions,
 };
 pub use matrix::FeatureMatrix;
-pub use read::{
-    check_flat_columns, check_text_encoding, detect_delimiter, is_parquet, read_column_names,
-    read_table, split_header,
+pub use read::read_table;
+
+// For the stages after this one: how a file is read and checked, and how a target maps to
+// 0/1, which no user calls on their own.
+pub(crate) use load::check_columns;
+pub(crate) use read::{
+    check_flat_columns, check_text_encoding, detect_delimiter, is_parquet, split_header,
 };
