@@ -473,6 +473,37 @@ impl crate::error::Check for Costs {
 }
 
 impl Costs {
+    /// The costs from a call's cost and a sale's value given apart (flags, hyperparameters):
+    /// both or neither, each checked. Errors name `contact_cost` or `sale_value`.
+    ///
+    /// ```
+    /// use purchase_predict::metrics::Costs;
+    /// assert_eq!(Costs::from_parts(None, None)?, None);
+    /// assert!(Costs::from_parts(Some(5.0), None).unwrap_err().to_string().contains("sale_value"));
+    /// assert!(Costs::from_parts(Some(-1.0), Some(50.0)).is_err());
+    /// # Ok::<(), purchase_predict::Error>(())
+    /// ```
+    pub fn from_parts(contact_cost: Option<f64>, sale_value: Option<f64>) -> Result<Option<Costs>> {
+        use crate::error::{bail, Check};
+        match (contact_cost, sale_value) {
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                bail!(setting "sale_value", "required with the contact cost (both or neither)")
+            }
+            (None, Some(_)) => {
+                bail!(setting "contact_cost", "required with the sale value (both or neither)")
+            }
+            (Some(contact_cost), Some(sale_value)) => {
+                let costs = Costs {
+                    contact_cost,
+                    sale_value,
+                };
+                costs.check_ref()?;
+                Ok(Some(costs))
+            }
+        }
+    }
+
     /// The probability above which a call pays for itself in expectation:
     /// `contact_cost / sale_value` (the optimal threshold of perfectly calibrated scores).
     pub fn break_even_probability(&self) -> f64 {

@@ -484,23 +484,7 @@ fn as_flags(e: Error) -> Error {
 
 /// `--contact-cost` and `--sale-value`, both or neither, each checked.
 fn costs(contact: Option<f64>, sale: Option<f64>) -> Result<Option<crate::metrics::Costs>> {
-    let bad = |name: &str, reason: String| Error::InvalidSetting {
-        name: name.into(),
-        reason,
-    };
-    match (contact, sale) {
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(bad("--sale-value", "required with --contact-cost".into())),
-        (None, Some(_)) => Err(bad("--contact-cost", "required with --sale-value".into())),
-        (Some(contact_cost), Some(sale_value)) => {
-            let costs = crate::metrics::Costs {
-                contact_cost,
-                sale_value,
-            };
-            costs.check_ref().map_err(as_flags)?;
-            Ok(Some(costs))
-        }
-    }
+    crate::metrics::Costs::from_parts(contact, sale).map_err(as_flags)
 }
 
 /// A bar on a terminal, a status line every 5 s otherwise (logs, notebooks).

@@ -410,23 +410,16 @@ impl PipelineSettings {
                 _ => hp.set(name, value)?,
             }
         }
-        job.costs = match (cost, sale) {
-            (None, None) => None,
-            (Some(_), None) => return Err(bad("sale_value", "", "required with contact_cost")),
-            (None, Some(_)) => return Err(bad("contact_cost", "", "required with sale_value")),
-            (Some(contact_cost), Some(sale_value)) => Some(Costs {
-                contact_cost,
-                sale_value,
-            }),
-        };
         // `run`'s own checks, each error named as the hyperparameter it came from.
-        let job = job.check().map_err(|e| match e {
+        let named = |e: Error| match e {
             Error::InvalidSetting { name, reason } => {
                 let value = map.get(&name).map_or("", String::as_str);
                 bad(&name, value, reason)
             }
             other => other,
-        })?;
+        };
+        job.costs = Costs::from_parts(cost, sale).map_err(named)?;
+        let job = job.check().map_err(named)?;
         Ok((job, hp.check()?))
     }
 }
