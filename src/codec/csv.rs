@@ -56,18 +56,22 @@ where
     F: Fn(Vec<f32>) -> std::result::Result<Vec<f32>, E> + Sync,
     E: From<DecodeError> + Send,
 {
+    /// A part's failure: its rows could not be read, or `each` failed on them.
+    enum PartError<E> {
+        Decode(DecodeError),
+        Each(E),
+    }
     let run = |piece: &[u8]| match parse_csv_block(piece, n) {
-        Ok(x) => each(x).map_err(|e| (None, Some(e))),
-        Err(e) => Err((Some(e), None)),
+        Ok(x) => each(x).map_err(PartError::Each),
+        Err(e) => Err(PartError::Decode(e)),
     };
-    let fail = |(csv, other): (Option<DecodeError>, Option<E>), lines_before: usize| -> E {
-        match (csv, other) {
-            (Some(mut e), _) => {
+    let fail = |e: PartError<E>, lines_before: usize| -> E {
+        match e {
+            PartError::Decode(mut e) => {
                 e.line = e.line.map(|l| l + lines_before);
                 E::from(e)
             }
-            (None, Some(e)) => e,
-            (None, None) => unreachable!("an error is one or the other"),
+            PartError::Each(e) => e,
         }
     };
     let parts = if bytes.len() < PARALLEL_PARSE_BYTES {
