@@ -431,26 +431,28 @@ pub fn threshold_sweep(labels: &[u8], scores: &[f32]) -> Result<Vec<ThresholdPoi
         .collect())
 }
 
-/// The point of a sweep with the highest F1 (the lowest such threshold on ties).
-pub fn best_f1(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
+/// The point of a sweep with the highest `figure` (the lowest such threshold on ties).
+fn first_best(
+    sweep: &[ThresholdPoint],
+    figure: fn(&ThresholdPoint) -> f64,
+) -> Option<ThresholdPoint> {
     sweep
         .iter()
         .copied()
         .fold(None, |best: Option<ThresholdPoint>, p| match best {
-            Some(b) if b.f1 >= p.f1 => Some(b),
+            Some(b) if figure(&b) >= figure(&p) => Some(b),
             _ => Some(p),
         })
 }
 
+/// The point of a sweep with the highest F1 (the lowest such threshold on ties).
+pub fn best_f1(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
+    first_best(sweep, |p| p.f1)
+}
+
 /// The point of a sweep with the highest accuracy (the lowest such threshold on ties).
 pub fn best_accuracy(sweep: &[ThresholdPoint]) -> Option<ThresholdPoint> {
-    sweep
-        .iter()
-        .copied()
-        .fold(None, |best: Option<ThresholdPoint>, p| match best {
-            Some(b) if b.accuracy >= p.accuracy => Some(b),
-            _ => Some(p),
-        })
+    first_best(sweep, |p| p.accuracy)
 }
 
 /// What a call costs and what a sale is worth, in one currency: the terms of
