@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use purchase_predict::app::pipeline::{prepare, RunConfig};
 use purchase_predict::model::tune::{
-    tune, EarlyStoppingType, ParameterRange, Scaling, Strategy, TrialStatus, TunerConfig,
+    compare, tune, CvFolds, EarlyStoppingType, Judging, Kept, ParameterRange, Scaling, Strategy,
+    TrialStatus, TunerConfig,
 };
 use purchase_predict::util::progress::Silent;
 
@@ -30,10 +31,13 @@ fn small_space() -> BTreeMap<String, ParameterRange> {
     ])
 }
 
+/// Judged on the validation split (the demo table is small enough that `Auto` would
+/// cross-validate).
 fn config() -> TunerConfig {
     let mut c = TunerConfig::new(small_space())
         .max_jobs(8)
         .max_parallel_jobs(2)
+        .cv_folds(CvFolds::Off)
         .seed(11);
     c.base.num_round = 60;
     c
@@ -66,7 +70,11 @@ fn a_seed_makes_a_parallel_run_reproducible() {
             .collect::<Vec<_>>()
     };
     assert_eq!(outcome(&a), outcome(&b));
-    assert_ne!(a.trials[0].hyperparameters, c.trials[0].hyperparameters);
+    // Trial 0 is the defaults whatever the seed; the search differs.
+    assert_eq!(a.trials[0].hyperparameters, c.trials[0].hyperparameters);
+    assert_eq!(a.trials[0].number, 0);
+    assert_eq!(a.trials[0].hyperparameters["eta"], "0.2");
+    assert_ne!(a.trials[1].hyperparameters, c.trials[1].hyperparameters);
     // The best is the best.
     let best = a.best_training_job().objective.unwrap();
     assert!(a.trials.iter().all(|t| t.objective.unwrap() <= best));
@@ -80,7 +88,7 @@ fn a_seed_makes_a_parallel_run_reproducible() {
         );
     }
     let frame = a.trials_frame().unwrap();
-    assert_eq!(frame.height(), 8);
+    assert_eq!(frame.height(), 9);
     for col in [
         "trial",
         "status",
@@ -122,6 +130,8 @@ fn cross_validation_and_other_objectives_run() {
     let r = tune((&p.x_train, &p.y_train), None, &c, &mut Silent).unwrap();
     let auc = r.best_training_job().objective.unwrap();
     assert!((0.75..1.0).contains(&auc), "{auc}");
+    assert_eq!(r.judged_by, Judging::Folds(3));
+    assert!(r.trials.iter().all(|t| t.fold_objectives.len() == 3));
     let c = config()
         .max_jobs(4)
         .objective("validation:logloss".parse().unwrap());
@@ -131,6 +141,116 @@ fn cross_validation_and_other_objectives_run() {
     // Without a validation split or folds there is nothing to judge by.
     let e = tune((&p.x_train, &p.y_train), None, &config(), &mut Silent).unwrap_err();
     assert!(e.to_string().contains("validation split"), "{e}");
+    // By default a table this small is cross-validated, with or without a validation split.
+    let auto = config().max_jobs(2).cv_folds(CvFolds::Auto);
+    let r = tune((&p.x_train, &p.y_train), p.validation(), &auto, &mut Silent).unwrap();
+    assert_eq!(r.judged_by, Judging::Folds(5));
+}
+
+/// A base that learns little (two stumps at a crawl) against a space that learns well.
+fn weak_defaults() -> TunerConfig {
+    let mut c = TunerConfig::new(BTreeMap::from([
+        ("max_depth".to_string(), ParameterRange::integer(4, 6)),
+        ("eta".to_string(), ParameterRange::continuous(0.2, 0.4)),
+    ]))
+    .max_jobs(4)
+    .max_parallel_jobs(2)
+    .seed(3);
+    c.base.num_round = 40;
+    c.defaults.num_round = 40;
+    c.defaults.max_depth = 1;
+    c.defaults.eta = 0.01;
+    c
+}
+
+/// A space that can only repeat the defaults (eta within 1 % of theirs, the same depth, the
+/// same rounds without early stopping).
+fn same_as_defaults() -> TunerConfig {
+    let mut c = TunerConfig::new(BTreeMap::from([
+        ("eta".to_string(), ParameterRange::continuous(0.198, 0.202)),
+        ("max_depth".to_string(), ParameterRange::integer(5, 5)),
+    ]))
+    .max_jobs(4)
+    .max_parallel_jobs(2)
+    .seed(3);
+    c.base.num_round = 40;
+    c.base.early_stopping_rounds = None;
+    c.defaults.num_round = 40;
+    c
+}
+
+#[test]
+fn the_defaults_are_trial_0_and_stay_unless_beaten_beyond_the_noise() {
+    let (_dir, p) = prepared();
+    let data = ((&p.x_train, &p.y_train[..]), p.validation());
+    for folds in [CvFolds::Off, CvFolds::Folds(4)] {
+        // A real gain: the tuned trial replaces the defaults, with an interval above 0.
+        let r = tune(
+            data.0,
+            data.1,
+            &weak_defaults().cv_folds(folds),
+            &mut Silent,
+        )
+        .unwrap();
+        assert_eq!(r.trials.len(), 5);
+        assert_eq!(r.trials[0].hyperparameters["max_depth"], "1");
+        let d = &r.decision;
+        assert_eq!(d.kept, Kept::Tuned, "{folds}: {d:?}");
+        assert_eq!(d.kept_trial, r.best_training_job().number);
+        assert_eq!(d.compared, 4);
+        assert!(d.interval[0] > 0.0 && d.advantage > 0.01, "{folds}: {d:?}");
+        assert_eq!(
+            r.kept_hyperparameters().unwrap().max_depth.to_string(),
+            r.kept().hyperparameters["max_depth"]
+        );
+        match folds {
+            CvFolds::Off => assert_eq!(r.judged_by, Judging::Holdout),
+            _ => assert_eq!(r.judged_by, Judging::Folds(4)),
+        }
+    }
+    // Settings that differ from the defaults only by noise (eta within 1 %): across folds,
+    // where each fold trains them again, no trial is better beyond the noise of training.
+    let r = tune(
+        data.0,
+        data.1,
+        &same_as_defaults().cv_folds(CvFolds::Folds(4)),
+        &mut Silent,
+    )
+    .unwrap();
+    let d = &r.decision;
+    assert_eq!(d.kept, Kept::Defaults, "{d:?}");
+    assert_eq!(r.kept().number, 0);
+    assert!(d.best_trial == 0 || d.interval[0] <= 0.0, "{d:?}");
+    let hp = r.kept_hyperparameters().unwrap();
+    assert_eq!((hp.eta, hp.max_depth, hp.num_round), (0.2, 5, 40));
+    // A search that can only repeat the defaults ties with them, and a tie keeps them.
+    let mut same = same_as_defaults().cv_folds(CvFolds::Off);
+    same.ranges
+        .insert("eta".to_string(), ParameterRange::categorical(["0.2"]));
+    let r = tune(data.0, data.1, &same, &mut Silent).unwrap();
+    assert!(r
+        .trials
+        .iter()
+        .all(|t| t.objective == r.trials[0].objective));
+    assert_eq!(r.decision.kept, Kept::Defaults);
+    assert_eq!(r.decision.best_trial, 0);
+}
+
+#[test]
+fn compare_applies_the_rule_to_two_given_settings() {
+    let (_dir, p) = prepared();
+    let config = weak_defaults().cv_folds(CvFolds::Off);
+    let good = BTreeMap::from([
+        ("max_depth".to_string(), "5".to_string()),
+        ("eta".to_string(), "0.3".to_string()),
+    ]);
+    let d = compare((&p.x_train, &p.y_train), p.validation(), &config, good).unwrap();
+    assert_eq!(d.kept, Kept::Tuned, "{d:?}");
+    assert!(d.method.contains("paired bootstrap"), "{}", d.method);
+    // The defaults against themselves: nothing to replace.
+    let defaults = config.defaults_values();
+    let d = compare((&p.x_train, &p.y_train), p.validation(), &config, defaults).unwrap();
+    assert_eq!(d.kept, Kept::Defaults, "{d:?}");
 }
 
 #[test]
@@ -163,15 +283,34 @@ fn tune_command_writes_every_trial_and_the_refit_best_model() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("tuning.json")).unwrap())
             .unwrap();
     let trials = tuning["trials"].as_array().unwrap();
-    assert_eq!(trials.len(), 6);
+    // Trial 0, the defaults, and the six searched.
+    assert_eq!(trials.len(), 7);
+    assert_eq!(trials[0]["number"], 0);
     let best = tuning["best_trial"].as_u64().unwrap() as usize;
-    let best_hp = &trials[best - 1]["hyperparameters"];
     let best_auc = tuning["best_objective"].as_f64().unwrap();
     assert!(trials
         .iter()
         .all(|t| t["objective"].as_f64().unwrap() <= best_auc));
     assert_eq!(tuning["config"]["base"]["num_round"], 50);
-    // The saved model carries the best trial's values.
+    // The demo table is cross-validated by default; the decision says so.
+    assert_eq!(tuning["config"]["cv_folds"], "auto");
+    assert_eq!(tuning["judged_by"]["folds"], 5);
+    assert_eq!(trials[best]["fold_objectives"].as_array().unwrap().len(), 5);
+    let decision = &tuning["decision"];
+    let kept = tuning["kept_trial"].as_u64().unwrap() as usize;
+    assert_eq!(decision["kept_trial"].as_u64().unwrap() as usize, kept);
+    assert!(kept == 0 || kept == best);
+    let interval = decision["interval"].as_array().unwrap();
+    assert_eq!(
+        kept == best && best != 0,
+        interval[0].as_f64().unwrap() > 0.0
+    );
+    assert!(stdout.contains("kept: "), "{stdout}");
+    let report = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(report.contains("Tuning: the search against the defaults"));
+    assert!(tuning["defaults_test_roc_auc"].as_f64().unwrap() > 0.75);
+    let best_hp = &trials[kept]["hyperparameters"];
+    // The saved model carries the kept trial's values.
     let artifact =
         purchase_predict::model::artifact::Artifact::load(dir.path().join("model.tar.gz")).unwrap();
     let hp = &artifact.manifest.hyperparameters;

@@ -9,6 +9,7 @@
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,12 +21,12 @@ use crate::data::{load, Dataset};
 use crate::error::{Check, Error, IntoValid, Result, Valid};
 use crate::evaluate::{
     settings::PipelineSettings, write_evaluation, BaselineMetrics, Evaluation, EvaluationInput,
-    ThresholdChoices, ThresholdPolicy,
+    ThresholdChoices, ThresholdPolicy, TuningNote,
 };
 use crate::metrics::{Metrics, ThresholdPoint, ThresholdRule};
 use crate::model::artifact::{Artifact, ThresholdRecord, TrainingData};
 use crate::model::baseline::{Baseline, BaselineParams};
-use crate::model::tune::{tune, TunerConfig, TuningResult};
+use crate::model::tune::{tune, Decision, TunerConfig, TuningResult};
 use crate::model::{train::train, Hyperparameters, Model};
 use crate::prep::{PrepOptions, Preprocessor};
 use crate::util::files::write_json_atomically;
@@ -259,11 +260,13 @@ fn prepare_checked(config: &Valid<RunConfig>) -> Result<Prepared> {
 /// Evaluate a trained model on the test split, write `model.tar.gz` (with `hyperparameters`
 /// in its manifest) and `metrics.json`, and report. `stages` holds the stages so far (the
 /// training's included); baseline (when fitted), evaluate and save are added.
+#[allow(clippy::too_many_arguments)]
 pub fn finish(
     config: &Valid<RunConfig>,
     prepared: Prepared,
     model: Model,
     hyperparameters: &Hyperparameters,
+    tuning: Option<TuningNote<'_>>,
     mut stages: Stages,
     started: Instant,
 ) -> Result<RunReport> {
@@ -339,6 +342,7 @@ pub fn finish(
                 costs: s.costs,
                 selection: Some((&y_val, &val_scores)),
             },
+            tuning,
         },
         &outputs.report,
         &outputs.metrics,
@@ -377,6 +381,7 @@ pub fn finish(
         costs: s.costs,
     });
     artifact.manifest.baseline = baseline_model;
+    artifact.manifest.tuning = tuning.map(|t| t.decision.clone());
     artifact.manifest.metrics = Some(metrics.clone());
     artifact.save(&outputs.model)?;
     stages.add("save", t_save.elapsed().as_secs_f64());
@@ -481,30 +486,40 @@ fn run_in(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<RunR
         prepared,
         model,
         &config.hyperparameters,
+        None,
         stages,
         started,
     )
 }
 
-/// `DIR/tuning.json`: the tuning run, every trial, and the refit model's test metrics.
+/// `DIR/tuning.json`: the tuning run, every trial (trial 0: the defaults), the decision
+/// between the defaults and the best trial, and the refit model's test metrics.
 #[derive(Debug, Clone, Serialize)]
 pub struct TuningFile<'a> {
     #[serde(flatten)]
     pub tuning: &'a TuningResult,
-    /// The best trial (1-based number) and its objective on the validation split.
+    /// The best trial by the objective (its number) and its objective (the mean over folds
+    /// when cross-validated).
     pub best_trial: usize,
     pub best_objective: f64,
-    /// The refit best model on the test split.
+    /// The kept trial (0: the defaults), refit on the training split.
+    pub kept_trial: usize,
+    /// The refit kept model on the test split.
     pub test_metrics: &'a Metrics,
+    /// The defaults refit the same way, on the test split, for the record (the decision was
+    /// made before the test split was looked at): the test ROC AUC's difference is what tuning
+    /// brought on unseen customers.
+    pub defaults_test_roc_auc: Option<f64>,
     /// Seconds of the search, and of the search plus the refit.
     pub tuning_seconds: f64,
     pub tuning_and_refit_seconds: f64,
 }
 
 /// Prepare the data as [`run`] does, tune the hyperparameters with `tuner` (its `base` holds
-/// the fixed ones; `config.hyperparameters` is not used), refit the best on the training
-/// split with every core, and write everything `run` writes plus `tuning.json`, as whole
-/// as [`run`] does.
+/// the fixed ones and is trial 0, the defaults; `config.hyperparameters` is not used), refit
+/// the kept trial (the best one when it beats the defaults beyond the noise, else the
+/// defaults) on the training split with every core, and write everything `run` writes plus
+/// `tuning.json`, as whole as [`run`] does.
 pub fn tune_run(
     config: impl IntoValid<RunConfig>,
     tuner: impl IntoValid<TunerConfig>,
@@ -531,30 +546,145 @@ fn tune_run_in(
         tuner,
         progress,
     )?;
-    let best_hp = result.best_hyperparameters()?;
+    let kept_hp = result.kept_hyperparameters()?;
     stages.add("tune", t0.elapsed().as_secs_f64());
     let t_refit = Instant::now();
-    let model = train(
-        &prepared.x_train,
-        &prepared.y_train,
-        prepared.validation(),
-        &best_hp,
-        &mut Silent,
-    )?;
+    let refit = |hp: &Hyperparameters| {
+        train(
+            &prepared.x_train,
+            &prepared.y_train,
+            prepared.validation(),
+            hp,
+            &mut Silent,
+        )
+    };
+    let model = refit(&kept_hp)?;
     // The refit is the run's "train" stage (its training time, as `run` reports it).
     stages.add("train", t_refit.elapsed().as_secs_f64());
     let tuning_and_refit_seconds = t0.elapsed().as_secs_f64();
+    let defaults_test_roc_auc = if result.decision.kept_trial == 0 {
+        None
+    } else {
+        let defaults = refit(
+            &result
+                .config
+                .hyperparameters(&result.trials[0].hyperparameters)?,
+        )?;
+        crate::metrics::roc_auc(&prepared.y_test, &defaults.predict(&prepared.x_test)?).ok()
+    };
     let tuning_json = config.out_dir.join("tuning.json");
-    let report = finish(config, prepared, model, &best_hp, stages, started)?;
+    let report = finish(
+        config,
+        prepared,
+        model,
+        &kept_hp,
+        Some(TuningNote {
+            decision: &result.decision,
+            search: Some(&result),
+        }),
+        stages,
+        started,
+    )?;
     let best = result.best_training_job();
     let file = TuningFile {
         tuning: &result,
         best_trial: best.number,
         best_objective: best.objective.unwrap_or(f64::NAN),
+        kept_trial: result.decision.kept_trial,
         test_metrics: &report.metrics,
+        defaults_test_roc_auc: defaults_test_roc_auc.or(report.metrics.roc_auc),
         tuning_seconds: result.seconds,
         tuning_and_refit_seconds,
     };
     write_json_atomically(&tuning_json, &file)?;
     Ok((report, result))
+}
+
+/// [`run`], judged against the defaults: `config.hyperparameters` were chosen by a search that
+/// ran elsewhere (a SageMaker tuning job), and `defaults` holds the values its tuned
+/// hyperparameters had before the search. Both are judged on this run's training data by the
+/// rule a local search uses ([`compare`]: cross-validation up to
+/// [`CV_AUTO_MAX_ROWS`](crate::model::tune::CV_AUTO_MAX_ROWS) training rows, else a paired
+/// bootstrap of the validation split, on `validation:auc`); the kept ones are trained,
+/// evaluated and saved as [`run`] does, with the decision in the model's manifest
+/// (`tuning`) and report.
+pub fn run_judged(
+    config: impl IntoValid<RunConfig>,
+    defaults: &BTreeMap<String, String>,
+    progress: &mut dyn Progress,
+) -> Result<(RunReport, Decision)> {
+    staged(config.into_valid()?, |config| {
+        run_judged_in(config, defaults, progress)
+    })
+}
+
+fn run_judged_in(
+    config: &Valid<RunConfig>,
+    defaults: &BTreeMap<String, String>,
+    progress: &mut dyn Progress,
+) -> Result<(RunReport, Decision)> {
+    use crate::model::tune::{compare, Kept, ParameterRange};
+    let started = Instant::now();
+    let prepared = prepare_checked(config)?;
+    let mut stages = prepared.stages.clone();
+    let t0 = Instant::now();
+    let tuned_all = config.hyperparameters.to_sagemaker();
+    let mut ranges = BTreeMap::new();
+    let mut candidate = BTreeMap::new();
+    for (name, default) in defaults {
+        let tuned = tuned_all
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.clone());
+        let values = if &tuned == default {
+            vec![tuned.clone()]
+        } else {
+            vec![default.clone(), tuned.clone()]
+        };
+        ranges.insert(name.clone(), ParameterRange::categorical(values));
+        candidate.insert(name.clone(), tuned);
+    }
+    let mut untuned = config.hyperparameters.clone();
+    for (name, value) in defaults {
+        untuned.set(name, value)?;
+    }
+    let judge = TunerConfig::new(ranges)
+        .max_jobs(1)
+        .max_parallel_jobs(1)
+        .seed(config.settings.split.seed)
+        .base(config.hyperparameters.clone())
+        .defaults(untuned.clone());
+    let decision = compare(
+        (&prepared.x_train, &prepared.y_train),
+        prepared.validation(),
+        &judge,
+        candidate,
+    )?;
+    stages.add("judge", t0.elapsed().as_secs_f64());
+    let kept = match decision.kept {
+        Kept::Defaults => untuned,
+        Kept::Tuned => config.hyperparameters.clone(),
+    };
+    let t_train = Instant::now();
+    let model = train(
+        &prepared.x_train,
+        &prepared.y_train,
+        prepared.validation(),
+        &kept,
+        progress,
+    )?;
+    stages.add("train", t_train.elapsed().as_secs_f64());
+    let report = finish(
+        config,
+        prepared,
+        model,
+        &kept,
+        Some(TuningNote {
+            decision: &decision,
+            search: None,
+        }),
+        stages,
+        started,
+    )?;
+    Ok((report, decision))
 }

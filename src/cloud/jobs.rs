@@ -408,6 +408,10 @@ pub struct TuningJob {
     pub best_objective: Option<f64>,
     /// The best job's tuned hyperparameters.
     pub best_hyperparameters: BTreeMap<String, String>,
+    /// The defaults against the search's best trial: which one `best_training_job` is, and
+    /// why (locally, always; on SageMaker, once the best trial has been judged against the
+    /// defaults' training job).
+    pub decision: Option<crate::model::tune::Decision>,
     /// The objective metric's name.
     pub objective: String,
     /// Whether a higher objective was better (the tuner's setting).

@@ -23,6 +23,7 @@ use crate::model::explain::{explain, Explanations};
 use crate::model::{Hyperparameters, Model};
 use crate::prep::{ColumnTransform, Preprocessor};
 use crate::util::files::write_json_atomically;
+pub use report::TuningNote;
 use report::{write_report, DataSummary, ReportInput};
 
 /// What `metrics.json` holds.
@@ -246,6 +247,9 @@ pub struct EvaluationInput<'a> {
     /// The logistic-regression baseline's scores on the evaluated rows.
     pub baseline: Option<&'a [f32]>,
     pub policy: ThresholdPolicy<'a>,
+    /// The search that chose the hyperparameters (a tuning run's report says what it
+    /// decided, and why).
+    pub tuning: Option<TuningNote<'a>>,
 }
 
 /// What [`write_evaluation`] found.
@@ -316,6 +320,7 @@ pub fn write_evaluation(
                 input.preprocessor,
                 input.x,
             )?),
+            tuning: input.tuning,
         },
     )?;
     let file = MetricsFile {
@@ -412,6 +417,7 @@ pub fn evaluate_file_with(
             preprocessor: &artifact.preprocessor,
             baseline: baseline.as_deref(),
             policy,
+            tuning: None,
         },
         &report,
         &metrics_file,

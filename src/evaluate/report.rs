@@ -13,6 +13,7 @@ use crate::evaluate::plot::{self, Chart};
 use crate::evaluate::{BaselineMetrics, ThresholdChoices};
 use crate::metrics::{threshold_sweep, Metrics, ThresholdPoint, ThresholdRule};
 use crate::model::explain::Explanations;
+use crate::model::tune::{Decision, Kept, TuningResult};
 use crate::model::{Hyperparameters, Model};
 use crate::util::files::write_atomically;
 
@@ -48,6 +49,67 @@ pub struct ReportInput<'a> {
     pub thresholds: &'a ThresholdChoices,
     /// Evaluated customers explained by raw column, with the beeswarm's colour values.
     pub explanations: Option<(Explanations, Vec<f32>)>,
+    /// The decision between the defaults and tuned hyperparameters, when a tuning run (or a
+    /// refit judged against the defaults) wrote the report.
+    pub tuning: Option<TuningNote<'a>>,
+}
+
+/// What a report says about tuning: the decision, and the search when there was one here.
+#[derive(Debug, Clone, Copy)]
+pub struct TuningNote<'a> {
+    pub decision: &'a Decision,
+    /// The search's trials (`None` for a refit judged against the defaults, whose search
+    /// ran elsewhere: a SageMaker tuning job).
+    pub search: Option<&'a TuningResult>,
+}
+
+/// The tuning section's rows: the defaults against the best trial, and the decision.
+fn tuning_rows(note: TuningNote<'_>) -> Vec<(String, String)> {
+    let d = note.decision;
+    let mut rows = vec![("judged by".to_string(), d.judged_by.to_string())];
+    if let Some(t) = note.search {
+        let name = t.config.objective.name();
+        let objective = |k: usize| {
+            t.trials
+                .get(k)
+                .and_then(|tr| tr.objective)
+                .map_or_else(|| "failed".to_string(), |v| format!("{v:.5}"))
+        };
+        rows.insert(
+            0,
+            (
+                "trials".to_string(),
+                format!(
+                    "trial 0 (the defaults) and {} searched, {:.1} s",
+                    t.trials.len() - 1,
+                    t.seconds
+                ),
+            ),
+        );
+        rows.push((format!("defaults' {name}"), objective(0)));
+        rows.push((
+            format!("best trial's {name}"),
+            format!("{} (trial {})", objective(d.best_trial), d.best_trial),
+        ));
+    }
+    if d.best_trial != 0 && d.advantage.is_finite() {
+        rows.push((
+            "advantage, 95 % interval".to_string(),
+            format!(
+                "{:+.4} ({:+.4} to {:+.4}; {})",
+                d.advantage, d.interval[0], d.interval[1], d.method
+            ),
+        ));
+    }
+    rows.push((
+        "kept".to_string(),
+        match d.kept {
+            Kept::Defaults => "the defaults (trial 0)".to_string(),
+            Kept::Tuned => format!("trial {}", d.kept_trial),
+        },
+    ));
+    rows.push(("why".to_string(), d.reason.clone()));
+    rows
 }
 
 fn escape(s: &str) -> String {
@@ -389,6 +451,10 @@ pub fn render_html(r: &ReportInput) -> Result<String> {
                 10,
             )?);
         }
+    }
+    if let Some(note) = r.tuning {
+        html += "<h2>Tuning: the search against the defaults</h2>\n";
+        html += &table(&tuning_rows(note));
     }
     html += "<h2>Hyperparameters</h2>\n";
     html += &table(&hp_rows);

@@ -90,6 +90,10 @@ pub struct Manifest {
     /// compare the two on new data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::model::baseline::Baseline>,
+    /// When tuning chose this model's hyperparameters: the decision between the defaults and
+    /// the best trial, and why (absent for a model trained with given hyperparameters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<crate::model::tune::Decision>,
 }
 
 /// The rule that chose a model's threshold, and on which rows.
@@ -128,6 +132,7 @@ impl Manifest {
             created_at: Utc::now(),
             files: BTreeMap::new(),
             baseline: None,
+            tuning: None,
         }
     }
 }

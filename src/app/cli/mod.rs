@@ -78,10 +78,11 @@ pub struct TuneArgs {
     /// Auto (stop trials below the median of earlier ones at the same round) or Off.
     #[arg(long, default_value = "Auto")]
     pub early_stopping_type: String,
-    /// Judge trials by k-fold cross-validation on the training split instead of the
-    /// validation split.
-    #[arg(long)]
-    pub cv_folds: Option<usize>,
+    /// How trials are judged: K (k-fold cross-validation of the training split), off (the
+    /// validation split) or auto (5 folds up to 50,000 training rows, the validation split
+    /// above).
+    #[arg(long, default_value = "auto")]
+    pub cv_folds: crate::model::tune::CvFolds,
     /// Ranges to tune (see `--help`).
     #[arg(
         long = "range",
@@ -177,12 +178,16 @@ impl TuneArgs {
                 }
             });
         }
-        let mut base = tuner.base.clone();
-        base.set_all(&self.run.hp)?;
-        if let Some(n) = self.run.threads {
-            base.set("nthread", &n.to_string())?;
+        // The search's base and the defaults (what `run` trains with the same options, trial
+        // 0) both take the user's hyperparameters.
+        let (mut base, mut defaults) = (tuner.base.clone(), tuner.defaults.clone());
+        for hp in [&mut base, &mut defaults] {
+            hp.set_all(&self.run.hp)?;
+            if let Some(n) = self.run.threads {
+                hp.set("nthread", &n.to_string())?;
+            }
         }
-        tuner.base(base).check()
+        tuner.base(base).defaults(defaults).check()
     }
 }
 

@@ -64,9 +64,10 @@ pub fn tuning_summary(result: &crate::model::tune::TuningResult) -> Result<Strin
         .filter(|t| matches!(t.status, TrialStatus::Failed { .. }))
         .count();
     let mut s = format!(
-        "\ntuning: {} trials in {:.1} s ({} at once, {} thread{} each), {stopped} stopped early, {failed} failed\n",
-        result.trials.len(),
+        "\ntuning: trial 0 (the defaults) and {} searched in {:.1} s, judged by {} ({} at once, {} thread{} each), {stopped} stopped early, {failed} failed\n",
+        result.trials.len() - 1,
         result.seconds,
+        result.judged_by,
         result.config.max_parallel_jobs,
         result.threads_per_trial,
         if result.threads_per_trial == 1 { "" } else { "s" }
@@ -91,6 +92,18 @@ pub fn tuning_summary(result: &crate::model::tune::TuningResult) -> Result<Strin
             t.rounds,
             hp.join(" ")
         );
+    }
+    let d = &result.decision;
+    s += &format!(
+        "kept: {}: {}\n",
+        match d.kept {
+            crate::model::tune::Kept::Defaults => "the defaults (trial 0)".to_string(),
+            crate::model::tune::Kept::Tuned => format!("trial {}", d.kept_trial),
+        },
+        d.reason
+    );
+    if d.best_trial != 0 && d.advantage.is_finite() {
+        s += &format!("      (interval by {})\n", d.method);
     }
     Ok(s)
 }

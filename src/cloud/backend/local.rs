@@ -270,14 +270,19 @@ pub(crate) async fn tune(
         .map(|p| p.feature_names.clone());
     let (x, y) = read_channel(session, &channels.train, names.as_deref()).await?;
     let (vx, vy) = read_channel(session, validation, Some(&x.names)).await?;
+    // The estimator's hyperparameters are the search's base and the defaults (trial 0).
     let mut config = tuner.config.clone();
     config.base = tuner.estimator.hyperparameters.clone();
+    config.defaults = tuner.estimator.hyperparameters.clone();
     let result = crate::model::tune::tune((&x, &y), Some((&vx, &vy)), &config, progress)?;
-    let best = result.best_training_job();
+    // The best training job is the kept trial: the best one when it beats trial 0 (the
+    // estimator's hyperparameters) beyond the noise, else trial 0.
+    let best = result.kept();
     Ok(TuningJob {
         best_training_job: trial_name(name, best.number),
         best_objective: best.objective,
         best_hyperparameters: best.hyperparameters.clone(),
+        decision: Some(result.decision.clone()),
         objective: result.config.objective.name().to_string(),
         direction: result.config.direction,
         backend: Backend::Local,
@@ -331,7 +336,7 @@ pub(crate) async fn best_training_job(
 ) -> Result<TrainingJob> {
     let result = local_result(job)?;
     let mut e = estimator.clone();
-    e.hyperparameters = result.best_hyperparameters()?;
+    e.hyperparameters = result.kept_hyperparameters()?;
     e.hyperparameters.nthread = estimator.hyperparameters.nthread;
     let output = e
         .output_path

@@ -161,12 +161,12 @@ pub(crate) async fn tune(
     let training = spec(sm, &request, train_format(session, &request).await?)?;
     let config = &tuner.config;
     // What SageMaker cannot do as the local tuner does is refused, not ignored.
-    if let Some(k) = config.cv_folds {
+    if let crate::model::tune::CvFolds::Folds(k) = config.cv_folds {
         return Err(Error::InvalidSetting {
             name: "cv_folds".into(),
             reason: format!(
                 "{k}-fold cross-validation runs in local mode only: a SageMaker tuning job \
-                 scores each trial on the validation channel (leave cv_folds unset)"
+                 scores each trial on the validation channel (set cv_folds to auto or off)"
             ),
         });
     }
@@ -212,6 +212,7 @@ pub(crate) async fn tune(
         objective: config.objective.name().to_string(),
         direction: config.direction,
         output: Some(output),
+        decision: None,
         local: None,
     })
 }

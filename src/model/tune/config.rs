@@ -126,10 +126,16 @@ pub struct TunerConfig {
     /// Seed of the search (not of the data split).
     pub seed: u64,
     pub early_stopping_type: EarlyStoppingType,
-    /// `Some(k)`: the objective is the mean over k stratified folds of the training split.
-    pub cv_folds: Option<usize>,
-    /// The fixed hyperparameters every trial starts from (tuned ones are overwritten).
+    /// How trials are judged: by the mean over k stratified folds of the training split, or
+    /// on the validation split ([`CvFolds`]; `Auto` by default).
+    pub cv_folds: CvFolds,
+    /// The fixed hyperparameters every searched trial starts from (tuned ones are
+    /// overwritten).
     pub base: Hyperparameters,
+    /// Trial 0: the hyperparameters without tuning, what `run` would train (by default the
+    /// AWS tutorial's, [`Hyperparameters::default`]). The search's result replaces them only
+    /// when it is better beyond the noise.
+    pub defaults: Hyperparameters,
 }
 
 /// Hyperparameters that are settings rather than things to tune.
@@ -148,8 +154,9 @@ impl TunerConfig {
     }
 
     /// Tune `ranges` for `validation:auc` (maximised) with the Bayesian strategy: 20 trials,
-    /// 2 at a time (1 on a single core), seed 0, median early stopping, and a base of
-    /// [`Hyperparameters::default`] with up to 300 rounds and early stopping after 10.
+    /// 2 at a time (1 on a single core), seed 0, median early stopping, trials judged by
+    /// [`CvFolds::Auto`], a base of [`Hyperparameters::default`] with up to 300 rounds and
+    /// early stopping after 10, and [`Hyperparameters::default`] as the defaults (trial 0).
     pub fn new(ranges: BTreeMap<String, ParameterRange>) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         TunerConfig {
@@ -161,12 +168,13 @@ impl TunerConfig {
             max_parallel_jobs: cores.min(2),
             seed: 0,
             early_stopping_type: EarlyStoppingType::Auto,
-            cv_folds: None,
+            cv_folds: CvFolds::Auto,
             base: Hyperparameters {
                 num_round: 300,
                 early_stopping_rounds: Some(10),
                 ..Hyperparameters::default()
             },
+            defaults: Hyperparameters::default(),
         }
     }
 
@@ -241,15 +249,23 @@ impl TunerConfig {
         self
     }
 
-    /// Judge trials by k-fold cross-validation on the training split.
-    pub fn cv_folds(mut self, k: Option<usize>) -> Self {
-        self.cv_folds = k;
+    /// How to judge trials: `CvFolds::Folds(k)` (or `Some(k)`) by k-fold cross-validation
+    /// of the training split, `CvFolds::Off` (or `None`) on the validation split,
+    /// `CvFolds::Auto` by the size of the training split.
+    pub fn cv_folds(mut self, k: impl Into<CvFolds>) -> Self {
+        self.cv_folds = k.into();
         self
     }
 
     /// Set the fixed hyperparameters.
     pub fn base(mut self, base: Hyperparameters) -> Self {
         self.base = base;
+        self
+    }
+
+    /// Set the defaults (trial 0).
+    pub fn defaults(mut self, defaults: Hyperparameters) -> Self {
+        self.defaults = defaults;
         self
     }
 
@@ -280,6 +296,43 @@ impl TunerConfig {
 
     pub(super) fn random_point(&self, rng: &mut Rng) -> Vec<f64> {
         self.ranges.values().flat_map(|r| r.random(rng)).collect()
+    }
+
+    /// Trial 0's values of the tuned hyperparameters (the defaults').
+    pub fn defaults_values(&self) -> BTreeMap<String, String> {
+        let defaults = self.defaults.to_sagemaker();
+        self.ranges
+            .keys()
+            .filter_map(|name| defaults.get(name).map(|v| (name.clone(), v.clone())))
+            .collect()
+    }
+
+    /// Trial 0's hyperparameters: the defaults, with the objective's metric evaluated.
+    pub fn defaults_hyperparameters(&self) -> Hyperparameters {
+        let mut hp = self.defaults.clone();
+        hp.eval_metric = vec![self.objective.eval_metric().to_string()];
+        hp
+    }
+
+    /// Whether trial 0 is a point of the search: its values inside the ranges, and the
+    /// defaults equal to the base but for the tuned values (then the Gaussian process may
+    /// learn from it).
+    pub(super) fn defaults_in_search(&self) -> bool {
+        let values = self.defaults_values();
+        let inside = self
+            .ranges
+            .iter()
+            .all(|(name, r)| values.get(name).is_some_and(|v| r.contains(v)));
+        inside
+            && self.hyperparameters(&values).is_ok_and(|hp| {
+                Hyperparameters {
+                    nthread: None,
+                    ..hp
+                } == Hyperparameters {
+                    nthread: None,
+                    ..self.defaults_hyperparameters()
+                }
+            })
     }
 
     /// The hyperparameters of a trial: the base with the tuned values set.
@@ -340,11 +393,12 @@ impl Check for TunerConfig {
                 "must be between 1 and max_jobs",
             ));
         }
-        if let Some(k) = self.cv_folds {
+        if let CvFolds::Folds(k) = self.cv_folds {
             if k < 2 {
-                return Err(setting("cv_folds", "must be ≥ 2"));
+                return Err(setting("cv_folds", "must be ≥ 2 (or off, or auto)"));
             }
         }
-        self.base.check_ref()
+        self.base.check_ref()?;
+        self.defaults.check_ref()
     }
 }

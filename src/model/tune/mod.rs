@@ -55,10 +55,15 @@ use crate::util::random::Rng;
 
 mod config;
 mod gp;
+mod judge;
 mod ranges;
 mod result;
 
 pub use config::{Direction, EarlyStoppingType, Objective, Strategy, TunerConfig};
+pub use judge::{
+    bootstrap_interval, compare, folds_interval, CvFolds, Decision, Judging, Kept,
+    BOOTSTRAP_RESAMPLES, CONFIDENCE, CV_AUTO_FOLDS, CV_AUTO_MAX_ROWS,
+};
 use ranges::bad_range;
 pub use ranges::{ParameterRange, Scaling};
 pub use result::{Trial, TrialStatus, TuningResult};
@@ -90,10 +95,11 @@ fn build_sets(
     train: (&FeatureMatrix, &[u8]),
     validation: Option<(&FeatureMatrix, &[u8])>,
     config: &TunerConfig,
+    judged_by: Judging,
 ) -> Result<Vec<(DMatrix, DMatrix, Vec<u8>)>> {
     let (x, y) = train;
-    match config.cv_folds {
-        None => {
+    match judged_by {
+        Judging::Holdout => {
             let (vx, vy) = validation.ok_or_else(|| Error::InvalidSetting {
                 name: "validation".into(),
                 reason: "tuning needs a validation split (validation share > 0) or cv_folds".into(),
@@ -104,14 +110,15 @@ fn build_sets(
                 vy.to_vec(),
             )])
         }
-        Some(k) => {
+        Judging::Folds(k) => {
             let parts = folds(y, k, config.seed);
             if parts
                 .iter()
                 .any(|p| p.iter().all(|&i| y[i] == 0) || p.iter().all(|&i| y[i] == 1))
             {
                 return Err(Error::Split(format!(
-                    "{k} folds of {} rows leave a fold with a single class",
+                    "{k} folds of {} rows leave a fold with a single class (set cv_folds to \
+                     fewer folds, or off to judge on the validation split)",
                     y.len()
                 )));
             }
@@ -154,6 +161,7 @@ fn median_at(curves: &[Vec<f64>], round: usize) -> Option<f64> {
 /// Rounds before the median rule may stop a trial.
 const MEDIAN_RULE_FROM_ROUND: usize = 10;
 
+#[allow(clippy::too_many_arguments)]
 fn run_trial(
     slot: &mut Slot,
     config: &TunerConfig,
@@ -162,6 +170,7 @@ fn run_trial(
     threads: usize,
     reference: &[Vec<f64>],
     feature_names: &[String],
+    keep_scores: bool,
 ) -> Trial {
     let started = Instant::now();
     let failed = |reason: String, values: BTreeMap<String, String>| Trial {
@@ -171,9 +180,16 @@ fn run_trial(
         rounds: 0,
         status: TrialStatus::Failed { reason },
         seconds: started.elapsed().as_secs_f64(),
+        fold_objectives: Vec::new(),
         curve: Vec::new(),
+        scores: None,
     };
-    let mut hp = match config.hyperparameters(&values) {
+    let hp = if number == 0 {
+        Ok(config.defaults_hyperparameters())
+    } else {
+        config.hyperparameters(&values)
+    };
+    let mut hp = match hp {
         Ok(hp) => hp,
         Err(e) => return failed(e.to_string(), values),
     };
@@ -183,8 +199,11 @@ fn run_trial(
         Err(e) => return failed(e.to_string(), values),
     };
     let higher = config.objective.round_metric_higher_is_better();
-    let prune = config.early_stopping_type == EarlyStoppingType::Auto && config.cv_folds.is_none();
+    // The median rule compares curves on one validation split; across folds it would compare
+    // one fold's curve with another's.
+    let prune = config.early_stopping_type == EarlyStoppingType::Auto && slot.sets.len() == 1;
     let mut curve = Vec::new();
+    let mut scores = None;
     let mut objectives = Vec::new();
     let mut rounds = Vec::new();
     let mut stopped = None;
@@ -217,19 +236,28 @@ fn run_trial(
         let Some((_, best)) = trained.best else {
             return failed("no validation value".into(), values);
         };
-        let objective = if config.objective == Objective::F1 {
-            // F1 at 0.5 of the final model on this validation set.
-            let scores = match trained.model.booster().predict(dval, None) {
-                Ok(s) => s,
-                Err(e) => return failed(e.to_string(), values),
-            };
-            match evaluate(val_labels, &scores, crate::metrics::Threshold::DEFAULT) {
-                Ok(m) => m.f1,
+        let predicted = if config.objective == Objective::F1 || keep_scores {
+            // The final (best-round) model's scores on this validation set.
+            match trained.model.booster().predict(dval, None) {
+                Ok(s) => Some(s),
                 Err(e) => return failed(e.to_string(), values),
             }
         } else {
-            best
+            None
         };
+        let objective = match (&predicted, config.objective) {
+            // F1 at 0.5 of the final model.
+            (Some(p), Objective::F1) => {
+                match evaluate(val_labels, p, crate::metrics::Threshold::DEFAULT) {
+                    Ok(m) => m.f1,
+                    Err(e) => return failed(e.to_string(), values),
+                }
+            }
+            _ => best,
+        };
+        if keep_scores {
+            scores = predicted;
+        }
         objectives.push(objective);
         rounds.push(trained.model.rounds);
     }
@@ -244,12 +272,20 @@ fn run_trial(
             None => TrialStatus::Completed,
         },
         seconds: started.elapsed().as_secs_f64(),
+        fold_objectives: objectives,
         curve,
+        scores,
     }
 }
 
 /// Search the hyperparameters of `config.ranges`, training on `train` and judging on
-/// `validation` (or by k-fold CV on `train` when `config.cv_folds` is set).
+/// `validation` or by k-fold cross-validation of `train` (`config.cv_folds`; by default
+/// cross-validation up to [`CV_AUTO_MAX_ROWS`] training rows).
+///
+/// Trial 0 is `config.defaults` (the hyperparameters without tuning), judged like every
+/// other trial; then `max_jobs` trials search the ranges from `config.base`. The best trial replaces the defaults only when its
+/// advantage is beyond the noise of the judging ([`Decision`]); [`TuningResult::kept`] is
+/// the trial to refit.
 pub fn tune(
     train: (&FeatureMatrix, &[u8]),
     validation: Option<(&FeatureMatrix, &[u8])>,
@@ -259,7 +295,10 @@ pub fn tune(
     let config = config.into_valid()?;
     let config: &TunerConfig = &config;
     let started = Instant::now();
+    let judged_by = config.cv_folds.resolve(train.1.len(), validation.is_some());
+    let keep_scores = judged_by == Judging::Holdout;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let total = config.max_jobs + 1;
     let parallel = config.max_parallel_jobs;
     let threads = config
         .base
@@ -268,10 +307,10 @@ pub fn tune(
         .checked_div(parallel)
         .unwrap_or(1)
         .max(1);
-    let mut slots: Vec<Slot> = (0..parallel.min(config.max_jobs))
+    let mut slots: Vec<Slot> = (0..parallel.min(total))
         .map(|_| {
             Ok(Slot {
-                sets: build_sets(train, validation, config)?,
+                sets: build_sets(train, validation, config, judged_by)?,
             })
         })
         .collect::<Result<_>>()?;
@@ -282,19 +321,34 @@ pub fn tune(
         -1.0
     };
     let mut rng = Rng::new(config.seed);
-    let mut trials: Vec<Trial> = Vec::with_capacity(config.max_jobs);
-    progress.start("tuning", config.max_jobs as u64);
-    while trials.len() < config.max_jobs {
-        let batch = slots.len().min(config.max_jobs - trials.len());
-        let proposals = propose(config, &trials, sign, batch, &mut rng);
+    let mut trials: Vec<Trial> = Vec::with_capacity(total);
+    progress.start("tuning", total as u64);
+    while trials.len() < total {
+        let batch = slots.len().min(total - trials.len());
+        let proposals = if trials.is_empty() {
+            let mut first = vec![config.defaults_values()];
+            first.extend(propose(config, &trials, sign, batch - 1, &mut rng));
+            first
+        } else {
+            propose(config, &trials, sign, batch, &mut rng)
+        };
         let reference: Vec<Vec<f64>> = trials.iter().map(|t| t.curve.clone()).collect();
-        let first = trials.len() + 1;
+        let first = trials.len();
         let results: Vec<Mutex<Option<Trial>>> = (0..batch).map(|_| Mutex::new(None)).collect();
         std::thread::scope(|s| {
             for (k, (values, slot)) in proposals.into_iter().zip(slots.iter_mut()).enumerate() {
                 let (results, reference, names) = (&results, &reference, &feature_names);
                 s.spawn(move || {
-                    let t = run_trial(slot, config, values, first + k, threads, reference, names);
+                    let t = run_trial(
+                        slot,
+                        config,
+                        values,
+                        first + k,
+                        threads,
+                        reference,
+                        names,
+                        keep_scores,
+                    );
                     *results[k].lock().expect("trial slot") = Some(t);
                 });
             }
@@ -302,7 +356,14 @@ pub fn tune(
         for r in results {
             trials.push(r.into_inner().expect("trial slot").expect("trial ran"));
         }
-        let message = match best_index(&trials, sign) {
+        let best = best_index(&trials, sign);
+        // Only the defaults' and the best trial's scores are needed for the decision.
+        for (i, t) in trials.iter_mut().enumerate() {
+            if i != 0 && Some(i) != best {
+                t.scores = None;
+            }
+        }
+        let message = match best {
             Some(b) => format!(
                 "best {} {:.5} (trial {})",
                 config.objective.name(),
@@ -326,16 +387,26 @@ pub fn tune(
             reason: format!("all {} trials failed; the first: {reason}", trials.len()),
         }
     })?;
+    let decision = judge::decide(config, judged_by, &trials, best, validation.map(|v| v.1))?;
+    for t in &mut trials {
+        t.scores = None;
+    }
     progress.finish(&format!(
-        "best {} {:.5} (trial {})",
+        "best {} {:.5} (trial {}); keeping {}",
         config.objective.name(),
         trials[best].objective.unwrap_or(f64::NAN),
-        trials[best].number
+        trials[best].number,
+        match decision.kept {
+            Kept::Defaults => "the defaults".to_string(),
+            Kept::Tuned => format!("trial {}", decision.kept_trial),
+        }
     ));
     Ok(TuningResult {
         config: config.clone(),
         trials,
         best,
+        judged_by,
+        decision,
         threads_per_trial: threads,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -367,16 +438,24 @@ fn propose(
     n: usize,
     rng: &mut Rng,
 ) -> Vec<BTreeMap<String, String>> {
+    // Trial 0 (the defaults) informs the Gaussian process where its values lie inside the
+    // ranges, but does not count as one of the random trials.
+    let defaults_in_search = config.defaults_in_search();
     let observed: Vec<(Vec<f64>, f64)> = trials
         .iter()
+        .filter(|t| t.number > 0 || defaults_in_search)
         .filter_map(|t| {
             t.objective
                 .filter(|v| v.is_finite())
                 .map(|v| (config.encode(&t.hyperparameters), v * sign))
         })
         .collect();
-    let bayesian = config.strategy == Strategy::Bayesian
-        && observed.len() >= initial_random_trials(config.max_jobs);
+    let searched = trials
+        .iter()
+        .filter(|t| t.number > 0 && t.objective.is_some_and(f64::is_finite))
+        .count();
+    let bayesian =
+        config.strategy == Strategy::Bayesian && searched >= initial_random_trials(config.max_jobs);
     let mut pending: Vec<Vec<f64>> = Vec::new();
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {

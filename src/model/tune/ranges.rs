@@ -200,6 +200,19 @@ impl ParameterRange {
     }
 
     /// Unit coordinates of a value this range produced (the inverse of `decode`).
+    /// Whether `value` is one of the range's values.
+    pub(super) fn contains(&self, value: &str) -> bool {
+        match self {
+            ParameterRange::Continuous { min, max, .. } => value
+                .parse::<f64>()
+                .is_ok_and(|v| (*min..=*max).contains(&v)),
+            ParameterRange::Integer { min, max, .. } => value
+                .parse::<i64>()
+                .is_ok_and(|v| (*min..=*max).contains(&v)),
+            ParameterRange::Categorical { values } => values.iter().any(|c| c == value),
+        }
+    }
+
     pub(super) fn encode(&self, value: &str) -> Vec<f64> {
         let unscale = |v: f64, min: f64, max: f64| -> f64 {
             let t = match self.scaling() {
