@@ -19,6 +19,7 @@ use purchase_predict::cloud::sagemaker::container::{MlRoot, ROOT_ENV};
 use purchase_predict::model::artifact::{
     Artifact, MANIFEST_MEMBER, MODEL_MEMBER, PREPROCESSOR_MEMBER,
 };
+use purchase_predict::model::tune::Kept;
 use purchase_predict::serve::http::HttpConnection;
 
 /// One raw customer of the demo table, as a JSON instance.
@@ -225,6 +226,92 @@ fn training_through_the_contract_gives_runs_model_and_metrics() {
         .collect();
     kept.sort();
     assert_eq!(kept, ["metrics.json", "report.html"]);
+}
+
+/// After a SageMaker tuning job, our image's refit judges the chosen hyperparameters against
+/// the defaults by the rule a local search uses, and keeps the better, saying why.
+#[test]
+fn a_refit_judged_against_the_defaults_keeps_the_better_and_says_why() {
+    let judged = |tuned: [(&str, &str); 2], defaults: &str| {
+        let mut settings = vec![
+            ("target", "purchased"),
+            ("id", "customer_id"),
+            ("num_round", "40"),
+            ("judge_against", defaults),
+        ];
+        settings.extend(tuned);
+        let (dir, root) = job(&settings);
+        let out = train(&root.root);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let artifact = Artifact::load(root.model_dir()).unwrap();
+        drop(dir);
+        (stdout, artifact)
+    };
+    // Tuned values that learn against defaults that barely do (stumps at a crawl): kept.
+    let (stdout, artifact) = judged(
+        [("max_depth", "4"), ("eta", "0.3")],
+        r#"{"max_depth": "1", "eta": "0.01"}"#,
+    );
+    let decision = artifact
+        .manifest
+        .tuning
+        .expect("the decision in the manifest");
+    assert_eq!(decision.kept, Kept::Tuned, "{decision:?}");
+    assert!(decision.interval[0] > 0.0);
+    assert_eq!(
+        (
+            artifact.manifest.hyperparameters.max_depth,
+            artifact.manifest.hyperparameters.eta
+        ),
+        (4, 0.3)
+    );
+    assert!(
+        stdout.contains("judged against the defaults: trial 1 beats the defaults"),
+        "{stdout}"
+    );
+    // The other way round: the defaults stay, and the model is theirs.
+    let (stdout, artifact) = judged(
+        [("max_depth", "1"), ("eta", "0.01")],
+        r#"{"max_depth": "4", "eta": "0.3"}"#,
+    );
+    let decision = artifact
+        .manifest
+        .tuning
+        .expect("the decision in the manifest");
+    assert_eq!(decision.kept, Kept::Defaults, "{decision:?}");
+    assert_eq!(
+        (
+            artifact.manifest.hyperparameters.max_depth,
+            artifact.manifest.hyperparameters.eta
+        ),
+        (4, 0.3)
+    );
+    assert!(
+        stdout.contains("so the defaults stay")
+            || stdout.contains("defaults (trial 0) scored best"),
+        "{stdout}"
+    );
+    // Values the hyperparameter does not take are refused before any training, by name.
+    let (_dir, root) = job(&[
+        ("target", "purchased"),
+        ("judge_against", r#"{"max_depth": "deep"}"#),
+    ]);
+    let reason = failure(&root);
+    assert!(
+        reason.contains("judge_against") && reason.contains("max_depth"),
+        "{reason}"
+    );
+    let (_dir, root) = job(&[("target", "purchased"), ("judge_against", "eta=0.2")]);
+    let reason = failure(&root);
+    assert!(
+        reason.contains("judge_against") && reason.contains("JSON object"),
+        "{reason}"
+    );
 }
 
 #[test]

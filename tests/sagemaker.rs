@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,7 @@ use purchase_predict::cloud::sagemaker::{hosting, training, tuning};
 use purchase_predict::cloud::session::{Backend, PollConfig, SageMakerConfig, Session};
 use purchase_predict::cloud::storage::{Location, Storage};
 use purchase_predict::data::FeatureMatrix;
-use purchase_predict::model::tune::{ParameterRange, Scaling, TunerConfig};
+use purchase_predict::model::tune::{CvFolds, ParameterRange, Scaling, TunerConfig};
 use purchase_predict::model::Hyperparameters;
 use purchase_predict::util::progress::{Progress, Silent};
 use purchase_predict::Error;
@@ -466,7 +467,7 @@ async fn tuning_job_sends_ranges_objective_and_limits() {
     let tuner = HyperparameterTuner::new(Estimator::new(Hyperparameters::default()), config);
     // k-fold cross-validation is local only: refused before any request.
     let mut folds = tuner.clone();
-    folds.config.cv_folds = Some(5);
+    folds.config.cv_folds = CvFolds::Folds(5);
     let e = folds
         .fit(
             &session,
@@ -656,7 +657,7 @@ async fn pipeline_image_jobs_send_the_raw_table_settings_and_metric_definitions(
         .max_parallel_jobs(2),
     );
     let tuning = tuner
-        .fit(&session, &Channels::new(table), &mut Silent)
+        .fit(&session, &Channels::new(table.clone()), &mut Silent)
         .await
         .unwrap();
     let raw = client
@@ -685,6 +686,177 @@ async fn pipeline_image_jobs_send_the_raw_table_settings_and_metric_definitions(
     assert!(metric_definitions()
         .iter()
         .any(|(n, _)| Some(n.as_str()) == objective.metric_name()));
+    // No defaults' job beside the search: our image judges in its refit.
+    assert_eq!(tuning.defaults_training_job, None);
+
+    // The refit of the best trial, judged against the defaults in the job. moto's canned
+    // best job tunes a hyperparameter called `string`: give it an answer of SageMaker's kind,
+    // and put the model our image writes for such a job (a run judged against the defaults)
+    // where the refit's model goes.
+    let mut tuning = tuning;
+    tuning.best_hyperparameters = BTreeMap::from([("eta".to_string(), "0.3".to_string())]);
+    let refit_name = format!("{}-kept", tuning.name);
+    let local = tempfile::tempdir().unwrap();
+    let mut judged_run = purchase_predict::app::pipeline::RunConfig::demo(local.path());
+    judged_run.hyperparameters.num_round = 50;
+    judged_run.hyperparameters.eta = 0.3;
+    let defaults = BTreeMap::from([("eta".to_string(), "0.2".to_string())]);
+    let (_, local_decision) =
+        purchase_predict::app::pipeline::run_judged(&judged_run, &defaults, &mut Silent).unwrap();
+    session
+        .storage()
+        .upload_file(
+            &local.path().join("model.tar.gz"),
+            &session
+                .default_output()
+                .join(&refit_name)
+                .join("output/model.tar.gz"),
+        )
+        .await
+        .unwrap();
+    moto.post("/moto-api/recorder/start-recording", "");
+    let (kept, decision) = tuning
+        .decide(
+            &session,
+            &tuner.estimator,
+            &Channels::new(table),
+            &mut Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.name, refit_name);
+    assert_eq!(decision, local_decision);
+    let created = moto.recorded("CreateTrainingJob");
+    let refit = created.last().unwrap();
+    assert_eq!(refit["TrainingJobName"], refit_name.as_str());
+    let sent = &refit["HyperParameters"];
+    assert_eq!(sent["eta"], "0.3");
+    assert_eq!(sent["judge_against"], r#"{"eta":"0.2"}"#);
+    assert_eq!(sent["target"], "purchased");
+    assert_eq!(refit["AlgorithmSpecification"]["TrainingImage"], IMAGE);
+}
+
+/// On SageMaker with the built-in image, trial 0 (the estimator's own hyperparameters) runs
+/// as a training job beside the tuning job, and the best trial is kept only when it beats it
+/// beyond the noise of the validation channel, as the local search decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sagemaker_tuning_job_keeps_its_best_trial_only_beyond_the_noise() {
+    use purchase_predict::model::tune::Kept;
+    let Some(moto) = Moto::start() else { return };
+    // Two models of the same split: 20 rounds, and one round that learns little.
+    let (out, strong) = prepared();
+    let (_weak_dir, weak) = common::demo_model(1);
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let train = session
+        .upload_data(out.path().join("train.csv"), "data/train")
+        .await
+        .unwrap();
+    let validation = session
+        .upload_data(out.path().join("validation.csv"), "data/validation")
+        .await
+        .unwrap();
+    let channels = Channels::new(train).validation(validation);
+    let estimator = Estimator::new(Hyperparameters::default());
+    let tuner = HyperparameterTuner::new(
+        estimator.clone(),
+        TunerConfig::new(
+            [("eta".to_string(), ParameterRange::continuous(0.05, 0.5))]
+                .into_iter()
+                .collect(),
+        )
+        .max_jobs(4)
+        .max_parallel_jobs(2),
+    );
+    let job = tuner.fit(&session, &channels, &mut Silent).await.unwrap();
+    let defaults_name = format!("{}-000", job.name);
+    assert_eq!(
+        job.defaults_training_job.as_deref(),
+        Some(defaults_name.as_str())
+    );
+    let client = &session.sagemaker_session().unwrap().clients.sagemaker;
+    let raw = client
+        .describe_training_job()
+        .training_job_name(&defaults_name)
+        .send()
+        .await
+        .unwrap();
+    let sent = raw.hyper_parameters().unwrap();
+    for (k, v) in [("eta", "0.2"), ("max_depth", "5"), ("num_round", "100")] {
+        assert_eq!(sent.get(k).map(String::as_str), Some(v), "{k}");
+    }
+    assert_eq!(raw.input_data_config().len(), 2);
+
+    // moto names a best job it never ran (`FakeTrainingJobName`): run it under that name, and
+    // put a model where each job's model goes.
+    let output = session.default_output();
+    training::create_training_job(
+        client,
+        &training::TrainingJobSpec {
+            name: job.best_training_job.clone(),
+            image_uri: "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+                .into(),
+            role_arn: ROLE.into(),
+            instance_type: "ml.m5.xlarge".into(),
+            instance_count: 1,
+            volume_size_gb: 30,
+            max_runtime: Duration::from_secs(3600),
+            output_path: output.to_string(),
+            hyperparameters: BTreeMap::from([("eta".to_string(), "0.3".to_string())]),
+            channels: Vec::new(),
+            content_type: "text/csv".into(),
+            metric_definitions: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let model_of = |name: &str| output.join(name).join("output/model.tar.gz");
+    let put = |best: &std::path::Path, defaults: &std::path::Path| {
+        let (best, defaults) = (best.to_path_buf(), defaults.to_path_buf());
+        let (session, b, d) = (
+            &session,
+            model_of(&job.best_training_job),
+            model_of(&defaults_name),
+        );
+        async move {
+            session.storage().upload_file(&best, &b).await.unwrap();
+            session.storage().upload_file(&defaults, &d).await.unwrap();
+        }
+    };
+    // The best trial's model is the better one by far: kept, with an interval above 0.
+    put(&strong, &weak).await;
+    let (kept, decision) = job
+        .decide(&session, &estimator, &channels, &mut Silent)
+        .await
+        .unwrap();
+    assert_eq!(kept.name, job.best_training_job);
+    assert_eq!(decision.kept, Kept::Tuned, "{decision:?}");
+    assert!(decision.interval[0] > 0.0, "{decision:?}");
+    assert!(
+        decision.method.contains("paired bootstrap"),
+        "{}",
+        decision.method
+    );
+    // The defaults' model is the better one: they stay, and their job is the one kept.
+    put(&weak, &strong).await;
+    let (kept, decision) = job
+        .decide(&session, &estimator, &channels, &mut Silent)
+        .await
+        .unwrap();
+    assert_eq!(kept.name, defaults_name);
+    assert_eq!(decision.kept, Kept::Defaults, "{decision:?}");
+    // Without the validation channel the trials were judged on, there is nothing to judge by.
+    let e = job
+        .decide(
+            &session,
+            &estimator,
+            &Channels::new(channels.train.clone()),
+            &mut Silent,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("validation channel"), "{e}");
 }
 
 /// Put a model where SageMaker would host it from.
@@ -1347,17 +1519,25 @@ async fn local_session_runs_the_same_estimator_tuner_and_endpoint_in_process() {
     );
     let tuned = tuner.fit(&session, &channels, &mut Silent).await.unwrap();
     let table = tuned.training_jobs(&session).await.unwrap();
-    assert_eq!(table.len(), 4);
-    assert_eq!(table[0].name, tuned.best_training_job);
+    // Trial 0 (the estimator's own hyperparameters) and the four searched.
+    assert_eq!(table.len(), 5);
+    assert!(table
+        .iter()
+        .any(|j| j.name == format!("{}-000", tuned.name) && j.hyperparameters["eta"] == "0.2"));
     assert!(table.windows(2).all(|w| w[0].objective >= w[1].objective));
-    let best = tuned
-        .best_training_job(&session, &estimator, &channels, &mut Silent)
+    let (best, decision) = tuned
+        .decide(&session, &estimator, &channels, &mut Silent)
         .await
         .unwrap();
+    assert_eq!(Some(&decision), tuned.decision.as_ref());
     assert!(best.model_data.local_path().unwrap().exists());
-    // The same contract as on SageMaker: the best trial's job, by name, with its objective
-    // and hyperparameters.
+    // The same contract as on SageMaker: the kept job (the best trial when it beats the
+    // defaults beyond the noise), by name, with its objective and hyperparameters.
     assert_eq!(best.name, tuned.best_training_job);
+    assert_eq!(
+        best.name,
+        format!("{}-{:03}", tuned.name, decision.kept_trial)
+    );
     assert_eq!(
         best.final_metrics.get("validation:auc").copied(),
         tuned.best_objective

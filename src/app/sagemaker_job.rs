@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::app::pipeline::{self, RunConfig, RunReport};
 use crate::cloud::sagemaker::container::{
     metric_lines, ChannelConfig, MlRoot, ResourceConfig, TableFormat, CSV_CONTENT_TYPES,
-    EVALUATION_FOLDER, PARQUET_CONTENT_TYPES, TRAIN_CHANNEL,
+    EVALUATION_FOLDER, JUDGE_AGAINST_HYPERPARAMETER, PARQUET_CONTENT_TYPES, TRAIN_CHANNEL,
 };
 use crate::error::{clip, Error, Result, Valid};
 use crate::evaluate::settings::PipelineSettings;
@@ -34,6 +34,9 @@ pub struct JobInput {
     pub hyperparameters: Valid<Hyperparameters>,
     /// The one customer table of the `train` channel.
     pub data: PathBuf,
+    /// A refit judged against the defaults: their values of the tuned hyperparameters
+    /// ([`JUDGE_AGAINST_HYPERPARAMETER`]).
+    pub judge_against: Option<BTreeMap<String, String>>,
 }
 
 fn input_error(path: &Path, reason: impl Into<String>) -> Error {
@@ -194,9 +197,34 @@ fn channel_files(root: &MlRoot, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()
 /// Parquet table) and the resources (one instance).
 pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     let hp_file = root.hyperparameters_file();
-    let (job, hyperparameters) =
-        PipelineSettings::from_hyperparameters(&read_hyperparameters(root, &hp_file)?)
-            .map_err(|e| input_error(&hp_file, e.to_string()))?;
+    let mut sent = read_hyperparameters(root, &hp_file)?;
+    let judge_against = match sent.remove(JUDGE_AGAINST_HYPERPARAMETER) {
+        None => None,
+        Some(text) => {
+            let defaults: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+                input_error(
+                    &hp_file,
+                    format!(
+                        "hyperparameter `{JUDGE_AGAINST_HYPERPARAMETER}`: {e}; expected a JSON \
+                             object of the defaults' values, as {{\"eta\": \"0.2\"}}"
+                    ),
+                )
+            })?;
+            // Each value must be one the hyperparameter takes.
+            let mut check = Hyperparameters::default();
+            for (name, value) in &defaults {
+                check.set(name, value).map_err(|e| {
+                    input_error(
+                        &hp_file,
+                        format!("hyperparameter `{JUDGE_AGAINST_HYPERPARAMETER}`: {e}"),
+                    )
+                })?;
+            }
+            Some(defaults)
+        }
+    };
+    let (job, hyperparameters) = PipelineSettings::from_hyperparameters(&sent)
+        .map_err(|e| input_error(&hp_file, e.to_string()))?;
 
     let resource_file = root.resource_config_file();
     if let Some(value) = read_json(root, &resource_file)? {
@@ -320,6 +348,7 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
         job,
         hyperparameters,
         data,
+        judge_against,
     })
 }
 
@@ -330,6 +359,7 @@ pub fn run_config(root: &MlRoot, input: &JobInput) -> Valid<RunConfig> {
         job,
         hyperparameters,
         data,
+        judge_against: _,
     } = input.clone();
     RunConfig::from_valid(
         data,
@@ -355,7 +385,14 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
         config.settings.split.validation_share,
         config.settings.split.seed
     );
-    let report = pipeline::run(&config, progress)?;
+    let report = match &input.judge_against {
+        None => pipeline::run(&config, progress)?,
+        Some(defaults) => {
+            let (report, decision) = pipeline::run_judged(&config, defaults, progress)?;
+            println!("judged against the defaults: {}", decision.reason);
+            report
+        }
+    };
     let model_dir = root.model_dir();
     crate::model::artifact::unpack(&report.outputs.model, &model_dir)?;
     let mut leftovers = vec![

@@ -32,7 +32,7 @@ pub use crate::cloud::jobs::{
 use crate::cloud::sagemaker::names::unique_name;
 use crate::cloud::session::Session;
 use crate::error::{ensure, Check, Result};
-use crate::model::tune::Direction;
+use crate::model::tune::{Decision, Direction};
 use crate::util::progress::Progress;
 
 impl Estimator {
@@ -105,11 +105,35 @@ impl TuningJob {
         Ok(jobs)
     }
 
-    /// The training job of the best trial, on either backend: its name
-    /// ([`TuningJob::best_training_job`]), hyperparameters, objective (in `final_metrics`) and
-    /// model. SageMaker kept the trial's model (DescribeTrainingJob); the local search keeps
-    /// scores only, so the trial is trained again, deterministically, with `estimator`'s
-    /// other settings on the same `channels`.
+    /// The training job to keep, and why: the best trial when it beats the defaults (trial
+    /// 0: `estimator`'s own hyperparameters) beyond the noise of the way trials were judged,
+    /// else the defaults' job ([`Decision`]), on either backend, with its name,
+    /// hyperparameters, objective (in `final_metrics`) and model.
+    ///
+    /// Locally the search already decided, and the kept trial is trained again,
+    /// deterministically, with `estimator`'s other settings on the same `channels` (the
+    /// search keeps scores, not models). On SageMaker the built-in image's best trial and the
+    /// defaults' job (started beside the tuning job) score the validation channel, and a
+    /// paired bootstrap decides; our image's refit judges the best trial against the
+    /// defaults in the job.
+    pub async fn decide(
+        &self,
+        session: &Session,
+        estimator: &Estimator,
+        channels: &Channels,
+        progress: &mut dyn Progress,
+    ) -> Result<(TrainingJob, Decision)> {
+        let (mut job, decision) = session
+            .platform()
+            .decide(session, self, estimator, channels, progress)
+            .await?;
+        if job.preprocessor.is_none() {
+            job.preprocessor = estimator.preprocessor.clone();
+        }
+        Ok((job, decision))
+    }
+
+    /// The kept training job ([`TuningJob::decide`] without the decision).
     pub async fn best_training_job(
         &self,
         session: &Session,
@@ -117,13 +141,6 @@ impl TuningJob {
         channels: &Channels,
         progress: &mut dyn Progress,
     ) -> Result<TrainingJob> {
-        let mut job = session
-            .platform()
-            .best_training_job(session, self, estimator, channels, progress)
-            .await?;
-        if job.preprocessor.is_none() {
-            job.preprocessor = estimator.preprocessor.clone();
-        }
-        Ok(job)
+        Ok(self.decide(session, estimator, channels, progress).await?.0)
     }
 }

@@ -412,6 +412,9 @@ pub struct TuningJob {
     /// why (locally, always; on SageMaker, once the best trial has been judged against the
     /// defaults' training job).
     pub decision: Option<crate::model::tune::Decision>,
+    /// On SageMaker with the built-in image: trial 0, the training job of the estimator's
+    /// own hyperparameters, started beside the tuning job (`<tuning job>-000`).
+    pub defaults_training_job: Option<String>,
     /// The objective metric's name.
     pub objective: String,
     /// Whether a higher objective was better (the tuner's setting).

@@ -14,7 +14,7 @@ use crate::cloud::session::{Backend, Session};
 use crate::cloud::storage::Location;
 use crate::data::FeatureMatrix;
 use crate::error::{Error, Result};
-use crate::model::tune::TrialStatus;
+use crate::model::tune::{Decision, TrialStatus};
 use crate::serve::{BackgroundServer, ServerConfig};
 use crate::util::progress::Progress;
 use crate::util::runtime::off_runtime;
@@ -204,7 +204,7 @@ async fn train_in_image(
 }
 
 /// Read every CSV file of a channel (downloading it first when in S3) into one matrix.
-async fn read_channel(
+pub(crate) async fn read_channel(
     session: &Session,
     channel: &Location,
     names: Option<&[String]>,
@@ -283,6 +283,7 @@ pub(crate) async fn tune(
         best_objective: best.objective,
         best_hyperparameters: best.hyperparameters.clone(),
         decision: Some(result.decision.clone()),
+        defaults_training_job: None,
         objective: result.config.objective.name().to_string(),
         direction: result.config.direction,
         backend: Backend::Local,
@@ -324,16 +325,16 @@ pub(crate) fn training_jobs(job: &TuningJob) -> Result<Vec<TunedJob>> {
         .collect())
 }
 
-/// The best trial's training job: trained again (deterministically, with the trial's
-/// hyperparameters and `estimator`'s other settings) under the trial's name, since the local
-/// search keeps scores, not models.
-pub(crate) async fn best_training_job(
+/// The kept trial's training job (the search decided it): trained again
+/// (deterministically, with the trial's hyperparameters and `estimator`'s other settings)
+/// under the trial's name, since the local search keeps scores, not models.
+pub(crate) async fn decide(
     session: &Session,
     job: &TuningJob,
     estimator: &Estimator,
     channels: &Channels,
     progress: &mut dyn Progress,
-) -> Result<TrainingJob> {
+) -> Result<(TrainingJob, Decision)> {
     let result = local_result(job)?;
     let mut e = estimator.clone();
     e.hyperparameters = result.kept_hyperparameters()?;
@@ -354,7 +355,7 @@ pub(crate) async fn best_training_job(
             .final_metrics
             .insert(job.objective.clone(), objective);
     }
-    Ok(trained)
+    Ok((trained, result.decision.clone()))
 }
 
 /// Serve the model on 127.0.0.1 (images are SageMaker's: the local endpoint is this crate's

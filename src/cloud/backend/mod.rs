@@ -12,8 +12,11 @@
 //! - a training job writes `<output>/<job>/output/model.tar.gz`, and its
 //!   [`TrainingJob::artifact`](crate::cloud::jobs::TrainingJob) is built by one function from the
 //!   booster, the job's preprocessor and its settings, whichever backend trained it;
-//! - a tuning job's best training job is the training job of its best trial: the trial's
-//!   name (`<tuning job>-NNN`), hyperparameters, objective and model;
+//! - a tuning job has a trial 0, the estimator's own hyperparameters (the defaults), and
+//!   keeps its best trial only when that beats trial 0 beyond the noise of the way trials are
+//!   judged ([`crate::model::tune::Decision`]); its kept training job
+//!   ([`TuningJob::decide`](crate::cloud::jobs::TuningJob)) has the trial's name
+//!   (`<tuning job>-NNN`; the defaults' is `-000`), hyperparameters, objective and model;
 //! - a batch transform scores headerless feature CSV files into `<file>.out`, one score per
 //!   line (locally streamed through [`crate::serve::batch`]).
 
@@ -29,6 +32,7 @@ use crate::cloud::jobs::{
 use crate::cloud::session::{Backend, Platform, Session};
 use crate::cloud::storage::Location;
 use crate::error::Result;
+use crate::model::tune::Decision;
 use crate::serve::Predictor;
 use crate::util::progress::Progress;
 
@@ -104,22 +108,21 @@ impl Platform {
         }
     }
 
-    /// The training job of the tuning job's best trial.
-    pub(crate) async fn best_training_job(
+    /// The tuning job's kept training job (the best trial when it beats the defaults beyond
+    /// the noise, else the defaults'), and the decision.
+    pub(crate) async fn decide(
         &self,
         session: &Session,
         job: &TuningJob,
         estimator: &Estimator,
         channels: &Channels,
         progress: &mut dyn Progress,
-    ) -> Result<TrainingJob> {
+    ) -> Result<(TrainingJob, Decision)> {
         match self {
-            Platform::Local => {
-                local::best_training_job(session, job, estimator, channels, progress).await
-            }
+            Platform::Local => local::decide(session, job, estimator, channels, progress).await,
             #[cfg(feature = "sagemaker")]
             Platform::SageMaker(sm) => {
-                sagemaker::best_training_job(sm, job, estimator, channels).await
+                sagemaker::decide(session, sm, job, estimator, channels, progress).await
             }
         }
     }

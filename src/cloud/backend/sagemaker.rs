@@ -7,11 +7,16 @@ use super::{DeployRequest, Hosted, TrainRequest, TransformRequest};
 use crate::cloud::jobs::{
     Channels, EndpointNames, HyperparameterTuner, TrainingJob, TunedJob, TuningJob,
 };
-use crate::cloud::sagemaker::container::{metric_definitions, TableFormat};
+use crate::cloud::sagemaker::container::{
+    metric_definitions, TableFormat, JUDGE_AGAINST_HYPERPARAMETER,
+};
 use crate::cloud::sagemaker::{hosting, training, transform, tuning, unique_name};
 use crate::cloud::session::{Backend, SageMakerSession, Session};
 use crate::cloud::storage::Location;
 use crate::error::{ensure, Error, Result};
+use crate::model::tune::{
+    bootstrap_interval, bootstrap_resamples, Decision, Judging, Kept, Objective,
+};
 use crate::serve::Predictor;
 use crate::util::progress::Progress;
 
@@ -105,8 +110,19 @@ pub(crate) async fn train(
     request: &TrainRequest<'_>,
     progress: &mut dyn Progress,
 ) -> Result<TrainingJob> {
-    let started = Instant::now();
     let spec = spec(sm, request, train_format(session, request).await?)?;
+    train_spec(session, sm, request, spec, progress).await
+}
+
+/// CreateTrainingJob of `spec` (made from `request`), then wait for it.
+async fn train_spec(
+    session: &Session,
+    sm: &SageMakerSession,
+    request: &TrainRequest<'_>,
+    spec: training::TrainingJobSpec,
+    progress: &mut dyn Progress,
+) -> Result<TrainingJob> {
+    let started = Instant::now();
     let client = &sm.clients.sagemaker;
     training::create_training_job(client, &spec).await?;
     let d = training::wait_for_training_job(
@@ -192,8 +208,29 @@ pub(crate) async fn tune(
     };
     let client = &sm.clients.sagemaker;
     tuning::create_tuning_job(client, &spec).await?;
+    // Trial 0, the defaults: the estimator's own hyperparameters as a training job beside
+    // the tuning job (it runs while the search does), for the best trial to be judged
+    // against. Our image judges in its refit instead ([`decide`]).
+    let defaults_training_job = if tuner.estimator.pipeline_image.is_none() {
+        let defaults_name = defaults_job_name(name);
+        let defaults = spec_for(sm, &tuner.estimator, channels, &defaults_name, &output)?;
+        training::create_training_job(client, &defaults).await?;
+        Some(defaults_name)
+    } else {
+        None
+    };
     let timeout = tuner.estimator.timeout() * (config.max_jobs as u32).max(1);
     let d = tuning::wait_for_tuning_job(client, name, session.poll(), timeout, progress).await?;
+    if let Some(defaults) = &defaults_training_job {
+        training::wait_for_training_job(
+            client,
+            defaults,
+            session.poll(),
+            tuner.estimator.timeout(),
+            progress,
+        )
+        .await?;
+    }
     let best = d
         .best_training_job
         .clone()
@@ -213,6 +250,7 @@ pub(crate) async fn tune(
         direction: config.direction,
         output: Some(output),
         decision: None,
+        defaults_training_job,
         local: None,
     })
 }
@@ -233,6 +271,184 @@ pub(crate) async fn training_jobs(sm: &SageMakerSession, job: &TuningJob) -> Res
     )
 }
 
+/// The defaults' training job of tuning job `tuning` (trial 0, as the local search numbers
+/// it).
+pub(crate) fn defaults_job_name(tuning: &str) -> String {
+    format!("{tuning}-000")
+}
+
+/// The CreateTrainingJob request of `estimator` on the built-in image's CSV channels.
+fn spec_for(
+    sm: &SageMakerSession,
+    estimator: &crate::cloud::jobs::Estimator,
+    channels: &Channels,
+    name: &str,
+    output: &Location,
+) -> Result<training::TrainingJobSpec> {
+    let request = TrainRequest {
+        estimator,
+        channels,
+        name,
+        output,
+    };
+    spec(sm, &request, TableFormat::Csv)
+}
+
+/// The number of a tuning job's trial from its training job's name
+/// (`<tuning job>-NNN-<hash>`), or 1 when the name does not say.
+fn trial_number(tuning: &str, job: &str) -> usize {
+    job.strip_prefix(tuning)
+        .and_then(|rest| rest.trim_start_matches('-').split('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The kept training job of a tuning job, and why: the best trial judged against the
+/// defaults by the rule a local search uses.
+///
+/// - The built-in image: the best trial's model and the defaults' job's model (trial 0,
+///   started beside the tuning job) score the validation channel the trials were judged
+///   on, and a paired bootstrap of its rows decides, family-wise over the trials SageMaker
+///   ran (as [`crate::model::tune::bootstrap_interval`] does locally).
+/// - Our image: a refit job of the best trial's hyperparameters, told the defaults' values
+///   ([`JUDGE_AGAINST_HYPERPARAMETER`]), judges them on its own split and keeps the
+///   better; its model's manifest carries the decision.
+pub(crate) async fn decide(
+    session: &Session,
+    sm: &SageMakerSession,
+    job: &TuningJob,
+    estimator: &crate::cloud::jobs::Estimator,
+    channels: &Channels,
+    progress: &mut dyn Progress,
+) -> Result<(TrainingJob, Decision)> {
+    if estimator.pipeline_image.is_some() {
+        return refit_judged(session, sm, job, estimator, channels, progress).await;
+    }
+    let best = best_training_job(sm, job, estimator, channels).await?;
+    let defaults_name = job
+        .defaults_training_job
+        .clone()
+        .unwrap_or_else(|| defaults_job_name(&job.name));
+    let defaults = describe_job(sm, &defaults_name, estimator, channels).await?;
+    let validation = channels
+        .validation
+        .as_ref()
+        .ok_or_else(|| Error::InvalidSetting {
+            name: "validation channel".into(),
+            reason: "judging the best trial against the defaults scores the validation channel \
+                     the trials were judged on: give the channels of the tuning job"
+                .into(),
+        })?;
+    let pre = estimator.preprocessor.clone();
+    let names = pre.as_ref().map(|p| p.feature_names.clone());
+    let (x, y) = super::local::read_channel(session, validation, names.as_deref()).await?;
+    progress.start("judging against the defaults", 1);
+    progress.update(
+        0,
+        &format!(
+            "{} against {} on {} validation rows",
+            best.name,
+            defaults.name,
+            y.len()
+        ),
+    );
+    let candidate = best
+        .artifact(session, pre.clone())
+        .await?
+        .model
+        .predict(&x)?;
+    let untuned = defaults.artifact(session, pre).await?.model.predict(&x)?;
+    let objective: Objective = job.objective.parse()?;
+    // The best was picked among the trials that ran to an objective.
+    let counts = tuning::describe_tuning_job(&sm.clients.sagemaker, &job.name).await?;
+    let compared = usize::try_from(counts.completed + counts.stopped)
+        .unwrap_or(0)
+        .max(1);
+    let interval = bootstrap_interval(
+        objective,
+        job.direction,
+        &y,
+        &candidate,
+        &untuned,
+        0,
+        compared,
+    )?;
+    let decision = Decision::from_interval(
+        trial_number(&job.name, &best.name),
+        Judging::Holdout,
+        format!(
+            "paired bootstrap of the {} validation rows, {} resamples{}",
+            y.len(),
+            bootstrap_resamples(compared),
+            if compared > 1 {
+                format!("; Bonferroni over {compared} trials")
+            } else {
+                String::new()
+            }
+        ),
+        interval,
+        compared,
+        objective,
+    );
+    progress.finish(&decision.reason);
+    let kept = match decision.kept {
+        Kept::Tuned => best,
+        Kept::Defaults => defaults,
+    };
+    Ok((kept, decision))
+}
+
+/// Our image's refit of the best trial, judged against the defaults in the job.
+async fn refit_judged(
+    session: &Session,
+    sm: &SageMakerSession,
+    job: &TuningJob,
+    estimator: &crate::cloud::jobs::Estimator,
+    channels: &Channels,
+    progress: &mut dyn Progress,
+) -> Result<(TrainingJob, Decision)> {
+    let untuned = estimator.hyperparameters.to_sagemaker();
+    let mut defaults = std::collections::BTreeMap::new();
+    let mut refit = estimator.clone();
+    for (name, value) in &job.best_hyperparameters {
+        if let Some(d) = untuned.get(name) {
+            defaults.insert(name.clone(), d.clone());
+        }
+        refit.hyperparameters.set(name, value)?;
+    }
+    let output = refit
+        .output_path
+        .clone()
+        .unwrap_or_else(|| session.default_output());
+    let name = format!("{}-kept", job.name);
+    let request = TrainRequest {
+        estimator: &refit,
+        channels,
+        name: &name,
+        output: &output,
+    };
+    let mut spec = spec(sm, &request, train_format(session, &request).await?)?;
+    spec.hyperparameters.insert(
+        JUDGE_AGAINST_HYPERPARAMETER.into(),
+        serde_json::to_string(&defaults).map_err(|e| Error::json("judge_against", e))?,
+    );
+    let trained = train_spec(session, sm, &request, spec, progress).await?;
+    let decision = trained
+        .artifact(session, None)
+        .await?
+        .manifest
+        .tuning
+        .ok_or_else(|| Error::JobFailed {
+            kind: "training job".into(),
+            name: name.clone(),
+            status: "Completed".into(),
+            reason: "its model carries no decision against the defaults: is the image older \
+                     than this crate?"
+                .into(),
+        })?;
+    Ok((trained, decision))
+}
+
 /// DescribeTrainingJob of the best trial, for its model.
 pub(crate) async fn best_training_job(
     sm: &SageMakerSession,
@@ -240,7 +456,17 @@ pub(crate) async fn best_training_job(
     estimator: &crate::cloud::jobs::Estimator,
     channels: &Channels,
 ) -> Result<TrainingJob> {
-    let d = training::describe_training_job(&sm.clients.sagemaker, &job.best_training_job).await?;
+    describe_job(sm, &job.best_training_job, estimator, channels).await
+}
+
+/// DescribeTrainingJob of a finished job, for its model.
+async fn describe_job(
+    sm: &SageMakerSession,
+    name: &str,
+    estimator: &crate::cloud::jobs::Estimator,
+    channels: &Channels,
+) -> Result<TrainingJob> {
+    let d = training::describe_training_job(&sm.clients.sagemaker, name).await?;
     let model_data = match &d.model_artifacts {
         Some(uri) => uri.parse()?,
         None => {

@@ -65,6 +65,12 @@ pub const BIN_ENV: &str = "PURCHASE_PREDICT_BIN";
 pub const TRAIN_CHANNEL: &str = "train";
 /// The hyperparameter SageMaker adds to every trial of a tuning job.
 pub const TUNING_OBJECTIVE_HYPERPARAMETER: &str = "_tuning_objective_metric";
+/// The hyperparameter that makes a job a refit judged against the defaults: a JSON object of
+/// the defaults' values of the tuned hyperparameters (`{"eta": "0.2", "max_depth": "5"}`).
+/// The job judges its own hyperparameters against them by the rule a local search uses
+/// ([`crate::app::pipeline::run_judged`]) and keeps the better, the decision in the model's
+/// manifest.
+pub const JUDGE_AGAINST_HYPERPARAMETER: &str = "judge_against";
 /// The folder under `/opt/ml/output/data` that holds the run's `metrics.json` and
 /// `report.html`.
 pub const EVALUATION_FOLDER: &str = "evaluation";
