@@ -32,7 +32,7 @@ pub use crate::evaluate::{comparison_frame, evaluate_file, explain_for_report, p
 pub use crate::metrics::{self, Costs, Metrics, Threshold, ThresholdRule};
 pub use crate::model::artifact::{Artifact, ThresholdRecord};
 pub use crate::model::baseline::{Baseline, BaselineParams};
-pub use crate::model::tune::TunerConfig;
+pub use crate::model::tune::{Decision, Direction, Kept, TunerConfig};
 pub use crate::model::{Hyperparameters, Model};
 pub use crate::prep::{PrepOptions, Preprocessor};
 pub use crate::serve::predictor::{JsonDeserializer, JsonSerializer};

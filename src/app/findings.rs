@@ -307,12 +307,13 @@ impl Findings {
         })
     }
 
-    /// The tuning trials of tuning job `tuning`: the best one (named `best`), whether it was
-    /// a random draw (the first `random_first` trials) or a guided proposal, how many the
-    /// median rule stopped, and the spread of the objective. A trial's number is read from its
-    /// name (`<tuning job>-NNN`, SageMaker's and ours), since SageMaker lists the jobs by
-    /// objective, not in the order they ran.
-    pub fn trials(jobs: &[TunedJob], tuning: &str, best: &str, random_first: usize) -> String {
+    /// The tuning trials of tuning job `tuning`: the best one by the objective (higher is
+    /// better when `maximize`), whether it was a random draw (trials 1 to `random_first`), a
+    /// guided proposal or the defaults (trial 0), how many the median rule stopped, and the
+    /// spread of the objective. A trial's number is read from its name (`<tuning job>-NNN`,
+    /// SageMaker's and ours), since SageMaker lists the jobs by objective, not in the order
+    /// they ran.
+    pub fn trials(jobs: &[TunedJob], tuning: &str, random_first: usize, maximize: bool) -> String {
         let number = |name: &str| -> Option<usize> {
             name.strip_prefix(tuning)?
                 .trim_start_matches('-')
@@ -329,50 +330,77 @@ impl Findings {
                     .map(|o| (number(&j.name).unwrap_or(i + 1), o, j.name.as_str()))
             })
             .collect();
+        let sign = if maximize { 1.0 } else { -1.0 };
+        let better = |a: f64, b: f64| sign * a > sign * b;
         let Some(&(nb, ob, _)) = done
             .iter()
-            .find(|d| d.2 == best)
-            .or_else(|| done.iter().max_by(|a, b| a.1.total_cmp(&b.1)))
+            .fold(None, |acc: Option<&(usize, f64, &str)>, d| {
+                match acc {
+                    // Ties go to the earlier trial, as the search breaks them.
+                    Some(a) if !(better(d.1, a.1) || (d.1 == a.1 && d.0 < a.0)) => Some(a),
+                    _ => Some(d),
+                }
+            })
         else {
             return "No trial finished with an objective.".into();
         };
         let stopped = jobs.iter().filter(|j| j.status == "Stopped").count();
-        let lo = done.iter().map(|d| d.1).fold(f64::INFINITY, f64::min);
-        let kind = if nb <= random_first {
-            "a random draw"
-        } else {
-            "proposed by the Gaussian process"
+        let worst = done
+            .iter()
+            .map(|d| d.1)
+            .fold(ob, |w, v| if better(w, v) { v } else { w });
+        let kind = match nb {
+            0 => "the defaults, untuned",
+            n if n <= random_first => "a random draw",
+            _ => "proposed by the Gaussian process",
         };
         let mut text = format!(
             "The best of {} trials is trial {nb} ({kind}) with {ob:.4}; the trials range from \
-             {lo:.4} to {ob:.4}, a spread of {:.4}.",
+             {worst:.4} to {ob:.4}, a spread of {:.4}.",
             jobs.len(),
-            ob - lo
+            (ob - worst).abs()
         );
+        let searched = |d: &&(usize, f64, &str)| d.0 > 0;
         let best_random = done
             .iter()
+            .filter(searched)
             .filter(|d| d.0 <= random_first)
             .map(|d| d.1)
-            .fold(f64::NEG_INFINITY, f64::max);
-        let guided_better = done
+            .reduce(|a, b| if better(b, a) { b } else { a });
+        let guided: Vec<f64> = done
             .iter()
-            .filter(|d| d.0 > random_first && d.1 > best_random)
-            .count();
-        if random_first < jobs.len() && best_random.is_finite() {
+            .filter(|d| d.0 > random_first)
+            .map(|d| d.1)
+            .collect();
+        if let (Some(best_random), false) = (best_random, guided.is_empty()) {
+            let guided_better = guided.iter().filter(|&&v| better(v, best_random)).count();
             text += &if guided_better == 0 {
                 format!(
-                    " None of the {} guided trials beat the best random one: the best came by \
-                     chance, and the proposals around it did no better. Whether it beats the \
-                     tutorial's settings at all is the bootstrap's question below.",
-                    jobs.len() - random_first
+                    " None of the {} guided trials beat the best random one: the best search \
+                     result came by chance, and the proposals around it did no better.",
+                    guided.len()
                 )
             } else {
                 format!(
-                    " {guided_better} of the {} guided trials beat the best random one ({best_random:.4}): \
-                     the Gaussian process found better settings than chance did. Whether the \
-                     best beats the tutorial's settings beyond the noise is the bootstrap's \
-                     question below.",
-                    jobs.len() - random_first
+                    " {guided_better} of the {} guided trials beat the best random one \
+                     ({best_random:.4}): the Gaussian process found better settings than \
+                     chance did.",
+                    guided.len()
+                )
+            };
+        }
+        if let Some(d) = done.iter().find(|d| d.0 == 0) {
+            text += &if nb == 0 {
+                format!(
+                    " No searched trial beat the defaults ({:.4}): they stay.",
+                    d.1
+                )
+            } else {
+                format!(
+                    " The defaults (trial 0) scored {:.4}; whether trial {nb}'s {:+.4} over \
+                     them is beyond the noise is the decision below.",
+                    d.1,
+                    ob - d.1
                 )
             };
         }
@@ -719,23 +747,50 @@ mod tests {
             j(3, 0.83, "Completed"),
             j(2, 0.80, "Stopped"),
         ];
-        let text = Findings::trials(&jobs, "t", "t-001", 3);
+        let text = Findings::trials(&jobs, "t", 3, true);
         assert!(text.contains("trial 1 (a random draw)"), "{text}");
         assert!(text.contains("None of the 1 guided trials beat"), "{text}");
         assert!(text.contains("stopped 1 trial early"), "{text}");
+        assert!(!text.contains("defaults"), "no trial 0 listed: {text}");
         let jobs = [
             j(4, 0.85, "Completed"),
             j(1, 0.84, "Completed"),
             j(2, 0.80, "Stopped"),
             j(3, 0.83, "Completed"),
         ];
-        let text = Findings::trials(&jobs, "t", "t-004", 3);
+        let text = Findings::trials(&jobs, "t", 3, true);
         assert!(
             text.contains("trial 4 (proposed by the Gaussian process) with 0.8500"),
             "{text}"
         );
         assert!(
             text.contains("1 of the 1 guided trials beat the best random one (0.8400)"),
+            "{text}"
+        );
+        // With trial 0, the defaults: the best is read against them.
+        let mut with_defaults = jobs.to_vec();
+        with_defaults.push(j(0, 0.845, "Completed"));
+        let text = Findings::trials(&with_defaults, "t", 3, true);
+        assert!(text.contains("The best of 5 trials is trial 4"), "{text}");
+        assert!(
+            text.contains("The defaults (trial 0) scored 0.8450; whether trial 4's +0.0050"),
+            "{text}"
+        );
+        with_defaults.push(j(0, 0.86, "Completed"));
+        with_defaults.remove(4);
+        let text = Findings::trials(&with_defaults, "t", 3, true);
+        assert!(
+            text.contains("trial 0 (the defaults, untuned) with 0.8600"),
+            "{text}"
+        );
+        assert!(
+            text.contains("No searched trial beat the defaults (0.8600): they stay."),
+            "{text}"
+        );
+        // A minimised objective: lower is better.
+        let text = Findings::trials(&jobs, "t", 3, false);
+        assert!(
+            text.contains("trial 2 (a random draw) with 0.8000"),
             "{text}"
         );
     }

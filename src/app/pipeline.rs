@@ -603,7 +603,7 @@ fn tune_run_in(
 /// [`run`], judged against the defaults: `config.hyperparameters` were chosen by a search that
 /// ran elsewhere (a SageMaker tuning job), and `defaults` holds the values its tuned
 /// hyperparameters had before the search. Both are judged on this run's training data by the
-/// rule a local search uses ([`compare`]: cross-validation up to
+/// rule a local search uses ([`compare`](crate::model::tune::compare): cross-validation up to
 /// [`CV_AUTO_MAX_ROWS`](crate::model::tune::CV_AUTO_MAX_ROWS) training rows, else a paired
 /// bootstrap of the validation split, on `validation:auc`); the kept ones are trained,
 /// evaluated and saved as [`run`] does, with the decision in the model's manifest

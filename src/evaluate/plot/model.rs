@@ -299,7 +299,8 @@ pub fn confusion_matrix(c: &Confusion, threshold: f64) -> Result<Chart> {
     render("Confusion matrix", DEFAULT_SIZE, &Heat(c, threshold))
 }
 
-/// The objective of every trial in order, and the best so far.
+/// The objective of every trial in order, and the best so far; trial 0, the defaults, is
+/// marked apart, with the level the search had to beat.
 pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
     let name = result.config.objective.name();
     let pts: Vec<(f64, f64)> = result
@@ -328,10 +329,16 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
             (a.min(p.1), b.max(p.1))
         });
     let pad = ((hi - lo) * 0.1).max(1e-6);
+    let defaults = result
+        .trials
+        .first()
+        .filter(|t| t.number == 0)
+        .and_then(|t| t.objective);
     struct Trials {
         name: String,
         pts: Vec<(f64, f64)>,
         best: Vec<(f64, f64)>,
+        defaults: Option<f64>,
         y: (f64, f64),
         n: f64,
     }
@@ -343,7 +350,7 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
                 .margin(14)
                 .x_label_area_size(46)
                 .y_label_area_size(70)
-                .build_cartesian_2d(0.5f64..self.n + 0.5, self.y.0..self.y.1)?;
+                .build_cartesian_2d(-0.5f64..self.n - 0.5, self.y.0..self.y.1)?;
             chart
                 .configure_mesh()
                 .x_desc("Trial")
@@ -353,13 +360,30 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
                 .axis_desc_style((FONT, 16))
                 .light_line_style(RGBColor(0xee, 0xee, 0xee))
                 .draw()?;
+            if let Some(d) = self.defaults {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(-0.5, d), (self.n - 0.5, d)],
+                        line(REFERENCE, 1),
+                    ))?
+                    .label("trial 0: the defaults, to beat")
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], line(REFERENCE, 1))
+                    });
+                chart.draw_series(std::iter::once(TriangleMarker::new(
+                    (0.0, d),
+                    7,
+                    ShapeStyle::from(REFERENCE).filled(),
+                )))?;
+            }
             chart
                 .draw_series(
                     self.pts
                         .iter()
+                        .filter(|p| self.defaults.is_none() || p.0 > 0.0)
                         .map(|&p| Circle::new(p, 4, ShapeStyle::from(MODEL).filled())),
                 )?
-                .label("trial")
+                .label("searched trial")
                 .legend(|(x, y)| Circle::new((x + 10, y), 4, ShapeStyle::from(MODEL).filled()));
             chart
                 .draw_series(LineSeries::new(self.best.iter().copied(), line(BUYER, 3)))?
@@ -377,6 +401,7 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
             n: result.trials.len() as f64,
             pts,
             best: best_so_far,
+            defaults,
             y: (lo - pad, hi + pad),
         },
     )

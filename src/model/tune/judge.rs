@@ -204,21 +204,21 @@ impl Decision {
         let tuned = interval[0] > 0.0;
         let name = objective.name();
         let of = if compared > 1 {
-            format!(", for the best of {compared} trials")
+            format!(" for the best of {compared} trials")
         } else {
             String::new()
         };
         let reason = if tuned {
             format!(
-                "trial {best} beats the defaults by {advantage:+.4} {name} (95 % interval \
-                 {:+.4} to {:+.4}{of}, above 0), so the tuned hyperparameters replace them",
+                "trial {best} beats the defaults by {advantage:+.4} {name}: the 95 % interval{of} \
+                 is {:+.4} to {:+.4}, above 0, so the tuned hyperparameters replace them",
                 interval[0], interval[1]
             )
         } else {
             format!(
                 "trial {best} scored {advantage:+.4} {name} over the defaults, but the 95 % \
-                 interval {:+.4} to {:+.4}{of} reaches 0: within the noise of {judged_by}, so \
-                 the defaults stay",
+                 interval{of} is {:+.4} to {:+.4}, which reaches 0: within the noise of \
+                 {judged_by}, so the defaults stay",
                 interval[0], interval[1]
             )
         };
