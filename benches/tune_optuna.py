@@ -99,18 +99,33 @@ def main():
             verbose_eval=False,
         )
 
+    # Stratified folds, as ours deals them (each class shuffled, dealt round-robin); given to
+    # xgboost.cv as index pairs (its own `stratified=True` needs scikit-learn).
+    folds = []
+    if args.cv:
+        rng = np.random.default_rng(args.seed)
+        parts = [[] for _ in range(args.cv)]
+        for c in (0, 1):
+            idx = np.flatnonzero(ytr == c)
+            rng.shuffle(idx)
+            for j, i in enumerate(idx):
+                parts[j % args.cv].append(i)
+        everything = np.arange(len(ytr))
+        for held in parts:
+            held = np.sort(np.array(held))
+            folds.append((np.setdiff1d(everything, held), held))
+
     def objective(trial):
         if args.cv:
             result = xgb.cv(
                 {**BASE, **space(trial), "nthread": args.threads},
                 dtrain,
                 num_boost_round=NUM_ROUND,
-                nfold=args.cv,
-                stratified=True,
+                folds=folds,
                 early_stopping_rounds=EARLY_STOPPING_ROUNDS,
-                seed=args.seed,
             )
-            return float(result["test-auc-mean"].max())
+            # A dict of lists without pandas; cut at the best round by early stopping.
+            return float(max(result["test-auc-mean"]))
         return fit(space(trial)).best_score
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

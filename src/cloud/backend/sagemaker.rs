@@ -14,9 +14,7 @@ use crate::cloud::sagemaker::{hosting, training, transform, tuning, unique_name}
 use crate::cloud::session::{Backend, SageMakerSession, Session};
 use crate::cloud::storage::Location;
 use crate::error::{ensure, Error, Result};
-use crate::model::tune::{
-    bootstrap_interval, bootstrap_resamples, Decision, Judging, Kept, Objective,
-};
+use crate::model::tune::{bootstrap_interval, Decision, Judging, Kept, Objective};
 use crate::serve::Predictor;
 use crate::util::progress::Progress;
 
@@ -376,16 +374,7 @@ pub(crate) async fn decide(
     let decision = Decision::from_interval(
         trial_number(&job.name, &best.name),
         Judging::Holdout,
-        format!(
-            "paired bootstrap of the {} validation rows, {} resamples{}",
-            y.len(),
-            bootstrap_resamples(compared),
-            if compared > 1 {
-                format!("; Bonferroni over {compared} trials")
-            } else {
-                String::new()
-            }
-        ),
+        crate::model::tune::bootstrap_method(y.len(), compared),
         interval,
         compared,
         objective,

@@ -60,9 +60,10 @@ mod ranges;
 mod result;
 
 pub use config::{Direction, EarlyStoppingType, Objective, Strategy, TunerConfig};
+pub(crate) use judge::bootstrap_method;
 pub use judge::{
-    bootstrap_interval, bootstrap_resamples, compare, folds_interval, CvFolds, Decision, Judging,
-    Kept, BOOTSTRAP_RESAMPLES, CONFIDENCE, CV_AUTO_FOLDS, CV_AUTO_MAX_ROWS,
+    bootstrap_interval, compare, folds_interval, CvFolds, Decision, Judging, Kept,
+    BOOTSTRAP_RESAMPLES, CONFIDENCE, CV_AUTO_FOLDS, CV_AUTO_MAX_ROWS,
 };
 use ranges::bad_range;
 pub use ranges::{ParameterRange, Scaling};
