@@ -374,7 +374,7 @@ pub(crate) async fn decide(
     let decision = Decision::from_interval(
         trial_number(&job.name, &best.name),
         Judging::Holdout,
-        crate::model::tune::bootstrap_method(y.len(), compared),
+        crate::model::tune::judge::bootstrap_method(y.len(), compared),
         interval,
         compared,
         objective,

@@ -28,7 +28,7 @@ use plotters::style::{register_font, FontStyle};
 use crate::error::{ensure, Error, Result};
 use crate::metrics::{self, Confusion, ThresholdPoint};
 use crate::model::train::Model;
-use crate::model::tune::{Direction, TuningResult};
+use crate::model::tune::{Direction, TrialStatus, TuningResult};
 use crate::prep::numeric_values;
 use crate::util::files::write_atomically;
 use polars::prelude::{DataFrame, DataType};

@@ -334,11 +334,18 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
         .first()
         .filter(|t| t.number == 0)
         .and_then(|t| t.objective);
+    let stopped: Vec<(f64, f64)> = result
+        .trials
+        .iter()
+        .filter(|t| matches!(t.status, TrialStatus::Stopped { .. }))
+        .filter_map(|t| t.objective.map(|v| (t.number as f64, v)))
+        .collect();
     struct Trials {
         name: String,
         pts: Vec<(f64, f64)>,
         best: Vec<(f64, f64)>,
         defaults: Option<f64>,
+        stopped: Vec<(f64, f64)>,
         y: (f64, f64),
         n: f64,
     }
@@ -381,10 +388,23 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
                     self.pts
                         .iter()
                         .filter(|p| self.defaults.is_none() || p.0 > 0.0)
+                        .filter(|p| !self.stopped.contains(p))
                         .map(|&p| Circle::new(p, 4, ShapeStyle::from(MODEL).filled())),
                 )?
                 .label("searched trial")
                 .legend(|(x, y)| Circle::new((x + 10, y), 4, ShapeStyle::from(MODEL).filled()));
+            if !self.stopped.is_empty() {
+                chart
+                    .draw_series(
+                        self.stopped
+                            .iter()
+                            .map(|&p| Circle::new(p, 4, ShapeStyle::from(MODEL).stroke_width(2))),
+                    )?
+                    .label("stopped early (median rule)")
+                    .legend(|(x, y)| {
+                        Circle::new((x + 10, y), 4, ShapeStyle::from(MODEL).stroke_width(2))
+                    });
+            }
             chart
                 .draw_series(LineSeries::new(self.best.iter().copied(), line(BUYER, 3)))?
                 .label("best so far")
@@ -402,6 +422,7 @@ pub fn tuning_progress(result: &TuningResult) -> Result<Chart> {
             pts,
             best: best_so_far,
             defaults,
+            stopped,
             y: (lo - pad, hi + pad),
         },
     )

@@ -55,12 +55,11 @@ use crate::util::random::Rng;
 
 mod config;
 mod gp;
-mod judge;
+pub(crate) mod judge;
 mod ranges;
 mod result;
 
 pub use config::{Direction, EarlyStoppingType, Objective, Strategy, TunerConfig};
-pub(crate) use judge::bootstrap_method;
 pub use judge::{
     bootstrap_interval, compare, folds_interval, CvFolds, Decision, Judging, Kept,
     BOOTSTRAP_RESAMPLES, CONFIDENCE, CV_AUTO_FOLDS, CV_AUTO_MAX_ROWS,
