@@ -8,6 +8,7 @@
 use polars::prelude::DataFrame;
 
 use crate::cloud::estimator::TunedJob;
+use crate::cloud::sagemaker::names::trial_number;
 use crate::data::{readable_number, sentinel, Shape, Signal};
 use crate::error::{Error, Result};
 use crate::metrics::{CalibrationBin, Costs, Metrics, ProfitPoint, ThresholdIntervals};
@@ -314,20 +315,14 @@ impl Findings {
     /// SageMaker's and ours), since SageMaker lists the jobs by objective, not in the order
     /// they ran.
     pub fn trials(jobs: &[TunedJob], tuning: &str, random_first: usize, maximize: bool) -> String {
-        let number = |name: &str| -> Option<usize> {
-            name.strip_prefix(tuning)?
-                .trim_start_matches('-')
-                .split('-')
-                .next()?
-                .parse()
-                .ok()
-        };
         let done: Vec<(usize, f64, &str)> = jobs
             .iter()
             .enumerate()
             .filter_map(|(i, j)| {
-                j.objective
-                    .map(|o| (number(&j.name).unwrap_or(i + 1), o, j.name.as_str()))
+                j.objective.map(|o| {
+                    let n = trial_number(tuning, &j.name).unwrap_or(i + 1);
+                    (n, o, j.name.as_str())
+                })
             })
             .collect();
         let sign = if maximize { 1.0 } else { -1.0 };

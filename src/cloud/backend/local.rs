@@ -10,6 +10,7 @@ use crate::cloud::jobs::{
     Channels, EndpointNames, Estimator, HyperparameterTuner, PipelineImage, TrainingJob, TunedJob,
     TuningJob,
 };
+use crate::cloud::sagemaker::names::trial_name;
 use crate::cloud::session::{Backend, Session};
 use crate::cloud::storage::Location;
 use crate::data::FeatureMatrix;
@@ -291,11 +292,6 @@ pub(crate) async fn tune(
         name: name.to_string(),
         local: Some(result),
     })
-}
-
-/// The name of trial `number` of tuning job `tuning`, as SageMaker names them.
-fn trial_name(tuning: &str, number: usize) -> String {
-    format!("{tuning}-{number:03}")
 }
 
 fn local_result(job: &TuningJob) -> Result<&crate::model::tune::TuningResult> {

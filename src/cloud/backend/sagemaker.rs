@@ -10,6 +10,7 @@ use crate::cloud::jobs::{
 use crate::cloud::sagemaker::container::{
     metric_definitions, TableFormat, JUDGE_AGAINST_HYPERPARAMETER,
 };
+use crate::cloud::sagemaker::names::{trial_name, trial_number};
 use crate::cloud::sagemaker::{hosting, training, transform, tuning, unique_name};
 use crate::cloud::session::{Backend, SageMakerSession, Session};
 use crate::cloud::storage::Location;
@@ -210,7 +211,8 @@ pub(crate) async fn tune(
     // the tuning job (it runs while the search does), for the best trial to be judged
     // against. Our image judges in its refit instead ([`decide`]).
     let defaults_training_job = if tuner.estimator.pipeline_image.is_none() {
-        let defaults_name = defaults_job_name(name);
+        // Trial 0, as the local search numbers it.
+        let defaults_name = trial_name(name, 0);
         let defaults = spec_for(sm, &tuner.estimator, channels, &defaults_name, &output)?;
         training::create_training_job(client, &defaults).await?;
         Some(defaults_name)
@@ -269,12 +271,6 @@ pub(crate) async fn training_jobs(sm: &SageMakerSession, job: &TuningJob) -> Res
     )
 }
 
-/// The defaults' training job of tuning job `tuning` (trial 0, as the local search numbers
-/// it).
-pub(crate) fn defaults_job_name(tuning: &str) -> String {
-    format!("{tuning}-000")
-}
-
 /// The CreateTrainingJob request of `estimator` on the built-in image's CSV channels.
 fn spec_for(
     sm: &SageMakerSession,
@@ -290,15 +286,6 @@ fn spec_for(
         output,
     };
     spec(sm, &request, TableFormat::Csv)
-}
-
-/// The number of a tuning job's trial from its training job's name
-/// (`<tuning job>-NNN-<hash>`), or 1 when the name does not say.
-fn trial_number(tuning: &str, job: &str) -> usize {
-    job.strip_prefix(tuning)
-        .and_then(|rest| rest.trim_start_matches('-').split('-').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1)
 }
 
 /// The kept training job of a tuning job, and why: the best trial judged against the
@@ -326,7 +313,7 @@ pub(crate) async fn decide(
     let defaults_name = job
         .defaults_training_job
         .clone()
-        .unwrap_or_else(|| defaults_job_name(&job.name));
+        .unwrap_or_else(|| trial_name(&job.name, 0));
     let defaults = describe_job(sm, &defaults_name, estimator, channels).await?;
     let validation = channels
         .validation
@@ -372,7 +359,8 @@ pub(crate) async fn decide(
         compared,
     )?;
     let decision = Decision::from_interval(
-        trial_number(&job.name, &best.name),
+        // A name that does not say (moto's canned best job) counts as the first trial.
+        trial_number(&job.name, &best.name).unwrap_or(1),
         Judging::Holdout,
         crate::model::tune::judge::bootstrap_method(y.len(), compared),
         interval,

@@ -59,6 +59,23 @@ pub fn check_name(kind: &str, name: &str, max_len: usize) -> crate::Result<()> {
     }
 }
 
+/// The training job of trial `number` of tuning job `tuning`, as SageMaker names a tuning
+/// job's trials (`<tuning job>-NNN`, a hash after it on SageMaker); trial 0 is the defaults'.
+pub(crate) fn trial_name(tuning: &str, number: usize) -> String {
+    format!("{tuning}-{number:03}")
+}
+
+/// The trial number in a training job's name of tuning job `tuning` ([`trial_name`], with or
+/// without SageMaker's hash after it).
+pub(crate) fn trial_number(tuning: &str, job: &str) -> Option<usize> {
+    job.strip_prefix(tuning)?
+        .trim_start_matches('-')
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +93,13 @@ mod tests {
         check_name("tuning job", &t, 32).unwrap();
         assert!(check_name("job", "bad_name", 63).is_err());
         assert!(check_name("job", "-x", 63).is_err());
+    }
+
+    #[test]
+    fn trial_names_read_back_with_or_without_sagemakers_hash() {
+        assert_eq!(trial_name("t-1", 7), "t-1-007");
+        assert_eq!(trial_number("t-1", "t-1-007"), Some(7));
+        assert_eq!(trial_number("t-1", "t-1-012-ab12cd34"), Some(12));
+        assert_eq!(trial_number("t-1", "FakeTrainingJobName"), None);
     }
 }

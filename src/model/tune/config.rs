@@ -79,6 +79,16 @@ pub enum Direction {
     Minimize,
 }
 
+impl Direction {
+    /// 1 or −1: an objective times this is higher when better.
+    pub(crate) fn sign(self) -> f64 {
+        match self {
+            Direction::Maximize => 1.0,
+            Direction::Minimize => -1.0,
+        }
+    }
+}
+
 /// How the next hyperparameters are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Strategy {

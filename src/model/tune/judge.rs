@@ -502,11 +502,7 @@ pub fn bootstrap_interval(
         setting "validation labels",
         "both classes are needed to compare two models"
     );
-    let sign = if direction == Direction::Maximize {
-        1.0
-    } else {
-        -1.0
-    };
+    let sign = direction.sign();
     let sorted = |s: &[f32]| {
         let mut o: Vec<u32> = (0..n as u32).collect();
         o.sort_by(|&a, &b| s[a as usize].total_cmp(&s[b as usize]));
@@ -580,11 +576,7 @@ pub(super) fn decide(
             ),
         });
     }
-    let sign = if config.direction == Direction::Maximize {
-        1.0
-    } else {
-        -1.0
-    };
+    let sign = config.direction.sign();
     // The best was picked among every searched trial that has an objective.
     let compared = trials
         .iter()
@@ -700,11 +692,7 @@ pub fn compare(
             reason: format!("the tuned hyperparameters failed to train: {reason}"),
         });
     }
-    let sign = if config.direction == Direction::Maximize {
-        1.0
-    } else {
-        -1.0
-    };
+    let sign = config.direction.sign();
     let best = best_index(&trials, sign).unwrap_or(1);
     decide(&config, judged_by, &trials, best, validation.map(|v| v.1))
 }

@@ -315,11 +315,7 @@ pub fn tune(
         })
         .collect::<Result<_>>()?;
     let feature_names = train.0.names.clone();
-    let sign = if config.direction == Direction::Maximize {
-        1.0
-    } else {
-        -1.0
-    };
+    let sign = config.direction.sign();
     let mut rng = Rng::new(config.seed);
     let mut trials: Vec<Trial> = Vec::with_capacity(total);
     progress.start("tuning", total as u64);
