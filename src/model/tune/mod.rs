@@ -20,7 +20,11 @@
 //! - Trials run `max_parallel_jobs` at a time with `cores / max_parallel_jobs` libxgboost
 //!   threads each, so the cores are never oversubscribed. Batches run in lock-step, which
 //!   makes a run reproducible from its seed whatever the timing.
-//! - Optionally a k-fold cross-validated objective on the training split.
+//! - Trials are judged by 5-fold cross-validation of the training split up to
+//!   [`CV_AUTO_MAX_ROWS`] training rows, on the validation split above ([`CvFolds`]).
+//! - Trial 0 is the defaults (`TunerConfig::defaults`, what `run` trains), and the best trial
+//!   replaces them only when its advantage is beyond the noise of the judging, family-wise over
+//!   the trials searched ([`Decision`], [`TuningResult::kept`]; the rule is in `judge.rs`).
 //!
 //! ```no_run
 //! use std::collections::BTreeMap;
