@@ -26,7 +26,9 @@
 //! ```
 
 use crate::cloud::backend::{DeployRequest, Guard, Hosted, TransformRequest};
-pub use crate::cloud::jobs::{DeployConfig, DeployedEndpoint, EndpointNames, TrainingJob};
+pub use crate::cloud::jobs::{
+    DataCapture, DeployConfig, DeployedEndpoint, EndpointNames, TrainingJob,
+};
 use crate::cloud::sagemaker::names::unique_name;
 use crate::cloud::session::{Backend, Session};
 use crate::cloud::storage::Location;

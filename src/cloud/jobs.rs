@@ -438,6 +438,36 @@ pub struct DeployConfig {
     pub wait_timeout: Duration,
     /// Local port (0 picks a free one).
     pub local_port: u16,
+    /// Capture the endpoint's traffic (default: off). Locally the endpoint writes the
+    /// captures itself; on SageMaker this is the endpoint config's `DataCaptureConfig`.
+    #[serde(default)]
+    pub data_capture: Option<DataCapture>,
+}
+
+/// An endpoint's data capture, SageMaker's `DataCaptureConfig`: each request and its answer
+/// as a JSON line under `<destination>/<endpoint>/AllTraffic/yyyy/mm/dd/hh/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataCapture {
+    /// Where captures go: a folder (local endpoints) or `s3://bucket/prefix`.
+    pub destination: Location,
+    /// The percentage of requests captured, 0 to 100 (default 100).
+    pub sampling_percentage: u8,
+}
+
+impl DataCapture {
+    /// Capture every request into `destination`.
+    pub fn new(destination: impl Into<Location>) -> DataCapture {
+        DataCapture {
+            destination: destination.into(),
+            sampling_percentage: 100,
+        }
+    }
+
+    /// The same capture, of `percentage` of the requests.
+    pub fn sampling(mut self, percentage: u8) -> DataCapture {
+        self.sampling_percentage = percentage;
+        self
+    }
 }
 
 impl Default for DeployConfig {
@@ -449,6 +479,7 @@ impl Default for DeployConfig {
             base_name: "purchase-xgb".into(),
             wait_timeout: Duration::from_secs(1800),
             local_port: 0,
+            data_capture: None,
         }
     }
 }
@@ -468,6 +499,12 @@ impl DeployConfig {
         self.endpoint_name = Some(name.into());
         self
     }
+
+    /// Capture the endpoint's traffic as `capture` says.
+    pub fn data_capture(mut self, capture: DataCapture) -> Self {
+        self.data_capture = Some(capture);
+        self
+    }
 }
 
 impl Check for DeployConfig {
@@ -477,6 +514,9 @@ impl Check for DeployConfig {
         ensure!(self.instance_type.starts_with("ml."), setting "instance_type", "`{}` is not a SageMaker instance type", self.instance_type);
         if let Some(n) = &self.endpoint_name {
             crate::cloud::sagemaker::names::check_name("endpoint", n, 63)?;
+        }
+        if let Some(c) = &self.data_capture {
+            ensure!(c.sampling_percentage <= 100, setting "data_capture sampling_percentage", "{} is outside 0 to 100", c.sampling_percentage);
         }
         Ok(())
     }

@@ -8,12 +8,14 @@
 //!   parsed in parallel parts with errors that name the line and column;
 //! - [`libsvm`]: `[label] index:value ...` rows;
 //! - [`json`]: `{"instances": [...]}` requests and `{"predictions": [...]}` answers;
+//! - [`capture`]: SageMaker's data-capture records (one JSON line per captured request);
 //! - [`recordio`]: `application/x-recordio-protobuf` bodies (SageMaker's binary records,
 //!   dense or sparse).
 //!
 //! A new wire format is a module here, then a content type in the server's handlers and a
 //! serializer in the client.
 
+pub mod capture;
 pub mod csv;
 pub mod json;
 pub mod libsvm;

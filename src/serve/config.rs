@@ -44,6 +44,9 @@ pub struct ServerConfig {
     /// server stops anyway (default 20 s, under the 30 s that SageMaker and Kubernetes wait
     /// before SIGKILL).
     pub drain_timeout: std::time::Duration,
+    /// Data capture of `/invocations` (default: off). With it, each answered request is
+    /// also written, off the request path, as a SageMaker data-capture record.
+    pub capture: Option<super::CaptureConfig>,
 }
 
 /// The most worker threads a server takes (`--workers`).
@@ -64,6 +67,7 @@ impl Default for ServerConfig {
             max_connections: 1024,
             read_timeout: std::time::Duration::from_secs(30),
             drain_timeout: std::time::Duration::from_secs(20),
+            capture: None,
         }
     }
 }
@@ -79,6 +83,12 @@ impl ServerConfig {
     /// The same settings on another port (0 picks a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    /// The same settings, capturing the traffic as `capture` says.
+    pub fn capture(mut self, capture: super::CaptureConfig) -> Self {
+        self.capture = Some(capture);
         self
     }
 }
@@ -100,6 +110,9 @@ impl Check for ServerConfig {
             ("drain_timeout", self.drain_timeout),
         ] {
             ensure!(!d.is_zero(), setting name, "must be longer than 0 s");
+        }
+        if let Some(capture) = &self.capture {
+            capture.check_ref()?;
         }
         Ok(())
     }

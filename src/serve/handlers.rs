@@ -26,6 +26,10 @@ use crate::model::explain::Explanations;
 /// The header through which SageMaker passes a request's `CustomAttributes` to the container.
 pub const CUSTOM_ATTRIBUTES: &str = "x-amzn-sagemaker-custom-attributes";
 
+/// The header through which SageMaker passes a request's `InferenceId` (kept in its capture
+/// record, the key that delayed ground truth is joined on).
+pub const INFERENCE_ID: &str = "x-amzn-sagemaker-inference-id";
+
 /// Whether a request's custom attributes ask for explanations: an `explain` (or
 /// `explain=true`/`explain=1`) among its `,`/`;`-separated attributes.
 pub fn wants_explanations(custom_attributes: &str) -> bool {
@@ -50,6 +54,8 @@ pub(super) struct AppState {
     /// (`config.body_budget()`).
     pub(super) body_bytes: tokio::sync::Semaphore,
     pub(super) stats: Stats,
+    /// Data capture, when the server was started with it.
+    pub(super) capture: Option<super::capture::Capturer>,
 }
 
 pub(super) fn router(state: Arc<AppState>) -> Router {
@@ -86,7 +92,7 @@ async fn prometheus_metrics(State(s): State<Arc<AppState>>) -> Response {
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.stats.prometheus(loaded),
+        s.stats.prometheus(loaded, s.capture.as_ref()),
     )
         .into_response()
 }
@@ -241,6 +247,19 @@ async fn invocations(
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    // What capture keeps of the request: the body shares its buffer (no copy).
+    let captured = s.capture.as_ref().map(|_| {
+        let observed = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("text/csv")
+            .to_string();
+        let inference_id = headers
+            .get(INFERENCE_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (observed, body.clone(), inference_id)
+    });
     let rows = count_rows(input, &body);
     if rows > s.config.max_rows {
         return Err(ApiError::TooLarge(format!(
@@ -260,12 +279,8 @@ async fn invocations(
         s.stats
             .rows
             .fetch_add(scores.len() as u64, Ordering::Relaxed);
-        return Ok(render_explained(
-            &scores,
-            labels.as_deref(),
-            &explained,
-            output,
-        ));
+        let answer = render_explained(&scores, labels.as_deref(), &explained, output);
+        return Ok(respond(&s, captured, answer));
     }
     let (scores, labels) = if body.len() < INLINE_BODY_BYTES {
         score(&loaded, input, &body, true)?
@@ -277,7 +292,31 @@ async fn invocations(
     s.stats
         .rows
         .fetch_add(scores.len() as u64, Ordering::Relaxed);
-    Ok(render(&scores, labels.as_deref(), output))
+    let answer = render(&scores, labels.as_deref(), output);
+    Ok(respond(&s, captured, answer))
+}
+
+/// The answer as a response, its exchange handed to capture first when the request is
+/// sampled (a queue hand-over; the writing happens on capture's own thread).
+fn respond(
+    s: &AppState,
+    captured: Option<(String, Bytes, Option<String>)>,
+    (content_type, body): (&'static str, String),
+) -> Response {
+    let body = Bytes::from(body);
+    if let (Some(capture), Some((input_type, input, inference_id))) = (&s.capture, captured) {
+        if capture.sample() {
+            capture.offer(super::capture::Exchange {
+                input_type,
+                input,
+                output_type: content_type,
+                output: body.clone(),
+                inference_id,
+                time: std::time::SystemTime::now(),
+            });
+        }
+    }
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 fn too_large_body(bytes: u64) -> ApiError {
@@ -488,13 +527,13 @@ fn render_explained(
     labels: Option<&[u8]>,
     e: &Explanations,
     output: Output,
-) -> Response {
+) -> (&'static str, String) {
     let rows = json::ExplainedRows {
         names: &e.names,
         base_value: e.base_value,
         values: &e.values,
     };
-    let (ctype, body) = match output {
+    match output {
         Output::Json => (
             "application/json",
             json::encode_explained_predictions(scores, labels, &rows),
@@ -503,18 +542,16 @@ fn render_explained(
             "application/jsonlines",
             json::encode_explained_prediction_lines(scores, labels, &rows),
         ),
-    };
-    (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], body).into_response()
+    }
 }
 
-fn render(scores: &[f32], labels: Option<&[u8]>, output: Output) -> Response {
-    let (ctype, body) = match output {
+fn render(scores: &[f32], labels: Option<&[u8]>, output: Output) -> (&'static str, String) {
+    match output {
         Output::Csv => ("text/csv", csv::encode_scores(scores, labels)),
         Output::Json => ("application/json", json::encode_predictions(scores, labels)),
         Output::JsonLines => (
             "application/jsonlines",
             json::encode_prediction_lines(scores, labels),
         ),
-    };
-    (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], body).into_response()
+    }
 }

@@ -4,6 +4,7 @@
 //! ([`predictor`], over [`http`] or SageMaker's InvokeEndpoint), and streaming batch scoring of whole files ([`batch`]).
 
 pub mod batch;
+mod capture;
 mod config;
 mod error;
 mod handlers;
@@ -13,6 +14,7 @@ pub mod predictor;
 mod server;
 mod stats;
 
+pub use capture::{CaptureConfig, CaptureCounts, CaptureDestination, CaptureSink};
 pub use config::{ServerConfig, MAX_WORKERS};
 pub use http::HttpEndpoint;
 pub use predictor::Predictor;

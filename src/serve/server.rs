@@ -91,12 +91,20 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io(PathBuf::from(&bind), e))?;
+        // Capture's destination is checked before the port is taken: bad settings refuse
+        // to start.
+        let capture = config
+            .capture
+            .as_ref()
+            .map(super::capture::Capturer::start)
+            .transpose()?;
         let state = Arc::new(AppState {
             model: OnceLock::new(),
             config: (*config).clone(),
             slots: tokio::sync::Semaphore::new(config.max_concurrent),
             body_bytes: tokio::sync::Semaphore::new(config.body_budget()),
             stats: Stats::default(),
+            capture,
         });
         let loader_state = state.clone();
         let loader = tokio::task::spawn_blocking(move || {
@@ -155,6 +163,28 @@ impl Server {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
         let _ = tokio::time::timeout(self.state.config.drain_timeout, self.loader).await;
+        // Every answered request is in the queue now: publish it.
+        let state = self.state.clone();
+        let limit = state.config.drain_timeout;
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(capture) = &state.capture {
+                capture.close(limit);
+            }
+        })
+        .await;
+    }
+
+    /// What data capture has done so far (`None` without capture).
+    pub fn capture_counts(&self) -> Option<crate::serve::CaptureCounts> {
+        self.state.capture.as_ref().map(|c| c.counts())
+    }
+
+    /// Where captures go and the last error publishing them, if capture is on.
+    pub fn capture_status(&self) -> Option<(String, Option<String>)> {
+        self.state
+            .capture
+            .as_ref()
+            .map(|c| (c.destination().to_string(), c.last_error()))
     }
 
     /// Serve until Ctrl-C or SIGTERM (caught by `signals`, installed before the server
@@ -423,7 +453,12 @@ impl BackgroundServer {
         Ok(Predictor::new(HttpEndpoint::new(&self.url())?))
     }
 
-    /// Shut down: stop accepting, finish requests in flight.
+    /// What data capture has done so far (`None` without capture).
+    pub fn capture_counts(&self) -> Option<crate::serve::CaptureCounts> {
+        self.server.as_ref().and_then(|s| s.capture_counts())
+    }
+
+    /// Shut down: stop accepting, finish requests in flight, publish the captures.
     pub fn stop(mut self) {
         self.shut_down();
     }

@@ -51,7 +51,11 @@ impl Stats {
         }
     }
 
-    pub(super) fn prometheus(&self, loaded: bool) -> String {
+    pub(super) fn prometheus(
+        &self,
+        loaded: bool,
+        capture: Option<&super::capture::Capturer>,
+    ) -> String {
         let mut out = String::new();
         out += "# HELP purchase_predict_requests_total Requests answered, by path and status.\n";
         out += "# TYPE purchase_predict_requests_total counter\n";
@@ -96,6 +100,23 @@ impl Stats {
         out += "# HELP purchase_predict_model_loaded 1 once the model is loaded.\n";
         out += "# TYPE purchase_predict_model_loaded gauge\n";
         out += &format!("purchase_predict_model_loaded {}\n", u8::from(loaded));
+        if let Some(capture) = capture {
+            let n = capture.counts();
+            out += "# HELP purchase_predict_captures_total Answered requests by what data capture did with them.\n";
+            out += "# TYPE purchase_predict_captures_total counter\n";
+            for (outcome, count) in [
+                ("written", n.written),
+                ("dropped", n.dropped),
+                ("failed", n.failed),
+                ("sampled_out", n.sampled_out),
+            ] {
+                out +=
+                    &format!("purchase_predict_captures_total{{outcome=\"{outcome}\"}} {count}\n");
+            }
+            out += "# HELP purchase_predict_capture_files_total Capture files published.\n";
+            out += "# TYPE purchase_predict_capture_files_total counter\n";
+            out += &format!("purchase_predict_capture_files_total {}\n", n.files);
+        }
         out
     }
 }

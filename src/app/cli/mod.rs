@@ -294,6 +294,29 @@ pub struct ServeArgs {
     /// Seconds requests in flight may take to finish after Ctrl-C or SIGTERM.
     #[arg(long, default_value_t = 20.0)]
     pub drain_timeout: f64,
+    /// Capture each answered request, with its answer, as SageMaker data-capture JSON lines
+    /// in hourly folders under this folder or s3://bucket/prefix (written off the request
+    /// path; in our image: PURCHASE_PREDICT_CAPTURE).
+    #[arg(long)]
+    pub capture: Option<String>,
+    /// Percentage of requests captured, 0 to 100 (default 100; PURCHASE_PREDICT_CAPTURE_SAMPLING).
+    #[arg(long)]
+    pub capture_sampling: Option<f64>,
+    /// The endpoint's name, the first folder of the captures (default local-endpoint;
+    /// PURCHASE_PREDICT_CAPTURE_ENDPOINT).
+    #[arg(long)]
+    pub capture_endpoint: Option<String>,
+}
+
+/// Where and how `serve` captures its traffic, from its options or our image's environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureTarget {
+    /// A folder or `s3://bucket/prefix`.
+    pub destination: String,
+    /// Percentage of requests captured.
+    pub sampling: f64,
+    /// The endpoint's name in the capture folders.
+    pub endpoint: String,
 }
 
 /// What `serve` serves and where, its options and SageMaker's environment taken together.
@@ -303,6 +326,7 @@ pub struct ServeTarget {
     pub host: String,
     pub port: u16,
     pub workers: Option<usize>,
+    pub capture: Option<CaptureTarget>,
 }
 
 impl ServeTarget {
@@ -342,6 +366,40 @@ impl ServeTarget {
             Some(w) => Some(w),
             None => env_number(WORKERS_ENV)?.map(|w| w as usize),
         };
+        use crate::cloud::sagemaker::container::{
+            CAPTURE_ENDPOINT_ENV, CAPTURE_ENV, CAPTURE_SAMPLING_ENV,
+        };
+        let env_text = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let capture = match args.capture.clone().or_else(|| env_text(CAPTURE_ENV)) {
+            None => None,
+            Some(destination) => {
+                let sampling = match args.capture_sampling {
+                    Some(p) => p,
+                    None => match env_text(CAPTURE_SAMPLING_ENV) {
+                        Some(v) => v.parse().map_err(|_| Error::InvalidSetting {
+                            name: CAPTURE_SAMPLING_ENV.into(),
+                            reason: format!("`{v}` is not a percentage"),
+                        })?,
+                        None => 100.0,
+                    },
+                };
+                let endpoint = args
+                    .capture_endpoint
+                    .clone()
+                    .or_else(|| env_text(CAPTURE_ENDPOINT_ENV))
+                    .unwrap_or_else(|| "local-endpoint".into());
+                Some(CaptureTarget {
+                    destination,
+                    sampling,
+                    endpoint,
+                })
+            }
+        };
         Ok(ServeTarget {
             model: args
                 .model
@@ -353,6 +411,7 @@ impl ServeTarget {
                 .unwrap_or_else(|| if in_image { "0.0.0.0" } else { "127.0.0.1" }.to_string()),
             port,
             workers,
+            capture,
         })
     }
 }
@@ -694,6 +753,26 @@ fn run_command(cli: Cli) -> Result<()> {
     }
 }
 
+/// The server's capture settings for `serve --capture`: a folder, or S3 through the
+/// session's storage (AWS settings from the environment).
+fn capture_config(target: &CaptureTarget) -> Result<crate::serve::CaptureConfig> {
+    use crate::serve::{CaptureConfig, CaptureDestination};
+    let destination = if target.destination.starts_with("s3://") {
+        let root: crate::cloud::storage::Location = target.destination.parse()?;
+        let session = crate::util::runtime::block_on(crate::cloud::session::Session::sagemaker(
+            crate::cloud::session::SageMakerConfig::from_env(),
+        ))?;
+        CaptureDestination::Sink(std::sync::Arc::new(
+            crate::cloud::storage::CaptureToStorage::new(session.storage().clone(), root),
+        ))
+    } else {
+        CaptureDestination::Folder(PathBuf::from(&target.destination))
+    };
+    Ok(CaptureConfig::new(destination)
+        .sampling(target.sampling)
+        .endpoint_name(&target.endpoint))
+}
+
 /// `serve`: resolve where and how, then serve until Ctrl-C or SIGTERM.
 fn serve_command(args: &ServeArgs) -> Result<()> {
     let target = ServeTarget::resolve(args)?;
@@ -721,6 +800,9 @@ fn serve_command(args: &ServeArgs) -> Result<()> {
     if let Some(c) = args.max_concurrent {
         config.max_concurrent = c;
     }
+    if let Some(capture) = &target.capture {
+        config.capture = Some(capture_config(capture)?);
+    }
     config.check_ref()?;
     crate::util::runtime::init(config.workers)?.block_on(async {
         // Before the listener exists, so that no signal finds the default action.
@@ -738,6 +820,9 @@ fn serve_command(args: &ServeArgs) -> Result<()> {
             target.model.display(),
             server.addr()
         );
+        if let Some((to, _)) = server.capture_status() {
+            println!("capturing requests into {to}");
+        }
         server.run_until_signal(&mut signals).await
     })
 }

@@ -371,7 +371,22 @@ pub(crate) async fn deploy(
         .local_copy(model_data, &format!("models/{name}"))
         .await?;
     progress.start(&format!("local endpoint {name}"), 0);
-    let server_config = ServerConfig::default().port(config.local_port);
+    let mut server_config = ServerConfig::default().port(config.local_port);
+    if let Some(capture) = &config.data_capture {
+        use crate::serve::{CaptureConfig, CaptureDestination};
+        // A relative folder is under the session's root, as the session's other files.
+        let destination = match &capture.destination {
+            Location::Local(dir) => CaptureDestination::Folder(session.root().join(dir)),
+            s3 => CaptureDestination::Sink(std::sync::Arc::new(
+                crate::cloud::storage::CaptureToStorage::new(session.storage().clone(), s3.clone()),
+            )),
+        };
+        server_config.capture = Some(
+            CaptureConfig::new(destination)
+                .sampling(f64::from(capture.sampling_percentage))
+                .endpoint_name(*name),
+        );
+    }
     let server = off_runtime(|| BackgroundServer::start(&path, &server_config))?;
     progress.finish(&format!("serving at {}", server.url()));
     Ok(Hosted::Local(server))

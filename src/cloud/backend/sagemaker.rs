@@ -507,6 +507,9 @@ pub(crate) async fn deploy(
         name,
     } = *request;
     ensure!(model_data.is_s3(), setting "model_data", "SageMaker hosts models from S3; {model_data} is local (upload it first)");
+    if let Some(c) = &config.data_capture {
+        ensure!(c.destination.is_s3(), setting "data_capture destination", "SageMaker captures into S3; {} is local", c.destination);
+    }
     let image = sm.image_or_xgboost(image_uri)?;
     let client = sm.clients.sagemaker.clone();
     let names = EndpointNames::same(name);
@@ -527,12 +530,17 @@ pub(crate) async fn deploy(
         &sm.role_arn,
     )
     .await?;
+    let capture = config
+        .data_capture
+        .as_ref()
+        .map(|c| (c.destination.to_string(), c.sampling_percentage));
     hosting::create_endpoint_config(
         &client,
         &names.endpoint_config,
         &names.model,
         config.initial_instance_count,
         &config.instance_type,
+        capture.as_ref().map(|(d, p)| (d.as_str(), *p)),
     )
     .await?;
     hosting::create_endpoint(&client, &names.endpoint, &names.endpoint_config).await?;

@@ -59,6 +59,13 @@ pub const BIND_TO_PORT_ENV: &str = "SAGEMAKER_BIND_TO_PORT";
 pub const DEFAULT_PORT: u16 = 8080;
 /// Worker count SageMaker's built-in containers read; `serve` honours it too.
 pub const WORKERS_ENV: &str = "SAGEMAKER_MODEL_SERVER_WORKERS";
+/// Where `serve` in our image captures its traffic (a folder or `s3://bucket/prefix`), as
+/// `serve --capture`.
+pub const CAPTURE_ENV: &str = "PURCHASE_PREDICT_CAPTURE";
+/// The percentage of requests captured, as `serve --capture-sampling`.
+pub const CAPTURE_SAMPLING_ENV: &str = "PURCHASE_PREDICT_CAPTURE_SAMPLING";
+/// The endpoint's name in the capture folders, as `serve --capture-endpoint`.
+pub const CAPTURE_ENDPOINT_ENV: &str = "PURCHASE_PREDICT_CAPTURE_ENDPOINT";
 /// The binary a local job of our image runs (default: `purchase-predict` on `PATH`).
 pub const BIN_ENV: &str = "PURCHASE_PREDICT_BIN";
 /// The one channel a job of our image reads.

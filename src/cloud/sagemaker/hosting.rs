@@ -47,6 +47,7 @@ pub async fn create_endpoint_config(
     model: &str,
     instance_count: i32,
     instance_type: &str,
+    capture: Option<(&str, u8)>,
 ) -> Result<()> {
     let variant = ProductionVariant::builder()
         .variant_name("AllTraffic")
@@ -55,10 +56,32 @@ pub async fn create_endpoint_config(
         .instance_type(ProductionVariantInstanceType::from(instance_type))
         .initial_variant_weight(1.0)
         .build();
-    client
+    let mut request = client
         .create_endpoint_config()
         .endpoint_config_name(name)
-        .production_variants(variant)
+        .production_variants(variant);
+    if let Some((destination, percentage)) = capture {
+        use aws_sdk_sagemaker::types::{
+            CaptureContentTypeHeader, CaptureMode, CaptureOption, DataCaptureConfig,
+        };
+        let option = |mode| CaptureOption::builder().capture_mode(mode).build();
+        request = request.data_capture_config(
+            DataCaptureConfig::builder()
+                .enable_capture(true)
+                .initial_sampling_percentage(i32::from(percentage))
+                .destination_s3_uri(destination)
+                .capture_options(option(CaptureMode::Input))
+                .capture_options(option(CaptureMode::Output))
+                .capture_content_type_header(
+                    CaptureContentTypeHeader::builder()
+                        .csv_content_types("text/csv")
+                        .json_content_types("application/json")
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    request
         .send()
         .await
         .map_err(|e| aws_error("CreateEndpointConfig", e))?;

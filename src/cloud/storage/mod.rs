@@ -363,6 +363,17 @@ impl Storage {
         }
     }
 
+    /// Whether `location`'s bucket exists and answers these credentials (S3: `HeadBucket`);
+    /// locally, whether the folder can be created.
+    pub async fn reachable(&self, location: &Location) -> Result<()> {
+        match location {
+            Location::Local(p) => std::fs::create_dir_all(p).map_err(|e| Error::io(p, e)),
+            Location::S3 { bucket, .. } => {
+                s3::bucket_reachable(self.client(location)?, bucket, location).await
+            }
+        }
+    }
+
     /// Create the S3 bucket of `location` if it does not exist (no-op for local paths).
     pub async fn ensure_bucket(&self, location: &Location, region: &str) -> Result<()> {
         match location {
@@ -372,6 +383,61 @@ impl Storage {
             }
         }
     }
+}
+
+/// An endpoint's data capture published through a [`Storage`] (S3 above all): each capture
+/// file is one object under `root`, uploaded whole (`serve --capture s3://bucket/prefix`).
+pub struct CaptureToStorage {
+    storage: Storage,
+    root: Location,
+}
+
+impl CaptureToStorage {
+    /// Publish capture files under `root`.
+    pub fn new(storage: Storage, root: Location) -> CaptureToStorage {
+        CaptureToStorage { storage, root }
+    }
+}
+
+impl crate::serve::CaptureSink for CaptureToStorage {
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let to = self.root.join(key);
+        if let Location::Local(path) = &to {
+            return crate::util::files::write_atomically(path, |w| {
+                w.write_all(bytes).map_err(|e| Error::io(path, e))
+            });
+        }
+        let dir = tempfile_dir()?;
+        let tmp = dir.join(format!(
+            "capture-{}-{}",
+            std::process::id(),
+            key.rsplit('/').next().unwrap_or("part")
+        ));
+        std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+        let uploaded = crate::util::runtime::block_on_anywhere(self.storage.upload_file(&tmp, &to));
+        let _ = std::fs::remove_file(&tmp);
+        uploaded.map(|_| ())
+    }
+
+    fn probe(&self) -> Result<()> {
+        crate::util::runtime::block_on_anywhere(self.storage.reachable(&self.root)).map_err(|e| {
+            Error::InvalidSetting {
+                name: "capture destination".into(),
+                reason: format!("{} cannot be written: {e}", self.root),
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.root.to_string()
+    }
+}
+
+/// A folder for files on their way to S3.
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join("purchase-predict-capture");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
 }
 
 enum Prefix {

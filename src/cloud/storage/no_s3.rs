@@ -56,3 +56,7 @@ pub(super) async fn exists(client: &Client, _: &str, _: &str, _: &Location) -> R
 pub(super) async fn ensure_bucket(client: &Client, _: &str, _: &str, _: &Location) -> Result<()> {
     match *client {}
 }
+
+pub(super) async fn bucket_reachable(client: &Client, _: &str, _: &Location) -> Result<()> {
+    match *client {}
+}

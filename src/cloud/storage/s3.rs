@@ -256,6 +256,20 @@ pub(super) async fn exists(
     }
 }
 
+pub(super) async fn bucket_reachable(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    location: &Location,
+) -> Result<()> {
+    client
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| fail(location, "HeadBucket", e))
+}
+
 pub(super) async fn ensure_bucket(
     client: &aws_sdk_s3::Client,
     bucket: &str,
