@@ -10,7 +10,9 @@
 //!
 //! Arguments: `--ours URL --reference URL --model model.tar.gz --rows test.csv [--seconds S]
 //! [--logged URL]`; `--logged` is ours again with the access log on, written to a file: its
-//! 1-row figures beside the log-off ones show what logging costs.
+//! 1-row figures beside the log-off ones show what logging costs. `--captured URL` is ours
+//! again with data capture on (every request captured to a folder): its 1-row p50 beside the
+//! capture-off one, measured right after, shows what capture costs.
 //! (`test.csv` is SageMaker-format: label first, no header).
 
 use std::net::SocketAddr;
@@ -24,6 +26,7 @@ use purchase_predict::serve::predictor::Predictor;
 struct Args {
     ours: String,
     logged: Option<String>,
+    captured: Option<String>,
     reference: String,
     model: String,
     rows: String,
@@ -34,6 +37,7 @@ fn parse_args() -> Args {
     let mut a = Args {
         ours: String::new(),
         logged: None,
+        captured: None,
         reference: String::new(),
         model: String::new(),
         rows: String::new(),
@@ -45,6 +49,7 @@ fn parse_args() -> Args {
         match k.as_str() {
             "--ours" => a.ours = v(),
             "--logged" => a.logged = Some(v()),
+            "--captured" => a.captured = Some(v()),
             "--reference" => a.reference = v(),
             "--model" => a.model = v(),
             "--rows" => a.rows = v(),
@@ -202,17 +207,28 @@ fn measure(name: &str, url: &str, singles: &[String], batch: &str, seconds: f64)
     }
 }
 
-/// Requests per second of 1-row requests at concurrency 1 and 32.
-fn measure_singles(name: &str, url: &str, singles: &[String], seconds: f64) -> (f64, f64) {
+/// 1-row requests at concurrency 1 and 32: requests per second at each, and the c=1 p50.
+struct Singles {
+    rps_c1: f64,
+    rps_c32: f64,
+    p50_ms_c1: f64,
+}
+
+fn measure_singles(name: &str, url: &str, singles: &[String], seconds: f64) -> Singles {
     drive(url, singles, 4, 1.0);
     let c1 = drive(url, singles, 1, seconds);
     let c32 = drive(url, singles, 32, seconds);
     eprintln!(
-        "== {name}: 1 row, c=1: {:>8.0} req/s; c=32: {:>8.0} req/s",
+        "== {name}: 1 row, c=1: {:>8.0} req/s p50 {:.3} ms; c=32: {:>8.0} req/s",
         c1.rps(),
+        c1.percentile_ms(0.5),
         c32.rps()
     );
-    (c1.rps(), c32.rps())
+    Singles {
+        rps_c1: c1.rps(),
+        rps_c32: c32.rps(),
+        p50_ms_c1: c1.percentile_ms(0.5),
+    }
 }
 
 fn main() {
@@ -311,6 +327,12 @@ fn main() {
         let off = measure_singles("ours, RUST_LOG=warn", &args.ours, &singles, args.seconds);
         (on, off)
     });
+    // Data capture's cost, the same way: capture on (every request), then off right after.
+    let capture = args.captured.as_ref().map(|url| {
+        let on = measure_singles("ours, capture on", url, &singles, args.seconds);
+        let off = measure_singles("ours, capture off", &args.ours, &singles, args.seconds);
+        (on, off)
+    });
     let r = |v: f64| (v * 1000.0).round() / 1000.0;
     let mut json = serde_json::json!({
         "rps_c1": r(ours.rps_c1),
@@ -338,13 +360,26 @@ fn main() {
         "seconds_per_phase": args.seconds,
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     });
-    if let Some(((on_c1, on_c32), (off_c1, off_c32))) = logging {
+    if let Some((on, off)) = logging {
         let extra = serde_json::json!({
-            "logged_rps_c1": r(on_c1),
-            "logged_rps_c32": r(on_c32),
-            "unlogged_rps_c1": r(off_c1),
-            "unlogged_rps_c32": r(off_c32),
-            "ratio_logged_vs_unlogged_c32": r(on_c32 / off_c32),
+            "logged_rps_c1": r(on.rps_c1),
+            "logged_rps_c32": r(on.rps_c32),
+            "unlogged_rps_c1": r(off.rps_c1),
+            "unlogged_rps_c32": r(off.rps_c32),
+            "ratio_logged_vs_unlogged_c32": r(on.rps_c32 / off.rps_c32),
+        });
+        if let (Some(m), serde_json::Value::Object(e)) = (json.as_object_mut(), extra) {
+            m.extend(e);
+        }
+    }
+    if let Some((on, off)) = capture {
+        let extra = serde_json::json!({
+            "captured_p50_ms_c1": r(on.p50_ms_c1),
+            "uncaptured_p50_ms_c1": r(off.p50_ms_c1),
+            "ratio_p50_captured_vs_off_c1": r(on.p50_ms_c1 / off.p50_ms_c1),
+            "captured_rps_c32": r(on.rps_c32),
+            "uncaptured_rps_c32": r(off.rps_c32),
+            "ratio_rps_captured_vs_off_c32": r(on.rps_c32 / off.rps_c32),
         });
         if let (Some(m), serde_json::Value::Object(e)) = (json.as_object_mut(), extra) {
             m.extend(e);

@@ -60,6 +60,12 @@ logged_port="$(free_port)"
 target/release/purchase-predict serve --model "$model" --port "$logged_port" \
     --workers "$cores" > "$work/ours-logged.log" 2>&1 &
 pids+=($!)
+# Ours again with data capture on (every request, into a folder), request logs off: what
+# capture costs.
+captured_port="$(free_port)"
+RUST_LOG=warn target/release/purchase-predict serve --model "$model" --port "$captured_port" \
+    --workers "$cores" --capture "$work/captures" > "$work/ours-captured.log" 2>&1 &
+pids+=($!)
 ref_port="$(free_port)"
 MODEL_TAR="$PWD/$model" "$venv/bin/gunicorn" -k gevent -w "$cores" --keep-alive 60 \
     -b "127.0.0.1:$ref_port" --chdir benches reference_server:app > "$work/reference.log" 2>&1 &
@@ -67,9 +73,10 @@ pids+=($!)
 wait_ping "http://127.0.0.1:$ours_port"
 wait_ping "http://127.0.0.1:$ref_port"
 wait_ping "http://127.0.0.1:$logged_port"
+wait_ping "http://127.0.0.1:$captured_port"
 
 echo "== load: $seconds s per phase, $cores cores shared by the servers and the load generator"
 cargo bench --locked --no-default-features --bench serve -- \
     --ours "http://127.0.0.1:$ours_port" --reference "http://127.0.0.1:$ref_port" \
-    --logged "http://127.0.0.1:$logged_port" \
+    --logged "http://127.0.0.1:$logged_port" --captured "http://127.0.0.1:$captured_port" \
     --model "$model" --rows "$work/out/test.csv" --seconds "$seconds"

@@ -131,6 +131,19 @@ pub enum Error {
     #[error("logistic-regression baseline: {0}")]
     Baseline(String),
 
+    /// A line of a capture file is not a data-capture record the monitor can read.
+    #[error("{}, line {line}: {reason}", path.display())]
+    CaptureRecord {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+
+    /// A monitoring baseline does not fit what it is used with (another model, columns the
+    /// data lacks).
+    #[error("baseline {}: {reason}", path.display())]
+    MonitorBaseline { path: PathBuf, reason: String },
+
     /// A model archive is unreadable, truncated, or a member fails its checksum.
     #[error("corrupt model artifact {}: {reason}", path.display())]
     CorruptArtifact { path: PathBuf, reason: String },

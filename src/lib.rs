@@ -10,6 +10,7 @@
 //! | evaluate | [`evaluate`] | metrics files, charts, `report.html`, notebook display |
 //! | serve | [`serve`] | the local endpoint (SageMaker's container contract), its client [`serve::Predictor`], batch scoring |
 //! | cloud | [`cloud`] | where work runs and data lives: session, storage, the backend seam, SageMaker |
+//! | monitor | [`monitor`] | after deployment: baselines, drift and quality in SageMaker Model Monitor's formats |
 //! | app | [`app`] | the whole pipeline in one call, the command line, the notebooks' settings |
 //!
 //! over shared ground that every stage may use: [`error`] (one error type), [`metrics`]
@@ -26,6 +27,7 @@ pub mod error;
 pub mod evaluate;
 pub mod metrics;
 pub mod model;
+pub mod monitor;
 pub mod prelude;
 pub mod prep;
 pub mod serve;

@@ -21,8 +21,9 @@ const RANKS: &[(&str, u32)] = &[
     ("evaluate", 5),
     ("serve", 6),
     ("cloud", 7),
-    ("app", 8),
-    ("prelude", 9),
+    ("monitor", 8),
+    ("app", 9),
+    ("prelude", 10),
 ];
 
 /// Inside `cloud/`, the same rule one level down.

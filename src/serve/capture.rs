@@ -17,7 +17,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -254,6 +254,9 @@ enum Message {
     Close,
 }
 
+/// How often the writer takes what is queued.
+const POLL: Duration = Duration::from_millis(20);
+
 /// A running capture: the queue, its writer thread and the counters.
 pub(super) struct Capturer {
     queue: SyncSender<Message>,
@@ -458,47 +461,59 @@ struct Writer {
 }
 
 impl Writer {
+    /// Take what is queued every [`POLL`], never blocking on the queue: a sender then never
+    /// has a sleeping receiver to wake, so handing a capture over costs a request no
+    /// system call.
     fn run(mut self, received: Receiver<Message>) {
         let mut pending: Option<Pending> = None;
         loop {
-            let wait = pending.as_ref().map_or(Duration::from_secs(3600), |p| {
-                self.flush_interval.saturating_sub(p.opened.elapsed())
-            });
-            match received.recv_timeout(wait) {
-                Ok(Message::Capture(x)) => {
-                    let time: DateTime<Utc> = x.time.into();
-                    let hour = (time.year(), time.month(), time.day(), time.hour());
-                    if pending.as_ref().is_some_and(|p| p.hour != hour) {
+            loop {
+                match received.try_recv() {
+                    Ok(Message::Capture(x)) => self.add(x, &mut pending),
+                    Err(TryRecvError::Empty) => break,
+                    Ok(Message::Close) | Err(TryRecvError::Disconnected) => {
+                        // What arrived before the marker was queued ahead of it.
                         self.publish(pending.take());
+                        return;
                     }
-                    let event_id = uuid_v4(&mut self.ids);
-                    let record = CaptureRecord::new(
-                        CapturedBody::new("INPUT", &x.input_type, &x.input),
-                        Some(CapturedBody::new("OUTPUT", x.output_type, &x.output)),
-                        event_id,
-                        x.inference_id,
-                        time,
-                    );
-                    let p = pending.get_or_insert_with(|| Pending {
-                        hour,
-                        first: time,
-                        opened: Instant::now(),
-                        lines: Vec::with_capacity(64 * 1024),
-                        records: 0,
-                    });
-                    p.lines.extend_from_slice(record.to_line().as_bytes());
-                    p.records += 1;
-                    if p.lines.len() >= self.max_file_bytes {
-                        self.publish(pending.take());
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => self.publish(pending.take()),
-                Ok(Message::Close) | Err(RecvTimeoutError::Disconnected) => {
-                    // What arrived before the marker was queued ahead of it: publish and stop.
-                    self.publish(pending.take());
-                    return;
                 }
             }
+            if pending
+                .as_ref()
+                .is_some_and(|p| p.opened.elapsed() >= self.flush_interval)
+            {
+                self.publish(pending.take());
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// One capture into the file being filled (a file of its own when the hour changes).
+    fn add(&mut self, x: Exchange, pending: &mut Option<Pending>) {
+        let time: DateTime<Utc> = x.time.into();
+        let hour = (time.year(), time.month(), time.day(), time.hour());
+        if pending.as_ref().is_some_and(|p| p.hour != hour) {
+            self.publish(pending.take());
+        }
+        let event_id = uuid_v4(&mut self.ids);
+        let record = CaptureRecord::new(
+            CapturedBody::new("INPUT", &x.input_type, &x.input),
+            Some(CapturedBody::new("OUTPUT", x.output_type, &x.output)),
+            event_id,
+            x.inference_id,
+            time,
+        );
+        let p = pending.get_or_insert_with(|| Pending {
+            hour,
+            first: time,
+            opened: Instant::now(),
+            lines: Vec::with_capacity(64 * 1024),
+            records: 0,
+        });
+        p.lines.extend_from_slice(record.to_line().as_bytes());
+        p.records += 1;
+        if p.lines.len() >= self.max_file_bytes {
+            self.publish(pending.take());
         }
     }
 

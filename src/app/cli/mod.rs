@@ -11,7 +11,9 @@ use crate::error::{Check, Error, Result, Valid};
 use crate::metrics::{Threshold, ThresholdRule};
 use crate::util::progress::{Bar, Lines, Progress};
 
+mod monitor;
 mod summary;
+pub use monitor::{BaselineArgs, CheckArgs, MonitorCommand};
 use summary::{opt, thresholds_summary};
 pub use summary::{summary, tuning_summary};
 
@@ -45,6 +47,10 @@ pub enum Command {
     Predict(PredictArgs),
     /// Explain one customer's prediction: each raw column's contribution, in log-odds.
     Explain(ExplainArgs),
+    /// Watch a deployed model: its baseline, drift checks and delayed-label quality, in
+    /// SageMaker Model Monitor's formats.
+    #[command(subcommand)]
+    Monitor(MonitorCommand),
     /// Run a SageMaker training job in our image: read /opt/ml/input (hyperparameters.json,
     /// inputdataconfig.json, the raw customer table in the `train` channel), run the
     /// pipeline, write the model to /opt/ml/model; on failure, the reason to
@@ -736,6 +742,7 @@ fn run_command(cli: Cli) -> Result<()> {
             log.flush_for(Duration::from_secs(1));
             served
         }
+        Command::Monitor(command) => monitor::monitor_command(&command),
         Command::Train => {
             let mut progress = terminal_progress();
             crate::app::sagemaker_job::train_command(progress.as_mut())

@@ -238,7 +238,7 @@ impl Decision {
 }
 
 /// `ln Γ(x)` (Lanczos, g = 7, 9 terms; relative error below 1e-13 for x > 0).
-fn ln_gamma(x: f64) -> f64 {
+pub(crate) fn ln_gamma(x: f64) -> f64 {
     const C: [f64; 9] = [
         0.999_999_999_999_809_9,
         676.520_368_121_885_1,

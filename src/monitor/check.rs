@@ -1,0 +1,500 @@
+//! Today's customers against the baseline: Model Monitor's constraint checks and our drift
+//! figures, per raw column, for the scores and for what drives them.
+//!
+//! [`Check::run`] takes the current rows (a table, or a capture folder read by
+//! [`super::captured`]) and writes, through [`Check::write`]:
+//! - `constraint_violations.json` (Model Monitor's format and check types:
+//!   `data_type_check`, `completeness_check`, `baseline_drift_check`,
+//!   `missing_column_check`, `extra_column_check`, `categorical_values_check`);
+//! - `statistics.json` of the current rows (Model Monitor writes one per execution);
+//! - `drift.json` ([`DriftReport`]): each column's figures ([`super::drift`]), the scores'
+//!   drift, and each column's mean |SHAP| then and now.
+//!
+//! The rules, from `constraints.json`'s `monitoring_config` (Model Monitor's defaults):
+//! - a numeric column drifts when the Kolmogorov-Smirnov distance passes
+//!   `comparison_threshold` (0.1), and, with the `Robust` method, the KS test also finds the
+//!   difference significant at 5 %; a categorical column when the largest change of one
+//!   value's share passes `categorical_comparison_threshold` (`LInfinity`), or when the
+//!   chi-square p-value is under it (`ChiSquared`);
+//! - a data type violation when the share of a numeric column's present values that are
+//!   numbers of its type (whole numbers for `Integral`) is under `datatype_check_threshold`;
+//! - a categorical values violation when the share of present values inside the domain is
+//!   under `domain_content_threshold`;
+//! - a completeness violation when today's share of present values is under the baseline's
+//!   by more than sampling noise (three binomial standard errors of today's rows: Model
+//!   Monitor compares without that margin, and flags a column whose missing share moved by
+//!   0.1 % on a fresh sample).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use polars::prelude::DataFrame;
+use serde::{Deserialize, Serialize};
+
+use super::baseline::{Baseline, SCORE_COLUMN};
+use super::drift::{self, CategoricalDrift, NumericDrift};
+use super::statistics::{
+    self, column_values, CategoricalDriftMethod, ComparisonMethod, InferredType, Statistics,
+    Toggle, Values,
+};
+use crate::error::{Error, Result};
+use crate::model::artifact::Artifact;
+use crate::util::files::write_json_atomically;
+
+/// Model Monitor's check types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckType {
+    /// Values of the wrong type.
+    DataTypeCheck,
+    /// Fewer values present than in the baseline.
+    CompletenessCheck,
+    /// The distribution moved.
+    BaselineDriftCheck,
+    /// A baseline column is absent.
+    MissingColumnCheck,
+    /// A column the baseline does not know.
+    ExtraColumnCheck,
+    /// Values outside the baseline's domain.
+    CategoricalValuesCheck,
+}
+
+/// One violation, as Model Monitor writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The column.
+    pub feature_name: String,
+    /// The check it failed.
+    pub constraint_check_type: CheckType,
+    /// What was found, in words.
+    pub description: String,
+}
+
+/// `constraint_violations.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConstraintViolations {
+    /// Every violation, column by column.
+    pub violations: Vec<Violation>,
+}
+
+/// One column's drift.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDrift {
+    /// The column.
+    pub name: String,
+    /// Read as numbers.
+    pub numeric: bool,
+    /// Present values in the reference and today.
+    pub reference_values: usize,
+    /// Present values today.
+    pub current_values: usize,
+    /// The distance the drift rule reads: Kolmogorov-Smirnov for numbers, L∞ for categories.
+    pub distance: f64,
+    /// Whether the column has drifted (the `baseline_drift_check` rule).
+    pub drifted: bool,
+    /// Numbers: the figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeric_drift: Option<NumericDrift>,
+    /// Categories: the figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categorical_drift: Option<CategoricalDrift>,
+    /// Mean of the present values then and now (numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<(f64, f64)>,
+    /// Mean |SHAP| (log-odds) on the reference and today, when the model scored today's rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_abs_shap: Option<(f64, f64)>,
+}
+
+/// The scores then and now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreDrift {
+    /// The figures.
+    pub drift: NumericDrift,
+    /// Mean score on the reference and today.
+    pub mean: (f64, f64),
+    /// Share of predicted buyers at the deployed threshold, on the reference and today.
+    pub positive_rate: (f64, f64),
+    /// Whether the scores drifted (the numeric drift rule).
+    pub drifted: bool,
+}
+
+/// `drift.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftReport {
+    /// What was checked (a table or a capture folder).
+    pub source: String,
+    /// Its rows (customers).
+    pub rows: usize,
+    /// Reference rows.
+    pub reference_rows: usize,
+    /// One entry per monitored column, in the model's order.
+    pub columns: Vec<ColumnDrift>,
+    /// The scores, when there are any.
+    pub scores: Option<ScoreDrift>,
+    /// The drifted columns, largest distance first.
+    pub drifted: Vec<String>,
+    /// Why scores or SHAP values could not be computed, if so.
+    pub notes: Vec<String>,
+    /// When the check ran.
+    pub checked_at: DateTime<Utc>,
+}
+
+/// A check's three results.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// `statistics.json` of the current rows.
+    pub statistics: Statistics,
+    /// `constraint_violations.json`.
+    pub violations: ConstraintViolations,
+    /// `drift.json`.
+    pub drift: DriftReport,
+}
+
+/// The files a check writes.
+pub const CHECK_FILES: [&str; 3] = [
+    "constraint_violations.json",
+    "statistics.json",
+    "drift.json",
+];
+
+/// What a check compares against the baseline.
+pub struct Current<'a> {
+    /// Where the rows came from, for the report.
+    pub source: String,
+    /// The rows (raw columns; others ignored).
+    pub frame: &'a DataFrame,
+    /// Their scores, if known (a capture's answers); else the model scores them.
+    pub scores: Option<Vec<f64>>,
+    /// Columns that are not features and not extra (the target, the id).
+    pub ignore: Vec<String>,
+}
+
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+impl Check {
+    /// Check `current` against `baseline`; `artifact` (the baseline's model) scores and
+    /// explains rows that come without scores, and gives the SHAP comparison.
+    pub fn run(
+        baseline: &Baseline,
+        artifact: Option<&Artifact>,
+        current: &Current<'_>,
+    ) -> Result<Check> {
+        let config = &baseline.constraints.monitoring_config;
+        let evaluate = config.evaluate_constraints == Toggle::Enabled;
+        let compare =
+            config.distribution_constraints.perform_comparison == Toggle::Enabled;
+        let dc = &config.distribution_constraints;
+        let mut violations = Vec::new();
+        let mut notes = Vec::new();
+        let mut columns = Vec::new();
+        let mut stats_columns = Vec::new();
+        let known: BTreeSet<&str> = baseline
+            .info
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(current.ignore.iter().map(String::as_str))
+            .chain(std::iter::once(baseline.info.target.as_str()))
+            .chain(baseline.info.id_column.as_deref())
+            .collect();
+        for name in current.frame.get_column_names() {
+            if evaluate && !known.contains(name.as_str()) {
+                violations.push(Violation {
+                    feature_name: name.to_string(),
+                    constraint_check_type: CheckType::ExtraColumnCheck,
+                    description: format!("`{name}` is not a column of the baseline"),
+                });
+            }
+        }
+        // Mean |SHAP| today, on a sample of the rows the model can read.
+        let shap_now = match artifact {
+            Some(a) => {
+                let rows = super::baseline::sample_indices(
+                    current.frame.height(),
+                    baseline.info.explained_rows.max(1),
+                    baseline.info.seed ^ 0x5A5A,
+                );
+                let sample = super::baseline::take_rows(current.frame, &rows)?;
+                match super::baseline::mean_abs_shap(a, &sample) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        notes.push(format!("no SHAP values for today's rows: {e}"));
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        for (c, constraint) in baseline
+            .info
+            .columns
+            .iter()
+            .zip(&baseline.constraints.features)
+        {
+            let Ok(column) = current.frame.column(&c.name) else {
+                if evaluate {
+                    violations.push(Violation {
+                        feature_name: c.name.clone(),
+                        constraint_check_type: CheckType::MissingColumnCheck,
+                        description: format!("`{}` is missing", c.name),
+                    });
+                }
+                continue;
+            };
+            stats_columns.push((c.name.clone(), c.numeric));
+            let now = column_values(column, c.numeric)?;
+            let reference = column_values(
+                baseline.reference.column(&c.name).map_err(|_| Error::MonitorBaseline {
+                    path: baseline.info.data.clone(),
+                    reason: format!("reference.parquet lacks `{}`", c.name),
+                })?,
+                c.numeric,
+            )?;
+            let common = now.common();
+            let total = (common.num_present + common.num_missing) as usize;
+            let present = common.num_present as usize;
+            if evaluate {
+                let completeness = share(present, total);
+                let expected = constraint.completeness;
+                let margin = 3.0 * (expected * (1.0 - expected) / total.max(1) as f64).sqrt();
+                if completeness < expected - margin - 1e-12 {
+                    violations.push(Violation {
+                        feature_name: c.name.clone(),
+                        constraint_check_type: CheckType::CompletenessCheck,
+                        description: format!(
+                            "{:.2} % of values present, against {:.2} % in the baseline",
+                            100.0 * completeness,
+                            100.0 * expected
+                        ),
+                    });
+                }
+            }
+            let mut entry = ColumnDrift {
+                name: c.name.clone(),
+                numeric: c.numeric,
+                reference_values: reference.common().num_present as usize,
+                current_values: present,
+                distance: 0.0,
+                drifted: false,
+                numeric_drift: None,
+                categorical_drift: None,
+                mean: None,
+                mean_abs_shap: shap_now.as_ref().and_then(|m| {
+                    Some((*baseline.info.mean_abs_shap.get(&c.name)?, *m.get(&c.name)?))
+                }),
+            };
+            match (&now, &reference) {
+                (Values::Numbers { not_numbers, .. }, _) => {
+                    let xs = now.numbers();
+                    let wrong = *not_numbers as usize
+                        + if constraint.inferred_type == InferredType::Integral {
+                            xs.iter().filter(|x| x.fract() != 0.0).count()
+                        } else {
+                            0
+                        };
+                    let typed = share(present - wrong, present);
+                    if evaluate && typed < config.datatype_check_threshold {
+                        violations.push(Violation {
+                            feature_name: c.name.clone(),
+                            constraint_check_type: CheckType::DataTypeCheck,
+                            description: format!(
+                                "{wrong} of {present} values are not {} numbers ({:.2} % typed, \
+                                 threshold {:.2} %)",
+                                if constraint.inferred_type == InferredType::Integral {
+                                    "whole"
+                                } else {
+                                    "finite"
+                                },
+                                100.0 * typed,
+                                100.0 * config.datatype_check_threshold
+                            ),
+                        });
+                    }
+                    let rs = reference.numbers();
+                    if !xs.is_empty() && !rs.is_empty() {
+                        let d = drift::numeric_drift(&rs, &xs);
+                        let significant = match dc.comparison_method {
+                            ComparisonMethod::Simple => true,
+                            ComparisonMethod::Robust => d.ks_p_value < 0.05,
+                        };
+                        entry.distance = d.ks_statistic;
+                        entry.drifted = compare
+                            && d.ks_statistic > dc.comparison_threshold
+                            && significant;
+                        entry.mean = Some((mean(&rs), mean(&xs)));
+                        entry.numeric_drift = Some(d);
+                    }
+                }
+                (Values::Text(_), _) => {
+                    let counts = now.counts();
+                    if let Some(domain) = &constraint.string_constraints {
+                        let inside: u64 = counts
+                            .iter()
+                            .filter(|(v, _)| domain.domains.binary_search(v).is_ok())
+                            .map(|(_, n)| n)
+                            .sum();
+                        let within = share(inside as usize, present);
+                        if evaluate && within < config.domain_content_threshold {
+                            let mut unknown: Vec<(&String, &u64)> = counts
+                                .iter()
+                                .filter(|(v, _)| domain.domains.binary_search(v).is_err())
+                                .collect();
+                            unknown.sort_by(|a, b| b.1.cmp(a.1));
+                            let listed: Vec<String> = unknown
+                                .iter()
+                                .take(5)
+                                .map(|(v, n)| format!("`{v}` ({n})"))
+                                .collect();
+                            violations.push(Violation {
+                                feature_name: c.name.clone(),
+                                constraint_check_type: CheckType::CategoricalValuesCheck,
+                                description: format!(
+                                    "{:.2} % of values are in the baseline's domain (threshold \
+                                     {:.2} %); new: {}",
+                                    100.0 * within,
+                                    100.0 * config.domain_content_threshold,
+                                    listed.join(", ")
+                                ),
+                            });
+                        }
+                    }
+                    let rc = reference.counts();
+                    if !counts.is_empty() && !rc.is_empty() {
+                        let d = drift::categorical_drift(&rc, &counts);
+                        entry.distance = d.linf_distance;
+                        entry.drifted = compare
+                            && match dc.categorical_drift_method {
+                                CategoricalDriftMethod::LInfinity => {
+                                    d.linf_distance > dc.categorical_comparison_threshold
+                                }
+                                CategoricalDriftMethod::ChiSquared => {
+                                    d.chi_square_p_value < dc.categorical_comparison_threshold
+                                }
+                            };
+                        entry.categorical_drift = Some(d);
+                    }
+                }
+            }
+            if entry.drifted && evaluate {
+                violations.push(Violation {
+                    feature_name: c.name.clone(),
+                    constraint_check_type: CheckType::BaselineDriftCheck,
+                    description: drift_words(&entry),
+                });
+            }
+            columns.push(entry);
+        }
+        // The scores: today's as answered, or the model's.
+        let scores = match (&current.scores, artifact) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(a)) => match a.preprocessor.transform(current.frame) {
+                Ok(x) => Some(a.model.predict(&x)?.iter().map(|&s| f64::from(s)).collect()),
+                Err(e) => {
+                    notes.push(format!("today's rows could not be scored: {e}"));
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        let reference_scores: Vec<f64> = baseline
+            .reference
+            .column(SCORE_COLUMN)
+            .ok()
+            .and_then(|c| c.f64().ok().map(|ca| ca.iter().flatten().collect()))
+            .unwrap_or_default();
+        let threshold = baseline.info.threshold;
+        let rate = |s: &[f64]| {
+            share(
+                s.iter().filter(|&&p| p as f32 >= threshold).count(),
+                s.len(),
+            )
+        };
+        let score_drift = scores
+            .as_ref()
+            .filter(|s| !s.is_empty() && !reference_scores.is_empty())
+            .map(|s| {
+                let d = drift::numeric_drift(&reference_scores, s);
+                let significant = match dc.comparison_method {
+                    ComparisonMethod::Simple => true,
+                    ComparisonMethod::Robust => d.ks_p_value < 0.05,
+                };
+                ScoreDrift {
+                    drifted: compare && d.ks_statistic > dc.comparison_threshold && significant,
+                    mean: (mean(&reference_scores), mean(s)),
+                    positive_rate: (rate(&reference_scores), rate(s)),
+                    drift: d,
+                }
+            });
+        let mut drifted: Vec<&ColumnDrift> = columns.iter().filter(|c| c.drifted).collect();
+        drifted.sort_by(|a, b| b.distance.total_cmp(&a.distance));
+        let drifted = drifted.into_iter().map(|c| c.name.clone()).collect();
+        let mut statistics = statistics::statistics(current.frame, &stats_columns)?;
+        statistics.dataset.item_count = current.frame.height() as u64;
+        Ok(Check {
+            statistics,
+            violations: ConstraintViolations { violations },
+            drift: DriftReport {
+                source: current.source.clone(),
+                rows: current.frame.height(),
+                reference_rows: baseline.reference.height(),
+                columns,
+                scores: score_drift,
+                drifted,
+                notes,
+                checked_at: Utc::now(),
+            },
+        })
+    }
+
+    /// Write the check's three files into `dir` (created), each atomically.
+    pub fn write(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        write_json_atomically(dir.join("constraint_violations.json"), &self.violations)?;
+        write_json_atomically(dir.join("statistics.json"), &self.statistics)?;
+        write_json_atomically(dir.join("drift.json"), &self.drift)
+    }
+
+    /// The drifted columns with their distance, largest first.
+    pub fn drifted(&self) -> BTreeMap<String, f64> {
+        self.drift
+            .columns
+            .iter()
+            .filter(|c| c.drifted)
+            .map(|c| (c.name.clone(), c.distance))
+            .collect()
+    }
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+}
+
+/// What a drifted column's figures say, in words.
+fn drift_words(c: &ColumnDrift) -> String {
+    match (&c.numeric_drift, &c.categorical_drift, c.mean) {
+        (Some(d), _, Some((then, now))) => format!(
+            "Kolmogorov-Smirnov distance {:.3} (p = {:.2e}); mean {then:.4} in the baseline, \
+             {now:.4} now; PSI {:.3}",
+            d.ks_statistic, d.ks_p_value, d.psi
+        ),
+        (_, Some(d), _) => format!(
+            "the largest change of one value's share is {:.3} (L∞); chi-square p = {:.2e}; \
+             PSI {:.3}",
+            d.linf_distance, d.chi_square_p_value, d.psi
+        ),
+        _ => "drifted".into(),
+    }
+}

@@ -1,0 +1,25 @@
+//! After deployment: is the model going stale? Watch the customers it scores against the ones
+//! it was trained on, in SageMaker Model Monitor's formats.
+//!
+//! - [`statistics`]: Model Monitor's `statistics.json` and `constraints.json`, and how they
+//!   are computed from a table's raw columns;
+//! - [`baseline`]: a model's [`Baseline`] (those two files, a reference sample with the
+//!   model's scores, each column's mean |SHAP|), made from its training table;
+//! - [`drift`]: the drift figures (Kolmogorov-Smirnov, population stability index,
+//!   Jensen-Shannon, chi-square, L∞), each as its reference computes it;
+//! - [`captured`]: a capture folder read back as a table of customers and their scores;
+//! - [`check`]: today's rows against the baseline ([`Check`]): Model Monitor's constraint
+//!   violations, and the drift of each column, of the scores and of what drives them.
+//!
+//! Data capture itself is the endpoint's ([`crate::serve::CaptureConfig`]); the records'
+//! format is [`crate::codec::capture`].
+
+pub mod baseline;
+pub mod captured;
+pub mod check;
+pub mod drift;
+pub mod statistics;
+
+pub use baseline::{Baseline, BaselineInfo, BaselineSettings};
+pub use captured::{read_captures, Captured};
+pub use check::{Check, ConstraintViolations, Current, DriftReport, Violation};
