@@ -50,6 +50,14 @@ ensure_moto() {
     export PURCHASE_PREDICT_MOTO="$venv/bin/moto_server"
 }
 
+# The SageMaker Python SDK (2.237.0, every package pinned): its Model Monitor classes read our
+# baselines in tests/sagemaker.rs, against moto. About 300 MB, in the user's cache.
+ensure_sagemaker_sdk() {
+    ensure_pinned_venv venv-sagemaker-sdk tests/fixtures/sagemaker-sdk/requirements.txt \
+        'import sagemaker, sys; sys.exit(sagemaker.__version__ != "2.237.0")'
+    export PURCHASE_PREDICT_SAGEMAKER_SDK="$PINNED_VENV/bin/python"
+}
+
 # A cached virtual environment of pinned packages (a benchmark's reference): created, or
 # re-created when its requirements file changed. Sets PINNED_VENV to its folder.
 #   ensure_pinned_venv NAME REQUIREMENTS 'import a, b'

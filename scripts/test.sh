@@ -6,6 +6,7 @@ source scripts/setup.sh
 ensure_libxgboost
 ensure_python_xgboost
 ensure_moto
+ensure_sagemaker_sdk
 ensure_chromium
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -1642,3 +1642,222 @@ async fn predictor_explain_sends_the_custom_attribute_through_invoke_endpoint() 
         )]
     );
 }
+
+/// The SageMaker Python SDK (pinned, PURCHASE_PREDICT_SAGEMAKER_SDK) reads a baseline of ours
+/// through Model Monitor's `Statistics` and `Constraints` classes (via S3, here moto), and
+/// what it saves back (a column's monitoring turned off) is honoured by our check.
+#[test]
+fn the_sagemaker_sdk_reads_our_baseline_and_we_honour_what_it_saves() {
+    use purchase_predict::monitor::check::CheckType;
+    use purchase_predict::monitor::{Baseline, BaselineSettings, Check, Current};
+    let python = match std::env::var_os("PURCHASE_PREDICT_SAGEMAKER_SDK") {
+        Some(p) if std::path::Path::new(&p).exists() => p,
+        _ => {
+            common::skip("PURCHASE_PREDICT_SAGEMAKER_SDK is not set to a Python with the SageMaker SDK (scripts/test.sh sets it)");
+            return;
+        }
+    };
+    let Some(moto) = Moto::start() else { return };
+    let (dir, model) = common::demo_model(10);
+    let data = common::root().join("data/customers.csv");
+    let baseline = Baseline::build(&model, &data, &BaselineSettings::default()).unwrap();
+    let folder = dir.path().join("baseline");
+    baseline.write(&folder).unwrap();
+    let saved = dir.path().join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    let out = Command::new(&python)
+        .arg(common::root().join("tests/fixtures/sagemaker-sdk/read_baseline.py"))
+        .arg(&folder)
+        .arg(&saved)
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    let names: Vec<String> = baseline
+        .info
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    assert_eq!(read["item_count"], 10_000);
+    assert_eq!(read["features"], serde_json::json!(names));
+    assert_eq!(read["constraint_features"], serde_json::json!(names));
+    assert_eq!(read["numeric"], "age");
+    let ours = baseline.statistics.features[0]
+        .numerical_statistics
+        .as_ref()
+        .unwrap()
+        .mean;
+    assert_eq!(read["numeric_mean"].as_f64().unwrap(), ours);
+    assert_eq!(read["numeric_buckets"], 10);
+    assert_eq!(read["text"], "gender");
+    assert_eq!(
+        read["text_values"],
+        serde_json::json!(["female", "male", "other"])
+    );
+    assert_eq!(read["comparison_threshold"], 0.1);
+
+    // The constraints the SDK saved, with gender's monitoring off, replace ours.
+    std::fs::copy(
+        saved.join("constraints.json"),
+        folder.join("constraints.json"),
+    )
+    .unwrap();
+    let baseline = Baseline::load(&folder).unwrap();
+    let text = std::fs::read_to_string(&data).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let (g, r) = (
+        cols.iter().position(|c| *c == "gender").unwrap(),
+        cols.iter().position(|c| *c == "region").unwrap(),
+    );
+    let mut edited = String::from(header) + "\n";
+    for line in lines.take(2000) {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[g] = "undisclosed";
+        f[r] = "atlantis";
+        edited += &(f.join(",") + "\n");
+    }
+    let table = dir.path().join("new-values.csv");
+    std::fs::write(&table, edited).unwrap();
+    let frame = purchase_predict::data::read_table(&table, None).unwrap();
+    let artifact = baseline.model(&folder, None).unwrap();
+    let check = Check::run(
+        &baseline,
+        Some(&artifact),
+        &Current {
+            source: "new values".into(),
+            frame: &frame,
+            scores: None,
+            ignore: Vec::new(),
+        },
+    )
+    .unwrap();
+    let of = |column: &str| -> Vec<CheckType> {
+        check
+            .violations
+            .violations
+            .iter()
+            .filter(|v| v.feature_name == column)
+            .map(|v| v.constraint_check_type)
+            .collect()
+    };
+    assert!(of("gender").is_empty(), "{:?}", check.violations);
+    assert!(of("region").contains(&CheckType::CategoricalValuesCheck));
+}
+
+/// `serve --capture s3://…` publishes each capture file as one object under the prefix, in
+/// SageMaker's layout, and a deploy with data capture sends SageMaker's DataCaptureConfig.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captures_go_to_s3_and_a_deploy_sends_the_data_capture_config() {
+    use purchase_predict::cloud::endpoint::DataCapture;
+    use purchase_predict::cloud::storage::CaptureToStorage;
+    use purchase_predict::serve::{
+        BackgroundServer, CaptureConfig, CaptureDestination, ServerConfig,
+    };
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let session = moto_session(&moto, dir.path()).await;
+    let (out, model) = uploaded_model(&session).await;
+    let prefix = session.base_location().join("captures");
+    let sink = CaptureToStorage::new(session.storage().clone(), prefix.clone());
+    let config = ServerConfig::default().port(0).capture(
+        CaptureConfig::new(CaptureDestination::Sink(Arc::new(sink))).endpoint_name("s3-shop"),
+    );
+    let local_model = out.path().join("model.tar.gz");
+    let server = tokio::task::spawn_blocking(move || {
+        let server = BackgroundServer::start(&local_model, &config).unwrap();
+        let body = std::fs::read_to_string(out.path().join("test.csv")).unwrap();
+        let row: String = body
+            .lines()
+            .next()
+            .unwrap()
+            .split_once(',')
+            .unwrap()
+            .1
+            .into();
+        let mut c = purchase_predict::serve::http::HttpConnection::connect(
+            server.addr(),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            let r = c
+                .request(
+                    "POST",
+                    "/invocations",
+                    &[("Content-Type", "text/csv")],
+                    row.as_bytes(),
+                )
+                .unwrap();
+            assert_eq!(r.status, 200);
+        }
+        server.stop();
+    });
+    server.await.unwrap();
+    let objects = session.storage().list(&prefix).await.unwrap();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let key = objects[0].to_string();
+    assert!(key.contains("/captures/s3-shop/AllTraffic/20"), "{key}");
+    assert!(key.ends_with(".jsonl"));
+    let local = dir.path().join("capture.jsonl");
+    session
+        .storage()
+        .download_file(&objects[0], &local)
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&local).unwrap();
+    assert_eq!(text.lines().count(), 3);
+    for line in text.lines() {
+        purchase_predict::codec::capture::CaptureRecord::parse_line(line).unwrap();
+    }
+
+    // A SageMaker endpoint captures itself: the endpoint config carries the setting.
+    let config = DeployConfig::default()
+        .endpoint_name("pp-captured")
+        .data_capture(DataCapture::new(prefix.clone()).sampling(30));
+    let endpoint = Endpoint::deploy_model(&session, &model, None, &config, &mut Silent)
+        .await
+        .unwrap();
+    let client = session
+        .sagemaker_session()
+        .unwrap()
+        .clients
+        .sagemaker
+        .clone();
+    let cfg = client
+        .describe_endpoint_config()
+        .endpoint_config_name("pp-captured")
+        .send()
+        .await
+        .unwrap();
+    let capture = cfg.data_capture_config().expect("DataCaptureConfig sent");
+    assert_eq!(capture.initial_sampling_percentage(), Some(30));
+    assert_eq!(
+        capture.destination_s3_uri(),
+        Some(prefix.to_string().as_str())
+    );
+    assert_eq!(capture.enable_capture(), Some(true));
+    endpoint.delete().await.unwrap();
+    // A local folder is refused for SageMaker, before anything is created.
+    let local = DeployConfig::default()
+        .endpoint_name("pp-captured-local")
+        .data_capture(DataCapture::new(std::path::PathBuf::from("captures")));
+    let err = Endpoint::deploy_model(&session, &model, None, &local, &mut Silent)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("SageMaker captures into S3"),
+        "{err}"
+    );
+}

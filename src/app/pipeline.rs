@@ -124,6 +124,9 @@ pub struct RunOutputs {
     /// `None` when the validation share is 0.
     pub validation: Option<PathBuf>,
     pub test: PathBuf,
+    /// The monitoring baseline beside the model (`baseline/`: Model Monitor's
+    /// `statistics.json` and `constraints.json`, the reference rows and their scores).
+    pub monitor_baseline: PathBuf,
 }
 
 /// The result of a run.
@@ -228,6 +231,7 @@ fn prepare_checked(config: &Valid<RunConfig>) -> Result<Prepared> {
         train: out.join("train.csv"),
         validation: (!split.validation.is_empty()).then(|| out.join("validation.csv")),
         test: out.join("test.csv"),
+        monitor_baseline: out.join("baseline"),
     };
     x_train.write_sagemaker_csv(&outputs.train, Some(&y_train))?;
     if let Some(v) = &outputs.validation {
@@ -385,6 +389,22 @@ pub fn finish(
     artifact.manifest.metrics = Some(metrics.clone());
     artifact.save(&outputs.model)?;
     stages.add("save", t_save.elapsed().as_secs_f64());
+    // The baseline a deployed copy is watched against, from the whole table (a seeded
+    // sample of it when large). Its model is the `model.tar.gz` beside `baseline/`.
+    let t_monitor = Instant::now();
+    let monitor_baseline = crate::monitor::Baseline::of(
+        &artifact,
+        Path::new("model.tar.gz"),
+        crate::util::files::sha256_file(&outputs.model)?,
+        &ds.features,
+        &ds.path,
+        &crate::monitor::BaselineSettings {
+            seed: s.split.seed,
+            ..Default::default()
+        },
+    )?;
+    monitor_baseline.write(&outputs.monitor_baseline)?;
+    stages.add("monitor baseline", t_monitor.elapsed().as_secs_f64());
 
     Ok(RunReport {
         metrics,
@@ -410,8 +430,9 @@ pub fn finish(
 
 /// Every file a run or a tuning run writes in its output folder: a new run replaces all of
 /// them, so that the folder never mixes two runs.
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 8] = [
     "model.tar.gz",
+    "baseline",
     "metrics.json",
     "report.html",
     "train.csv",
@@ -431,6 +452,7 @@ impl RunOutputs {
             train: m(self.train),
             validation: self.validation.map(m),
             test: m(self.test),
+            monitor_baseline: m(self.monitor_baseline),
         }
     }
 }

@@ -139,8 +139,8 @@ pub fn monitored_columns(artifact: &Artifact) -> Vec<MonitoredColumn> {
 /// Each raw column's mean |SHAP value| over the rows of `df` (raw columns).
 pub fn mean_abs_shap(artifact: &Artifact, df: &DataFrame) -> Result<BTreeMap<String, f64>> {
     let x = artifact.preprocessor.transform(df)?;
-    let e = crate::model::explain::explain(&artifact.model, &x)?
-        .by_column(&artifact.preprocessor)?;
+    let e =
+        crate::model::explain::explain(&artifact.model, &x)?.by_column(&artifact.preprocessor)?;
     let k = e.names.len();
     let mut sums = vec![0.0f64; k];
     for row in e.values.chunks(k.max(1)) {
@@ -149,7 +149,11 @@ pub fn mean_abs_shap(artifact: &Artifact, df: &DataFrame) -> Result<BTreeMap<Str
         }
     }
     let n = e.nrows.max(1) as f64;
-    Ok(e.names.into_iter().zip(sums).map(|(c, s)| (c, s / n)).collect())
+    Ok(e.names
+        .into_iter()
+        .zip(sums)
+        .map(|(c, s)| (c, s / n))
+        .collect())
 }
 
 /// `rows` indices of `0..n` in order, a seeded sample when `n` is larger.
@@ -171,7 +175,8 @@ pub(crate) fn take_rows(df: &DataFrame, indices: &[usize]) -> Result<DataFrame> 
         "idx".into(),
         indices.iter().map(|&i| i as IdxSize).collect(),
     );
-    df.take(&idx).map_err(|e| Error::polars("selecting rows", e))
+    df.take(&idx)
+        .map_err(|e| Error::polars("selecting rows", e))
 }
 
 /// The monitored columns of `df` as the reference keeps them: numbers as `f64`, text as text.
@@ -197,11 +202,25 @@ impl Baseline {
         data: impl AsRef<Path>,
         settings: impl crate::error::IntoValid<BaselineSettings>,
     ) -> Result<Baseline> {
-        let settings = settings.into_valid()?;
         let (model, data) = (model.as_ref(), data.as_ref());
         let artifact = Artifact::load(model)?;
         let table = crate::data::read_table(data, None)?;
-        let columns = monitored_columns(&artifact);
+        let sha = crate::util::files::sha256_file(model)?;
+        Baseline::of(&artifact, model, sha, &table, data, settings)
+    }
+
+    /// The baseline of `artifact` (recorded as `model`, with its file's SHA-256) on `table`,
+    /// read from `data`.
+    pub fn of(
+        artifact: &Artifact,
+        model: &Path,
+        model_sha256: String,
+        table: &DataFrame,
+        data: &Path,
+        settings: impl crate::error::IntoValid<BaselineSettings>,
+    ) -> Result<Baseline> {
+        let settings = settings.into_valid()?;
+        let columns = monitored_columns(artifact);
         let missing: Vec<String> = columns
             .iter()
             .filter(|c| table.column(&c.name).is_err())
@@ -216,16 +235,18 @@ impl Baseline {
         let rows = table.height();
         let keep = sample_indices(rows, settings.sample_rows, settings.seed);
         let sampled = keep.len() < rows;
+        let sample;
         let table = if sampled {
-            take_rows(&table, &keep)?
+            sample = take_rows(table, &keep)?;
+            &sample
         } else {
             table
         };
-        let mut reference = reference_frame(&table, &columns)?;
+        let mut reference = reference_frame(table, &columns)?;
         // Scores of the very rows kept, through the model's own preprocessing.
         let x = artifact
             .preprocessor
-            .transform(&table)
+            .transform(table)
             .map_err(|e| Error::MonitorBaseline {
                 path: data.to_path_buf(),
                 reason: format!("the model cannot score this table: {e}"),
@@ -242,7 +263,7 @@ impl Baseline {
             settings.explained_rows,
             settings.seed ^ 0x5A5A,
         );
-        let shap = mean_abs_shap(&artifact, &take_rows(&table, &explained)?)?;
+        let shap = mean_abs_shap(artifact, &take_rows(table, &explained)?)?;
         let pairs: Vec<(String, bool)> = columns
             .iter()
             .map(|c| (c.name.clone(), c.numeric))
@@ -256,7 +277,7 @@ impl Baseline {
             info: BaselineInfo {
                 format_version: 1,
                 model: model.to_path_buf(),
-                model_sha256: crate::util::files::sha256_file(model)?,
+                model_sha256,
                 data: data.to_path_buf(),
                 rows,
                 reference_rows: reference.height(),
@@ -305,27 +326,27 @@ impl Baseline {
                 dir.parent().unwrap_or(Path::new(".")).join(&name),
             ],
         };
-        let path = candidates
-            .iter()
-            .find(|p| p.is_file())
-            .ok_or_else(|| Error::MonitorBaseline {
-                path: dir.to_path_buf(),
-                reason: format!(
+        let mut seen = Vec::new();
+        for path in candidates.iter().filter(|p| p.is_file()) {
+            if crate::util::files::sha256_file(path)? == self.info.model_sha256 {
+                return Artifact::load(path);
+            }
+            seen.push(path.display().to_string());
+        }
+        Err(Error::MonitorBaseline {
+            path: dir.to_path_buf(),
+            reason: if seen.is_empty() {
+                format!(
                     "its model {} is not there (give it with --model)",
                     recorded.display()
-                ),
-            })?;
-        let sha = crate::util::files::sha256_file(path)?;
-        if sha != self.info.model_sha256 {
-            return Err(Error::MonitorBaseline {
-                path: dir.to_path_buf(),
-                reason: format!(
+                )
+            } else {
+                format!(
                     "{} is not the model the baseline was made with (its SHA-256 differs)",
-                    path.display()
-                ),
-            });
-        }
-        Artifact::load(path)
+                    seen.join(", ")
+                )
+            },
+        })
     }
 
     /// Read a baseline folder.

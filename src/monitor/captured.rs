@@ -172,9 +172,8 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captur
             ) else {
                 return Err(at("a record without its input or output".into()));
             };
-            let scores =
-                scores_of(&output.observed_content_type, &output.bytes().map_err(&at)?)
-                    .map_err(&at)?;
+            let scores = scores_of(&output.observed_content_type, &output.bytes().map_err(&at)?)
+                .map_err(&at)?;
             out.requests += 1;
             if input.encoding != CaptureEncoding::Json {
                 out.without_columns += scores.len();

@@ -189,8 +189,7 @@ impl Check {
     ) -> Result<Check> {
         let config = &baseline.constraints.monitoring_config;
         let evaluate = config.evaluate_constraints == Toggle::Enabled;
-        let compare =
-            config.distribution_constraints.perform_comparison == Toggle::Enabled;
+        let compare = config.distribution_constraints.perform_comparison == Toggle::Enabled;
         let dc = &config.distribution_constraints;
         let mut violations = Vec::new();
         let mut notes = Vec::new();
@@ -240,7 +239,7 @@ impl Check {
             .zip(&baseline.constraints.features)
         {
             let Ok(column) = current.frame.column(&c.name) else {
-                if evaluate {
+                if evaluate && constraint.evaluated() {
                     violations.push(Violation {
                         feature_name: c.name.clone(),
                         constraint_check_type: CheckType::MissingColumnCheck,
@@ -250,12 +249,16 @@ impl Check {
                 continue;
             };
             stats_columns.push((c.name.clone(), c.numeric));
+            let evaluate = evaluate && constraint.evaluated();
             let now = column_values(column, c.numeric)?;
             let reference = column_values(
-                baseline.reference.column(&c.name).map_err(|_| Error::MonitorBaseline {
-                    path: baseline.info.data.clone(),
-                    reason: format!("reference.parquet lacks `{}`", c.name),
-                })?,
+                baseline
+                    .reference
+                    .column(&c.name)
+                    .map_err(|_| Error::MonitorBaseline {
+                        path: baseline.info.data.clone(),
+                        reason: format!("reference.parquet lacks `{}`", c.name),
+                    })?,
                 c.numeric,
             )?;
             let common = now.common();
@@ -326,9 +329,8 @@ impl Check {
                             ComparisonMethod::Robust => d.ks_p_value < 0.05,
                         };
                         entry.distance = d.ks_statistic;
-                        entry.drifted = compare
-                            && d.ks_statistic > dc.comparison_threshold
-                            && significant;
+                        entry.drifted =
+                            compare && d.ks_statistic > dc.comparison_threshold && significant;
                         entry.mean = Some((mean(&rs), mean(&xs)));
                         entry.numeric_drift = Some(d);
                     }

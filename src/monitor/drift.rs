@@ -125,10 +125,7 @@ pub fn psi(reference: &[f64], current: &[f64]) -> f64 {
     let (mut r, mut c) = (reference.to_vec(), current.to_vec());
     fill_zeroes(&mut r);
     fill_zeroes(&mut c);
-    r.iter()
-        .zip(&c)
-        .map(|(r, c)| (r - c) * (r / c).ln())
-        .sum()
+    r.iter().zip(&c).map(|(r, c)| (r - c) * (r / c).ln()).sum()
 }
 
 /// `x ln(x/y)`, SciPy's `rel_entr`.

@@ -207,13 +207,36 @@ pub struct FeatureConstraints {
     /// For text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub string_constraints: Option<StringConstraints>,
-    /// Per-column overrides of `monitoring_config` (as Model Monitor's SDK writes them).
-    #[serde(
-        rename = "monitoringConfigOverrides",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub monitoring_config_overrides: Option<serde_json::Value>,
+}
+
+impl FeatureConstraints {
+    /// Whether this column's constraints are checked: not when an override (as the SDK's
+    /// `Constraints.set_monitoring(False, column)` writes it) disables them.
+    pub fn evaluated(&self) -> bool {
+        let disabled = |o: &Option<Overrides>| {
+            o.as_ref()
+                .is_some_and(|o| o.evaluate_constraints == Some(Toggle::Disabled))
+        };
+        !(self
+            .num_constraints
+            .as_ref()
+            .is_some_and(|c| disabled(&c.monitoring_config_overrides))
+            || self
+                .string_constraints
+                .as_ref()
+                .is_some_and(|c| disabled(&c.monitoring_config_overrides)))
+    }
+}
+
+/// Per-column overrides of `monitoring_config`, where the SageMaker SDK writes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// Whether this column's constraints are checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluate_constraints: Option<Toggle>,
+    /// Other overrides, kept as they were.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A numeric column's constraint.
@@ -221,6 +244,9 @@ pub struct FeatureConstraints {
 pub struct NumConstraints {
     /// No value may be negative.
     pub is_non_negative: bool,
+    /// This column's overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring_config_overrides: Option<Overrides>,
 }
 
 /// A text column's constraint.
@@ -228,6 +254,9 @@ pub struct NumConstraints {
 pub struct StringConstraints {
     /// The values seen in the baseline.
     pub domains: Vec<String>,
+    /// This column's overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring_config_overrides: Option<Overrides>,
 }
 
 /// `Enabled` or `Disabled`.
@@ -560,6 +589,7 @@ pub fn suggest_constraints(statistics: &Statistics) -> Constraints {
                 completeness,
                 num_constraints: f.numerical_statistics.as_ref().map(|s| NumConstraints {
                     is_non_negative: s.min >= 0.0,
+                    monitoring_config_overrides: None,
                 }),
                 string_constraints: f
                     .string_statistics
@@ -574,9 +604,11 @@ pub fn suggest_constraints(statistics: &Statistics) -> Constraints {
                             .map(|b| b.value.clone())
                             .collect();
                         domains.sort();
-                        StringConstraints { domains }
+                        StringConstraints {
+                            domains,
+                            monitoring_config_overrides: None,
+                        }
                     }),
-                monitoring_config_overrides: None,
             }
         })
         .collect();
@@ -591,11 +623,9 @@ pub fn suggest_constraints(statistics: &Statistics) -> Constraints {
 pub fn statistics(df: &DataFrame, columns: &[(String, bool)]) -> Result<Statistics> {
     let mut features = Vec::with_capacity(columns.len());
     for (name, numeric) in columns {
-        let column = df
-            .column(name)
-            .map_err(|_| Error::MissingColumns {
-                columns: vec![name.clone()],
-            })?;
+        let column = df.column(name).map_err(|_| Error::MissingColumns {
+            columns: vec![name.clone()],
+        })?;
         features.push(feature_statistics(name, &column_values(column, *numeric)?));
     }
     Ok(Statistics {

@@ -230,6 +230,12 @@ impl StagedDir {
         let (target, staging) = (&self.target, &self.staging);
         for name in own {
             let (from, to) = (staging.join(name), target.join(name));
+            // An own name may be a folder of results (a run's `baseline/`): the previous
+            // one goes whole, as a file would.
+            let previous_dir = std::fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir());
+            if previous_dir && (from.exists() || to.exists()) {
+                std::fs::remove_dir_all(&to).map_err(|e| Error::io(&to, e))?;
+            }
             if from.exists() {
                 std::fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
             } else if to.exists() {

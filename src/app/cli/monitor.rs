@@ -102,7 +102,12 @@ fn check_command(args: &CheckArgs) -> Result<()> {
     let baseline = Baseline::load(&args.baseline)?;
     let artifact = baseline.model(&args.baseline, args.model.as_deref())?;
     let (frame, scores, source) = if args.data.is_dir() {
-        let names: Vec<String> = baseline.info.columns.iter().map(|c| c.name.clone()).collect();
+        let names: Vec<String> = baseline
+            .info
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
         let captured = crate::monitor::read_captures(&args.data, &names)?;
         if captured.without_columns > 0 {
             println!(

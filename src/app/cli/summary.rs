@@ -175,6 +175,10 @@ pub fn summary(config: &RunConfig, r: &RunReport) -> String {
         files.push(v.display().to_string());
     }
     files.push(o.test.display().to_string());
+    files.push(format!(
+        "{}/ (the monitoring baseline)",
+        o.monitor_baseline.display()
+    ));
     s += &format!("wrote {}\n", files.join(", "));
     s += &format!(
         "time: {}{}\n",
