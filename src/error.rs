@@ -139,6 +139,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A row of a ground-truth file cannot be read.
+    #[error("{}, row {row}, column `{column}`: {reason}", path.display())]
+    GroundTruth {
+        path: PathBuf,
+        row: usize,
+        column: String,
+        reason: String,
+    },
+
     /// A monitoring baseline does not fit what it is used with (another model, columns the
     /// data lacks).
     #[error("baseline {}: {reason}", path.display())]

@@ -271,3 +271,291 @@ fn drift_figures_agree_with_scipy_and_numpy_to_1e9() {
         .unwrap();
     assert!(euribor > 0.5, "{euribor}");
 }
+
+/// The demo table's first `n` rows as JSON instances (numbers as numbers, empty as null),
+/// with `edit` applied, and their labels (purchased yes/no as 1/0).
+fn demo_instances(
+    n: usize,
+    edit: impl Fn(&mut serde_json::Map<String, serde_json::Value>),
+) -> Vec<(serde_json::Value, u8)> {
+    let text = std::fs::read_to_string(common::root().join("data/customers.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .take(n)
+        .map(|line| {
+            let mut object = serde_json::Map::new();
+            let mut label = 0;
+            for (k, v) in header.iter().zip(line.split(',')) {
+                if *k == "purchased" {
+                    label = u8::from(v == "yes");
+                    continue;
+                }
+                let value = if v.is_empty() {
+                    serde_json::Value::Null
+                } else if let Ok(x) = v.parse::<f64>() {
+                    serde_json::json!(x)
+                } else {
+                    serde_json::json!(v)
+                };
+                object.insert(k.to_string(), value);
+            }
+            edit(&mut object);
+            (serde_json::Value::Object(object), label)
+        })
+        .collect()
+}
+
+/// A week of traffic, as a capture folder holds it: the endpoint answers each customer (one
+/// request each, with an inference id), and the records' times are then moved to seven
+/// consecutive days, as if the requests had come over a week.
+fn captured_week(
+    model: &Path,
+    captures: &Path,
+    customers: &[(serde_json::Value, u8)],
+) -> Vec<(String, u8)> {
+    use purchase_predict::serve::{BackgroundServer, CaptureConfig, ServerConfig};
+    let server = BackgroundServer::start(
+        model,
+        &ServerConfig::default()
+            .port(0)
+            .capture(CaptureConfig::folder(captures)),
+    )
+    .unwrap();
+    let mut c = purchase_predict::serve::http::HttpConnection::connect(
+        server.addr(),
+        std::time::Duration::from_secs(30),
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for (i, (customer, label)) in customers.iter().enumerate() {
+        let id = format!("order-{i:05}");
+        let body = serde_json::json!({ "instances": [customer] }).to_string();
+        let r = c
+            .request(
+                "POST",
+                "/invocations",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("X-Amzn-SageMaker-Inference-Id", &id),
+                ],
+                body.as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        ids.push((id, *label));
+    }
+    server.stop();
+    // Spread the records over seven days: request i on day i * 7 / n.
+    let n = customers.len();
+    for file in purchase_predict::monitor::captured::capture_files(captures).unwrap() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let moved: String = text
+            .lines()
+            .map(|l| {
+                let mut r = purchase_predict::codec::capture::CaptureRecord::parse_line(l).unwrap();
+                let i: usize = r.event_metadata.inference_id.as_ref().unwrap()[6..]
+                    .parse()
+                    .unwrap();
+                let day = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z").unwrap()
+                    + chrono::Duration::days((i * 7 / n) as i64);
+                r.event_metadata.inference_time =
+                    day.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                r.to_line()
+            })
+            .collect();
+        std::fs::write(&file, moved).unwrap();
+    }
+    ids
+}
+
+#[test]
+fn a_week_of_older_customers_drifts_and_its_delayed_labels_measure_the_model() {
+    let (dir, model) = common::demo_model(20);
+    // `run` wrote the baseline beside the model.
+    let baseline_dir = dir.path().join("baseline");
+    let baseline = Baseline::load(&baseline_dir).unwrap();
+    let artifact = baseline.model(&baseline_dir, None).unwrap();
+    let customers = demo_instances(700, |c| {
+        let age = c["age"].as_f64().unwrap();
+        c.insert("age".into(), serde_json::json!(age + 25.0));
+    });
+    let captures = dir.path().join("captures");
+    let ids = captured_week(&model, &captures, &customers);
+
+    // The capture folder checked against the baseline: age has drifted.
+    let names: Vec<String> = baseline
+        .info
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let captured = purchase_predict::monitor::read_captures(&captures, &names).unwrap();
+    assert_eq!(captured.rows.len(), 700);
+    assert_eq!(captured.frame.height(), 700);
+    let check = Check::run(
+        &baseline,
+        Some(&artifact),
+        &Current {
+            source: "captures".into(),
+            frame: &captured.frame,
+            scores: Some(captured.all_scores()),
+            ignore: Vec::new(),
+        },
+    )
+    .unwrap();
+    assert_eq!(check.drift.drifted, ["age"], "{:?}", check.violations);
+    // The captured scores are the model's own.
+    let x = artifact.preprocessor.transform(&captured.frame).unwrap();
+    let direct = artifact.model.predict(&x).unwrap();
+    for (row, d) in captured.rows.iter().zip(&direct) {
+        assert!((row.score as f32 - d).abs() < 1e-6);
+    }
+
+    // The purchases, known later, as a table of inference ids.
+    let labels_csv = dir.path().join("labels.csv");
+    let mut text = String::from("inference_id,label\n");
+    for (id, y) in &ids {
+        text += &format!("{id},{}\n", if *y == 1 { "yes" } else { "no" });
+    }
+    text += "order-99999,yes\n"; // an outcome for a request never captured
+    std::fs::write(&labels_csv, text).unwrap();
+    let truth = purchase_predict::monitor::GroundTruth::read(&labels_csv).unwrap();
+    let threshold =
+        purchase_predict::metrics::Threshold::new(f64::from(baseline.info.threshold)).unwrap();
+    let costs = purchase_predict::metrics::Costs {
+        contact_cost: 5.0,
+        sale_value: 50.0,
+    };
+    let report = purchase_predict::monitor::quality(
+        &captured,
+        "captures",
+        &truth,
+        threshold,
+        "baseline",
+        Some(costs),
+    )
+    .unwrap();
+    assert_eq!(report.labelled_rows, 700);
+    assert_eq!(report.unmatched_labels, 1);
+    let labels: Vec<u8> = ids.iter().map(|(_, y)| *y).collect();
+    let want = purchase_predict::metrics::evaluate(&labels, &direct, threshold).unwrap();
+    assert_eq!(report.overall.confusion, want.confusion);
+    assert_eq!(report.overall.roc_auc, want.roc_auc);
+    let c = want.confusion;
+    assert_eq!(
+        report.profit.unwrap(),
+        c.tp as f64 * 50.0 - (c.tp + c.fp) as f64 * 5.0
+    );
+    assert_eq!(report.days.len(), 7);
+    assert_eq!(report.days.iter().map(|d| d.rows).sum::<usize>(), 700);
+    assert_eq!(report.days[0].day.to_string(), "2026-11-30");
+
+    // The same outcomes as Model Monitor's ground-truth JSON lines give the same report.
+    let jsonl = dir.path().join("ground-truth.jsonl");
+    let lines: String = ids
+        .iter()
+        .map(|(id, y)| {
+            serde_json::json!({
+                "groundTruthData": {"data": y.to_string(), "encoding": "CSV"},
+                "eventMetadata": {"eventId": id},
+                "eventVersion": "0"
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&jsonl, lines).unwrap();
+    let truth = purchase_predict::monitor::GroundTruth::read(&jsonl).unwrap();
+    let again = purchase_predict::monitor::quality(
+        &captured, "captures", &truth, threshold, "baseline", None,
+    )
+    .unwrap();
+    assert_eq!(again.overall.confusion, want.confusion);
+    assert_eq!(again.profit, None);
+
+    // A label that is no label is refused with its file, row and column.
+    std::fs::write(&labels_csv, "inference_id,label\norder-00001,maybe\n").unwrap();
+    let err = purchase_predict::monitor::GroundTruth::read(&labels_csv).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("labels.csv, row 1, column `label`") && message.contains("maybe"),
+        "{message}"
+    );
+}
+
+#[test]
+fn monitor_commands_write_their_files_and_say_what_drifted() {
+    let (dir, model) = common::demo_model(10);
+    let base = dir.path().join("baseline");
+    let older = dir.path().join("older.csv");
+    edited_demo(&older, 3000, |r| {
+        let age: u32 = r["age"].parse().unwrap();
+        r.insert("age".into(), (age + 25).to_string());
+    });
+    let out = dir.path().join("check");
+    let printed = common::cli_ok(&[
+        "monitor",
+        "check",
+        "--baseline",
+        base.to_str().unwrap(),
+        "--data",
+        older.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(printed.contains("drifted columns: age"), "{printed}");
+    for f in [
+        "constraint_violations.json",
+        "statistics.json",
+        "drift.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    // A baseline of another model is refused, naming the mismatch.
+    let (_other_dir, other) = common::demo_model(3);
+    let err = common::cli_err(&[
+        "monitor",
+        "check",
+        "--baseline",
+        base.to_str().unwrap(),
+        "--data",
+        older.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--model",
+        other.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("not the model the baseline was made with"),
+        "{err}"
+    );
+    // `monitor baseline` writes the same four files as `run`.
+    let again = dir.path().join("again");
+    common::cli_ok(&[
+        "monitor",
+        "baseline",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        "data/customers.csv",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    for f in purchase_predict::monitor::baseline::BASELINE_FILES {
+        assert!(again.join(f).is_file(), "{f}");
+        assert!(base.join(f).is_file(), "{f}");
+    }
+    // quality needs a threshold from somewhere.
+    let err = common::cli_err(&[
+        "monitor",
+        "quality",
+        "--capture",
+        dir.path().to_str().unwrap(),
+        "--labels",
+        older.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(err.contains("--threshold"), "{err}");
+}

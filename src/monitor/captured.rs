@@ -16,37 +16,42 @@ use polars::prelude::{Column, DataFrame};
 use crate::codec::capture::{CaptureEncoding, CaptureRecord};
 use crate::error::{Error, Result};
 
+/// One scored customer of a capture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapturedRow {
+    /// The score the endpoint answered.
+    pub score: f64,
+    /// The 0/1 label it answered (JSON answers carry it), at the deployed threshold.
+    pub label: Option<u8>,
+    /// The request's inference id.
+    pub inference_id: Option<String>,
+    /// The row's place in its request (0 for the first customer).
+    pub position: usize,
+    /// When the request was answered.
+    pub time: DateTime<Utc>,
+    /// Its row in [`Captured::frame`] (raw customers only).
+    pub raw: Option<usize>,
+}
+
 /// The customers of a capture folder.
 #[derive(Debug, Clone)]
 pub struct Captured {
-    /// One row per captured customer, one text column per key seen in the instances.
+    /// One row per captured raw customer, one text column per key seen in the instances.
     pub frame: DataFrame,
-    /// Each row's score, as the endpoint answered.
-    pub scores: Vec<f64>,
-    /// Each row's request's inference id.
-    pub inference_ids: Vec<Option<String>>,
-    /// Each row's place in its request (0 for the first customer).
-    pub positions: Vec<usize>,
-    /// Each row's request time.
-    pub times: Vec<DateTime<Utc>>,
+    /// Every scored row, raw customers and preprocessed rows alike, in capture order.
+    pub rows: Vec<CapturedRow>,
     /// Capture files read.
     pub files: usize,
     /// Captured requests read.
     pub requests: usize,
     /// Rows of requests without raw columns (preprocessed CSV, libsvm, RecordIO).
     pub without_columns: usize,
-    /// The scores of those rows (they count in the score's drift).
-    pub other_scores: Vec<f64>,
 }
 
 impl Captured {
     /// Every score captured, raw customers and preprocessed rows alike.
     pub fn all_scores(&self) -> Vec<f64> {
-        self.scores
-            .iter()
-            .chain(&self.other_scores)
-            .copied()
-            .collect()
+        self.rows.iter().map(|r| r.score).collect()
     }
 }
 
@@ -86,15 +91,24 @@ fn text_of(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// The scores of an answer: JSON `{"predictions": [{"score": …}]}`, JSON lines of
-/// `{"score": …}`, or CSV (the first field of each line).
-fn scores_of(content_type: &str, body: &[u8]) -> std::result::Result<Vec<f64>, String> {
+/// A score and, when the answer gives it, its 0/1 label.
+type Scored = (f64, Option<u8>);
+
+/// The scores of an answer: JSON `{"predictions": [{"score": …, "label": …}]}`, JSON lines of
+/// `{"score": …}`, or CSV (the score first on each line, a label after it if any).
+fn scores_of(content_type: &str, body: &[u8]) -> std::result::Result<Vec<Scored>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())?;
     let media = content_type.split(';').next().unwrap_or("").trim();
     let score = |v: &serde_json::Value| {
-        v.get("score")
+        let s = v
+            .get("score")
             .and_then(serde_json::Value::as_f64)
-            .ok_or_else(|| format!("an answer without a numeric score: {v}"))
+            .ok_or_else(|| format!("an answer without a numeric score: {v}"))?;
+        let label = v
+            .get("label")
+            .and_then(serde_json::Value::as_u64)
+            .map(|l| u8::from(l != 0));
+        Ok((s, label))
     };
     match media {
         "application/json" => {
@@ -120,9 +134,15 @@ fn scores_of(content_type: &str, body: &[u8]) -> std::result::Result<Vec<f64>, S
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                let first = l.split(',').next().unwrap_or("").trim();
+                let mut fields = l.split(',');
+                let first = fields.next().unwrap_or("").trim();
+                let label = fields
+                    .next()
+                    .and_then(|f| f.trim().parse::<u8>().ok())
+                    .map(|l| u8::from(l != 0));
                 first
                     .parse::<f64>()
+                    .map(|s| (s, label))
                     .map_err(|_| format!("the answer's line `{l}` is not a score"))
             })
             .collect(),
@@ -144,15 +164,12 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captur
     let mut values: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
     let mut out = Captured {
         frame: DataFrame::empty(),
-        scores: Vec::new(),
-        inference_ids: Vec::new(),
-        positions: Vec::new(),
-        times: Vec::new(),
+        rows: Vec::new(),
         files: files.len(),
         requests: 0,
         without_columns: 0,
-        other_scores: Vec::new(),
     };
+    let mut height = 0usize;
     for file in &files {
         let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
         for (i, line) in text.lines().enumerate() {
@@ -175,9 +192,20 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captur
             let scores = scores_of(&output.observed_content_type, &output.bytes().map_err(&at)?)
                 .map_err(&at)?;
             out.requests += 1;
+            let id = &record.event_metadata.inference_id;
+            let row = |position: usize, (score, label): Scored, raw: Option<usize>| CapturedRow {
+                score,
+                label,
+                inference_id: id.clone(),
+                position,
+                time,
+                raw,
+            };
             if input.encoding != CaptureEncoding::Json {
                 out.without_columns += scores.len();
-                out.other_scores.extend(scores);
+                for (position, s) in scores.into_iter().enumerate() {
+                    out.rows.push(row(position, s, None));
+                }
                 continue;
             }
             let body: serde_json::Value =
@@ -193,7 +221,7 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captur
                     scores.len()
                 )));
             }
-            let before = out.scores.len();
+            let before = height;
             for (position, instance) in instances.iter().enumerate() {
                 let object = instance
                     .as_object()
@@ -207,15 +235,13 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captur
                 for (name, column) in names.iter().zip(values.iter_mut()) {
                     column.push(object.get(name).and_then(text_of));
                 }
-                out.inference_ids
-                    .push(record.event_metadata.inference_id.clone());
-                out.positions.push(position);
-                out.times.push(time);
             }
-            out.scores.extend(scores);
+            for (position, s) in scores.into_iter().enumerate() {
+                out.rows.push(row(position, s, Some(before + position)));
+            }
+            height += instances.len();
         }
     }
-    let height = out.scores.len();
     let frame_columns: Vec<Column> = names
         .iter()
         .zip(values)

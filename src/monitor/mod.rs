@@ -9,7 +9,9 @@
 //!   Jensen-Shannon, chi-square, L∞), each as its reference computes it;
 //! - [`captured`]: a capture folder read back as a table of customers and their scores;
 //! - [`check`]: today's rows against the baseline ([`Check`]): Model Monitor's constraint
-//!   violations, and the drift of each column, of the scores and of what drives them.
+//!   violations, and the drift of each column, of the scores and of what drives them;
+//! - [`quality`]: delayed labels joined to the captures on the inference id: the metrics at
+//!   the deployed threshold and the realised profit, overall and per day.
 //!
 //! Data capture itself is the endpoint's ([`crate::serve::CaptureConfig`]); the records'
 //! format is [`crate::codec::capture`].
@@ -18,8 +20,10 @@ pub mod baseline;
 pub mod captured;
 pub mod check;
 pub mod drift;
+pub mod quality;
 pub mod statistics;
 
 pub use baseline::{Baseline, BaselineInfo, BaselineSettings};
 pub use captured::{read_captures, Captured};
 pub use check::{Check, ConstraintViolations, Current, DriftReport, Violation};
+pub use quality::{quality, GroundTruth, QualityReport};

@@ -13,7 +13,7 @@ use crate::util::progress::{Bar, Lines, Progress};
 
 mod monitor;
 mod summary;
-pub use monitor::{BaselineArgs, CheckArgs, MonitorCommand};
+pub use monitor::{BaselineArgs, CheckArgs, MonitorCommand, QualityArgs};
 use summary::{opt, thresholds_summary};
 pub use summary::{summary, tuning_summary};
 
@@ -822,14 +822,17 @@ fn serve_command(args: &ServeArgs) -> Result<()> {
                 return Ok(());
             }
         }
+        // One line: a caller that reads the address and closes the pipe must not make a
+        // second line fail.
+        let capturing = server
+            .capture_status()
+            .map(|(to, _)| format!("; capturing requests into {to}"))
+            .unwrap_or_default();
         println!(
-            "serving {} on http://{} (POST /invocations, GET /ping); Ctrl-C stops",
+            "serving {} on http://{} (POST /invocations, GET /ping){capturing}; Ctrl-C stops",
             target.model.display(),
             server.addr()
         );
-        if let Some((to, _)) = server.capture_status() {
-            println!("capturing requests into {to}");
-        }
         server.run_until_signal(&mut signals).await
     })
 }

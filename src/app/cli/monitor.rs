@@ -19,6 +19,38 @@ pub enum MonitorCommand {
     /// (Model Monitor's checks), statistics.json of today's rows, and drift.json (each
     /// column's drift, the scores' drift, each column's mean |SHAP| then and now).
     Check(CheckArgs),
+    /// Join delayed labels to the captured requests on their inference id and write
+    /// quality.json: the metrics `evaluate` reports, at the deployed threshold, with the
+    /// realised profit when the costs are known, overall and per day.
+    Quality(QualityArgs),
+}
+
+/// Options of `monitor quality`.
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// The capture folder (`serve --capture`, SageMaker's data capture).
+    #[arg(long)]
+    pub capture: PathBuf,
+    /// The outcomes: a table with inference_id, label (and position, for requests of several
+    /// customers), or Model Monitor's ground-truth JSON lines (a file or folder).
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// The folder to write quality.json to (swapped in whole).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The model's baseline folder: the deployed threshold, and the costs the model was
+    /// trained with.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// The deployed threshold (default: the baseline's).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Cost of one call, for the realised profit (with --sale-value).
+    #[arg(long)]
+    pub contact_cost: Option<f64>,
+    /// Value of one sale, for the realised profit (with --contact-cost).
+    #[arg(long)]
+    pub sale_value: Option<f64>,
 }
 
 /// Options of `monitor check`.
@@ -94,6 +126,7 @@ pub fn monitor_command(command: &MonitorCommand) -> Result<()> {
             Ok(())
         }
         MonitorCommand::Check(args) => check_command(args),
+        MonitorCommand::Quality(args) => quality_command(args),
     }
 }
 
@@ -178,5 +211,95 @@ fn check_command(args: &CheckArgs) -> Result<()> {
         println!("note: {note}");
     }
     println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn quality_command(args: &QualityArgs) -> Result<()> {
+    use crate::error::Error;
+    use crate::metrics::{Costs, Threshold};
+    let baseline = match &args.baseline {
+        Some(dir) => Some((Baseline::load(dir)?, dir)),
+        None => None,
+    };
+    let (threshold, from) = match (args.threshold, &baseline) {
+        (Some(t), _) => (Threshold::new(t)?, "given"),
+        (None, Some((b, _))) => (Threshold::new(f64::from(b.info.threshold))?, "baseline"),
+        (None, None) => {
+            return Err(Error::InvalidSetting {
+                name: "threshold".into(),
+                reason: "give the deployed threshold with --threshold, or the model's \
+                         baseline with --baseline"
+                    .into(),
+            })
+        }
+    };
+    // Costs: given, else the ones the model was trained with (from its manifest).
+    let costs = match Costs::from_parts(args.contact_cost, args.sale_value)? {
+        Some(c) => Some(c),
+        None => baseline
+            .as_ref()
+            .and_then(|(b, dir)| b.model(dir, None).ok())
+            .and_then(|a| a.manifest.threshold_rule.and_then(|r| r.costs)),
+    };
+    let names: Vec<String> = baseline
+        .as_ref()
+        .map(|(b, _)| b.info.columns.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default();
+    let captured = crate::monitor::read_captures(&args.capture, &names)?;
+    let truth = crate::monitor::GroundTruth::read(&args.labels)?;
+    let report = crate::monitor::quality(
+        &captured,
+        &args.capture.display().to_string(),
+        &truth,
+        threshold,
+        from,
+        costs,
+    )?;
+    let staged = StagedDir::new(&args.out)?;
+    staged.check_reads(
+        &["quality.json"],
+        &[("--capture", &args.capture), ("--labels", &args.labels)],
+    )?;
+    crate::util::files::write_json_atomically(staged.path().join("quality.json"), &report)?;
+    staged.commit(&["quality.json"])?;
+    let m = &report.overall;
+    println!(
+        "{} of {} captured rows labelled ({} outcomes matched no capture); at threshold {:.2} ({}):",
+        report.labelled_rows,
+        report.captured_rows,
+        report.unmatched_labels,
+        threshold.get(),
+        from
+    );
+    println!(
+        "accuracy {:.4}, precision {:.4}, recall {:.4}, F1 {:.4}, ROC AUC {}{}",
+        m.accuracy,
+        m.precision,
+        m.recall,
+        m.f1,
+        m.roc_auc.map_or("-".into(), |a| format!("{a:.4}")),
+        report
+            .profit
+            .map(|p| format!(", realised profit {p:.2}"))
+            .unwrap_or_default()
+    );
+    for d in &report.days {
+        println!(
+            "  {}: {} rows, ROC AUC {}, recall {}{}",
+            d.day,
+            d.rows,
+            d.metrics
+                .as_ref()
+                .and_then(|m| m.roc_auc)
+                .map_or("-".into(), |a| format!("{a:.4}")),
+            d.metrics
+                .as_ref()
+                .map_or("-".into(), |m| format!("{:.4}", m.recall)),
+            d.profit
+                .map(|p| format!(", profit {p:.2}"))
+                .unwrap_or_default()
+        );
+    }
+    println!("wrote {}", args.out.join("quality.json").display());
     Ok(())
 }
