@@ -40,7 +40,8 @@ fn run_on_the_shipped_data_writes_model_metrics_and_sagemaker_csvs() {
             "train",
             "baseline",
             "evaluate",
-            "save"
+            "save",
+            "monitor"
         ],
         "{time}"
     );

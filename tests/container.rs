@@ -175,6 +175,14 @@ fn training_through_the_contract_gives_runs_model_and_metrics() {
     }
     let from_job = Artifact::load(root.model_dir()).unwrap();
     let from_run = Artifact::load(run_out.path().join("model.tar.gz")).unwrap();
+    // The monitoring baseline travels in the model folder, and knows the model it was made
+    // with there (by its booster), as it knows `run`'s archive.
+    let in_job = root.model_dir().join("baseline");
+    let baseline = purchase_predict::monitor::Baseline::load(&in_job).unwrap();
+    baseline.model(&in_job, Some(&root.model_dir())).unwrap();
+    baseline
+        .model(&in_job, Some(&run_out.path().join("model.tar.gz")))
+        .unwrap();
     assert_eq!(
         from_job.manifest.hyperparameters,
         from_run.manifest.hyperparameters

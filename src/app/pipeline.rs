@@ -395,7 +395,6 @@ pub fn finish(
     let monitor_baseline = crate::monitor::Baseline::of(
         &artifact,
         Path::new("model.tar.gz"),
-        crate::util::files::sha256_file(&outputs.model)?,
         &ds.features,
         &ds.path,
         &crate::monitor::BaselineSettings {

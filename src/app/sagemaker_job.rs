@@ -371,7 +371,8 @@ pub fn run_config(root: &MlRoot, input: &JobInput) -> Valid<RunConfig> {
 
 /// Run the training job laid out under `root`: the `run` pipeline on the `train` channel's
 /// table, the model's files left in `<root>/model` (SageMaker packs them into
-/// `model.tar.gz`), `metrics.json` and `report.html` in `<root>/output/data/evaluation`
+/// `model.tar.gz`, the monitoring baseline in `baseline/` with them), `metrics.json` and
+/// `report.html` in `<root>/output/data/evaluation`
 /// (the split CSVs, which SageMaker would upload too, are removed), and every validation and
 /// test metric printed as a `#metric split:name=value` line.
 pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
@@ -395,6 +396,15 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
     };
     let model_dir = root.model_dir();
     crate::model::artifact::unpack(&report.outputs.model, &model_dir)?;
+    // The monitoring baseline travels with the model: SageMaker packs `<root>/model` into
+    // the job's model.tar.gz, `baseline/` included (its checksum is the booster's, which the
+    // packing keeps).
+    let baseline = model_dir.join("baseline");
+    if baseline.exists() {
+        std::fs::remove_dir_all(&baseline).map_err(|e| Error::io(&baseline, e))?;
+    }
+    std::fs::rename(&report.outputs.monitor_baseline, &baseline)
+        .map_err(|e| Error::io(&baseline, e))?;
     let mut leftovers = vec![
         report.outputs.model.clone(),
         report.outputs.train.clone(),

@@ -82,7 +82,9 @@ pub struct BaselineInfo {
     pub format_version: u32,
     /// The model scored, as given when the baseline was made.
     pub model: PathBuf,
-    /// Its SHA-256.
+    /// The SHA-256 of its trained booster (the archive's `xgboost-model` member, as its
+    /// manifest records it): the same whether the model is our `model.tar.gz`, its unpacked
+    /// folder or the archive SageMaker packed from that folder.
     pub model_sha256: String,
     /// The reference table.
     pub data: PathBuf,
@@ -121,6 +123,20 @@ pub struct Baseline {
     pub info: BaselineInfo,
     /// `reference.parquet`: the monitored columns and [`SCORE_COLUMN`].
     pub reference: DataFrame,
+}
+
+/// The checksum of an artifact's trained booster, from its manifest.
+fn booster_sha256(artifact: &Artifact) -> Result<String> {
+    artifact
+        .manifest
+        .files
+        .get(crate::model::artifact::MODEL_MEMBER)
+        .cloned()
+        .ok_or_else(|| {
+            Error::Unsupported(
+                "a model that was never saved has no checksum to make a baseline with".into(),
+            )
+        })
 }
 
 /// The monitored columns of a model: its preprocessor's inputs, numbers or text.
@@ -205,21 +221,21 @@ impl Baseline {
         let (model, data) = (model.as_ref(), data.as_ref());
         let artifact = Artifact::load(model)?;
         let table = crate::data::read_table(data, None)?;
-        let sha = crate::util::files::sha256_file(model)?;
-        Baseline::of(&artifact, model, sha, &table, data, settings)
+        Baseline::of(&artifact, model, &table, data, settings)
     }
 
-    /// The baseline of `artifact` (recorded as `model`, with its file's SHA-256) on `table`,
-    /// read from `data`.
+    /// The baseline of `artifact` (recorded as found at `model`) on `table`, read from
+    /// `data`. The artifact must have been saved or loaded (its manifest holds its booster's
+    /// checksum).
     pub fn of(
         artifact: &Artifact,
         model: &Path,
-        model_sha256: String,
         table: &DataFrame,
         data: &Path,
         settings: impl crate::error::IntoValid<BaselineSettings>,
     ) -> Result<Baseline> {
         let settings = settings.into_valid()?;
+        let model_sha256 = booster_sha256(artifact)?;
         let columns = monitored_columns(artifact);
         let missing: Vec<String> = columns
             .iter()
@@ -327,9 +343,13 @@ impl Baseline {
             ],
         };
         let mut seen = Vec::new();
-        for path in candidates.iter().filter(|p| p.is_file()) {
-            if crate::util::files::sha256_file(path)? == self.info.model_sha256 {
-                return Artifact::load(path);
+        for path in candidates.iter().filter(|p| p.exists()) {
+            let Ok(artifact) = Artifact::load(path) else {
+                seen.push(path.display().to_string());
+                continue;
+            };
+            if booster_sha256(&artifact)? == self.info.model_sha256 {
+                return Ok(artifact);
             }
             seen.push(path.display().to_string());
         }
@@ -342,7 +362,8 @@ impl Baseline {
                 )
             } else {
                 format!(
-                    "{} is not the model the baseline was made with (its SHA-256 differs)",
+                    "{} is not the model the baseline was made with (its booster's SHA-256 \
+                     differs)",
                     seen.join(", ")
                 )
             },

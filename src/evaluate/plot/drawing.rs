@@ -195,10 +195,18 @@ impl Draw for Bars {
                 .label_style(label_style())
                 .axis_desc_style((FONT, 16))
                 .draw()?;
+            let colours: Vec<RGBColor> = self.bars.iter().map(|b| b.2).collect();
             chart.draw_series(
                 Histogram::horizontal(&chart)
                     .margin(6)
-                    .style_func(|_, _| MODEL.filled())
+                    .style_func(|y, _| match y {
+                        SegmentValue::Exact(r) | SegmentValue::CenterOf(r) => colours
+                            .get((n - 1 - r) as usize)
+                            .copied()
+                            .unwrap_or(MODEL)
+                            .filled(),
+                        SegmentValue::Last => MODEL.filled(),
+                    })
                     .data(
                         self.bars
                             .iter()
@@ -206,6 +214,20 @@ impl Draw for Bars {
                             .map(|(k, b)| (n - 1 - k as i32, b.1)),
                     ),
             )?;
+            if let Some((x, label)) = &self.reference {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        [(*x, SegmentValue::Exact(0)), (*x, SegmentValue::Last)],
+                        6,
+                        4,
+                        line(REFERENCE, 2),
+                    ))?
+                    .label(label.as_str())
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], line(REFERENCE, 2))
+                    });
+                legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+            }
             return Ok(());
         }
         let room = label_room([self.axis_text(top).chars().count() + 3]);

@@ -8,7 +8,8 @@
 //! [`precision_recall`], [`threshold_metrics`], [`gains`], [`lift`], [`calibration`],
 //! [`feature_importance`], [`roc_comparison`] (XGBoost beside the baseline), [`profit_curve`].
 //! Explanations: [`contribution_importance`], [`beeswarm`], [`waterfall`]. Tuning:
-//! [`tuning_progress`].
+//! [`tuning_progress`]. Monitoring: [`drift_by_column`], [`score_distributions`],
+//! [`quality_over_time`].
 //!
 //! ```no_run
 //! # fn demo(labels: &[u8], scores: &[f32]) -> purchase_predict::Result<()> {
@@ -37,6 +38,7 @@ mod data;
 mod drawing;
 mod explain;
 mod model;
+mod monitor;
 
 pub use data::{
     class_balance, correlation_heatmap, missing_values, numeric_by_class, rate_by_category,
@@ -46,6 +48,7 @@ pub use model::{
     calibration, confusion_matrix, feature_importance, gains, lift, precision_points,
     precision_recall, roc, threshold_metrics, tuning_progress, MIN_CALLED,
 };
+pub use monitor::{drift_by_column, quality_over_time, score_distributions};
 
 /// Default chart size in pixels.
 pub const DEFAULT_SIZE: (u32, u32) = (800, 520);
