@@ -640,6 +640,7 @@ fn run_replaces_its_folder_whole_and_keeps_the_users_files() {
     assert_eq!(
         names,
         [
+            "baseline",
             "metrics.json",
             "model.tar.gz",
             "notes.txt",

@@ -474,6 +474,44 @@ fn a_week_of_older_customers_drifts_and_its_delayed_labels_measure_the_model() {
     assert_eq!(again.overall.confusion, want.confusion);
     assert_eq!(again.profit, None);
 
+    // The command: the check of the capture folder with the outcomes, in one page.
+    let out = dir.path().join("week");
+    let printed = common::cli_ok(&[
+        "monitor",
+        "check",
+        "--baseline",
+        baseline_dir.to_str().unwrap(),
+        "--data",
+        captures.to_str().unwrap(),
+        "--labels",
+        labels_csv.to_str().unwrap(),
+        "--contact-cost",
+        "5",
+        "--sale-value",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(printed.contains("drifted columns: age"), "{printed}");
+    assert!(
+        printed.contains("quality: 700 of 700 captured rows labelled"),
+        "{printed}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for part in [
+        "Drift by column",
+        "The scores then and now",
+        "Quality once the purchases are known",
+        "2026-12-06",
+    ] {
+        assert!(html.contains(part), "report.html lacks {part}");
+    }
+    assert_eq!(html.matches("data:image/png;base64,").count(), 3);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("quality.json")).unwrap()).unwrap();
+    assert_eq!(written["labelled_rows"], 700);
+    assert_eq!(written["days"].as_array().unwrap().len(), 7);
+
     // A label that is no label is refused with its file, row and column.
     std::fs::write(&labels_csv, "inference_id,label\norder-00001,maybe\n").unwrap();
     let err = purchase_predict::monitor::GroundTruth::read(&labels_csv).unwrap_err();

@@ -152,11 +152,14 @@ pub struct Check {
     pub drift: DriftReport,
 }
 
-/// The files a check writes.
-pub const CHECK_FILES: [&str; 3] = [
+/// The files `monitor check` writes: a check's three, its page, and the quality when
+/// outcomes were given.
+pub const CHECK_FILES: [&str; 5] = [
     "constraint_violations.json",
     "statistics.json",
     "drift.json",
+    "report.html",
+    "quality.json",
 ];
 
 /// What a check compares against the baseline.
@@ -406,12 +409,7 @@ impl Check {
             },
             (None, None) => None,
         };
-        let reference_scores: Vec<f64> = baseline
-            .reference
-            .column(SCORE_COLUMN)
-            .ok()
-            .and_then(|c| c.f64().ok().map(|ca| ca.iter().flatten().collect()))
-            .unwrap_or_default();
+        let reference_scores = Check::reference_scores(baseline);
         let threshold = baseline.info.threshold;
         let rate = |s: &[f64]| {
             share(
@@ -463,6 +461,16 @@ impl Check {
         write_json_atomically(dir.join("constraint_violations.json"), &self.violations)?;
         write_json_atomically(dir.join("statistics.json"), &self.statistics)?;
         write_json_atomically(dir.join("drift.json"), &self.drift)
+    }
+
+    /// The baseline's reference scores.
+    pub fn reference_scores(baseline: &Baseline) -> Vec<f64> {
+        baseline
+            .reference
+            .column(SCORE_COLUMN)
+            .ok()
+            .and_then(|c| c.f64().ok().map(|ca| ca.iter().flatten().collect()))
+            .unwrap_or_default()
     }
 
     /// The drifted columns with their distance, largest first.

@@ -11,7 +11,8 @@
 //! - [`check`]: today's rows against the baseline ([`Check`]): Model Monitor's constraint
 //!   violations, and the drift of each column, of the scores and of what drives them;
 //! - [`quality`]: delayed labels joined to the captures on the inference id: the metrics at
-//!   the deployed threshold and the realised profit, overall and per day.
+//!   the deployed threshold and the realised profit, overall and per day;
+//! - [`report`]: the page that shows it all (`report.html`).
 //!
 //! Data capture itself is the endpoint's ([`crate::serve::CaptureConfig`]); the records'
 //! format is [`crate::codec::capture`].
@@ -21,6 +22,7 @@ pub mod captured;
 pub mod check;
 pub mod drift;
 pub mod quality;
+pub mod report;
 pub mod statistics;
 
 pub use baseline::{Baseline, BaselineInfo, BaselineSettings};

@@ -69,6 +69,16 @@ pub struct CheckArgs {
     /// The baseline's model, when it is not where the baseline says.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Outcomes known since (with a capture folder): the quality day by day joins the
+    /// report, and quality.json is written (see `monitor quality`).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Cost of one call, for the realised profit (with --sale-value; default: the model's).
+    #[arg(long)]
+    pub contact_cost: Option<f64>,
+    /// Value of one sale, for the realised profit (with --contact-cost).
+    #[arg(long)]
+    pub sale_value: Option<f64>,
 }
 
 /// Options of `monitor baseline`.
@@ -134,6 +144,7 @@ fn check_command(args: &CheckArgs) -> Result<()> {
     use crate::monitor::check::{Check, Current, CHECK_FILES};
     let baseline = Baseline::load(&args.baseline)?;
     let artifact = baseline.model(&args.baseline, args.model.as_deref())?;
+    let mut captured = None;
     let (frame, scores, source) = if args.data.is_dir() {
         let names: Vec<String> = baseline
             .info
@@ -141,22 +152,24 @@ fn check_command(args: &CheckArgs) -> Result<()> {
             .iter()
             .map(|c| c.name.clone())
             .collect();
-        let captured = crate::monitor::read_captures(&args.data, &names)?;
-        if captured.without_columns > 0 {
+        let c = crate::monitor::read_captures(&args.data, &names)?;
+        if c.without_columns > 0 {
             println!(
                 "note: {} captured rows were preprocessed features (CSV, libsvm, RecordIO): \
                  they count in the scores' drift, not in the columns'",
-                captured.without_columns
+                c.without_columns
             );
         }
         let source = format!(
             "{} ({} files, {} requests)",
             args.data.display(),
-            captured.files,
-            captured.requests
+            c.files,
+            c.requests
         );
-        let scores = captured.all_scores();
-        (captured.frame, Some(scores), source)
+        let scores = c.all_scores();
+        let frame = c.frame.clone();
+        captured = Some(c);
+        (frame, Some(scores), source)
     } else {
         let table = crate::data::read_table(&args.data, None)?;
         (table, None, args.data.display().to_string())
@@ -167,9 +180,54 @@ fn check_command(args: &CheckArgs) -> Result<()> {
         &Current {
             source,
             frame: &frame,
-            scores,
+            scores: scores.clone(),
             ignore: Vec::new(),
         },
+    )?;
+    let quality = match (&args.labels, &captured) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(crate::error::Error::InvalidSetting {
+                name: "--labels".into(),
+                reason: "outcomes join captured requests: give a capture folder as --data".into(),
+            })
+        }
+        (Some(labels), Some(c)) => {
+            let costs = match crate::metrics::Costs::from_parts(args.contact_cost, args.sale_value)?
+            {
+                Some(c) => Some(c),
+                None => artifact.manifest.threshold_rule.and_then(|r| r.costs),
+            };
+            Some(crate::monitor::quality(
+                c,
+                &args.data.display().to_string(),
+                &crate::monitor::GroundTruth::read(labels)?,
+                artifact.manifest.threshold,
+                "the model's",
+                costs,
+            )?)
+        }
+    };
+    // Today's scores for the page: as answered, or the model's on the table.
+    let current_scores = scores.or_else(|| {
+        artifact
+            .preprocessor
+            .transform(&frame)
+            .ok()
+            .and_then(|x| artifact.model.predict(&x).ok())
+            .map(|s| s.iter().map(|&p| f64::from(p)).collect())
+    });
+    let html = crate::monitor::report::render_html(
+        &check,
+        &Check::reference_scores(&baseline),
+        current_scores.as_deref(),
+        f64::from(baseline.info.threshold),
+        baseline
+            .constraints
+            .monitoring_config
+            .distribution_constraints
+            .comparison_threshold,
+        quality.as_ref(),
     )?;
     let staged = StagedDir::new(&args.out)?;
     staged.check_reads(
@@ -177,6 +235,10 @@ fn check_command(args: &CheckArgs) -> Result<()> {
         &[("--baseline", &args.baseline), ("--data", &args.data)],
     )?;
     check.write(staged.path())?;
+    crate::monitor::report::write_report(staged.path().join("report.html"), &html)?;
+    if let Some(q) = &quality {
+        crate::util::files::write_json_atomically(staged.path().join("quality.json"), q)?;
+    }
     staged.commit(&CHECK_FILES)?;
     let d = &check.drift;
     println!(
@@ -207,10 +269,30 @@ fn check_command(args: &CheckArgs) -> Result<()> {
             if s.drifted { " (drifted)" } else { "" }
         );
     }
+    if let Some(q) = &quality {
+        println!(
+            "quality: {} of {} captured rows labelled; ROC AUC {}, recall {:.4}{}",
+            q.labelled_rows,
+            q.captured_rows,
+            q.overall.roc_auc.map_or("-".into(), |a| format!("{a:.4}")),
+            q.overall.recall,
+            q.profit
+                .map(|p| format!(", realised profit {p:.2}"))
+                .unwrap_or_default()
+        );
+    }
     for note in &d.notes {
         println!("note: {note}");
     }
-    println!("wrote {}", args.out.display());
+    println!(
+        "wrote {} (report.html, drift.json, constraint_violations.json, statistics.json{})",
+        args.out.display(),
+        if quality.is_some() {
+            ", quality.json"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
 
