@@ -384,13 +384,8 @@ fn a_week_of_older_customers_drifts_and_its_delayed_labels_measure_the_model() {
     let ids = captured_week(&model, &captures, &customers);
 
     // The capture folder checked against the baseline: age has drifted.
-    let names: Vec<String> = baseline
-        .info
-        .columns
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    let captured = purchase_predict::monitor::read_captures(&captures, &names).unwrap();
+    let captured =
+        purchase_predict::monitor::read_captures(&captures, &baseline.info.column_kinds()).unwrap();
     assert_eq!(captured.rows.len(), 700);
     assert_eq!(captured.frame.height(), 700);
     let check = Check::run(

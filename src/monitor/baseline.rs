@@ -112,6 +112,17 @@ pub struct BaselineInfo {
     pub created_at: DateTime<Utc>,
 }
 
+impl BaselineInfo {
+    /// The monitored columns as `(name, read as numbers)`, what
+    /// [`super::read_captures`] takes.
+    pub fn column_kinds(&self) -> Vec<(String, bool)> {
+        self.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.numeric))
+            .collect()
+    }
+}
+
 /// A baseline, in memory.
 #[derive(Debug, Clone)]
 pub struct Baseline {

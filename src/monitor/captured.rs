@@ -80,54 +80,40 @@ pub fn capture_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// A JSON value as the text the endpoint's preprocessor reads (`null` is missing).
-fn text_of(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
-    }
-}
-
 /// A score and, when the answer gives it, its 0/1 label.
 type Scored = (f64, Option<u8>);
+
+/// One prediction of a JSON answer.
+#[derive(serde::Deserialize)]
+struct Prediction {
+    score: f64,
+    #[serde(default)]
+    label: Option<u64>,
+}
+
+/// A JSON answer.
+#[derive(serde::Deserialize)]
+struct Predictions {
+    predictions: Vec<Prediction>,
+}
 
 /// The scores of an answer: JSON `{"predictions": [{"score": …, "label": …}]}`, JSON lines of
 /// `{"score": …}`, or CSV (the score first on each line, a label after it if any).
 fn scores_of(content_type: &str, body: &[u8]) -> std::result::Result<Vec<Scored>, String> {
     let text = std::str::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())?;
     let media = content_type.split(';').next().unwrap_or("").trim();
-    let score = |v: &serde_json::Value| {
-        let s = v
-            .get("score")
-            .and_then(serde_json::Value::as_f64)
-            .ok_or_else(|| format!("an answer without a numeric score: {v}"))?;
-        let label = v
-            .get("label")
-            .and_then(serde_json::Value::as_u64)
-            .map(|l| u8::from(l != 0));
-        Ok((s, label))
-    };
+    let scored = |p: Prediction| (p.score, p.label.map(|l| u8::from(l != 0)));
     match media {
-        "application/json" => {
-            let v: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| format!("the answer: {e}"))?;
-            v.get("predictions")
-                .and_then(serde_json::Value::as_array)
-                .ok_or_else(|| "the answer has no `predictions`".to_string())?
-                .iter()
-                .map(score)
-                .collect()
-        }
+        "application/json" => serde_json::from_str::<Predictions>(text)
+            .map(|a| a.predictions.into_iter().map(scored).collect())
+            .map_err(|e| format!("the answer: {e}")),
         "application/jsonlines" | "application/x-jsonlines" => text
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l)
+                serde_json::from_str::<Prediction>(l)
+                    .map(scored)
                     .map_err(|e| format!("the answer: {e}"))
-                    .and_then(|v| score(&v))
             })
             .collect(),
         _ => text
@@ -149,9 +135,346 @@ fn scores_of(content_type: &str, body: &[u8]) -> std::result::Result<Vec<Scored>
     }
 }
 
-/// Read every capture record under `dir`. `columns` are the columns to collect (the model's
-/// raw columns); other keys of the instances are collected too, after them.
-pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captured> {
+/// One value of an instance, as read: JSON numbers kept as numbers (with their text for a
+/// column read as text), text interned per column.
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Missing,
+    Int(i64),
+    Float(f64),
+    Text(u32),
+}
+
+/// The instances of the requests of one capture file, column by column.
+#[derive(Default)]
+struct Columns {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    cells: Vec<Vec<Cell>>,
+    /// Each column's distinct texts, and where each is in the list.
+    texts: Vec<(std::collections::HashMap<Box<str>, u32>, Vec<Box<str>>)>,
+    rows: usize,
+}
+
+impl Columns {
+    fn column(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len();
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        self.cells.push(vec![Cell::Missing; self.rows]);
+        self.texts.push(Default::default());
+        i
+    }
+
+    fn text(&mut self, column: usize, text: &str) -> Cell {
+        let (ids, list) = &mut self.texts[column];
+        if let Some(&id) = ids.get(text) {
+            return Cell::Text(id);
+        }
+        let id = list.len() as u32;
+        list.push(text.into());
+        ids.insert(text.into(), id);
+        Cell::Text(id)
+    }
+
+    /// Close the row being read: columns it did not name are missing in it.
+    fn end_row(&mut self) {
+        self.rows += 1;
+        for c in &mut self.cells {
+            if c.len() < self.rows {
+                c.push(Cell::Missing);
+            }
+        }
+    }
+}
+
+/// `{"instances": [{…}, …]}` read into [`Columns`] without building a JSON tree.
+struct Body<'a>(&'a mut Columns);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Body<'_> {
+    type Value = usize;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<usize, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Body<'_> {
+    type Value = usize;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object with `instances`")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<usize, A::Error> {
+        let mut count = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "instances" {
+                count = Some(map.next_value_seed(Instances(&mut *self.0))?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        count.ok_or_else(|| serde::de::Error::custom("the request has no `instances`"))
+    }
+}
+
+struct Instances<'a>(&'a mut Columns);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Instances<'_> {
+    type Value = usize;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<usize, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Instances<'_> {
+    type Value = usize;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of instances")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<usize, A::Error> {
+        let mut n = 0;
+        while seq.next_element_seed(Instance(&mut *self.0))?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+struct Instance<'a>(&'a mut Columns);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Instance<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Instance<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an instance: an object of column values")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<(), A::Error> {
+        let columns = self.0;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let c = columns.column(&key);
+            let value = map.next_value::<Value<'de>>()?;
+            let cell = match value {
+                Value::Null => Cell::Missing,
+                Value::Int(i) => Cell::Int(i),
+                Value::Float(x) => Cell::Float(x),
+                Value::Text(t) => columns.text(c, &t),
+            };
+            if let Some(slot) = columns.cells[c].get_mut(columns.rows) {
+                *slot = cell;
+            } else {
+                columns.cells[c].push(cell);
+            }
+        }
+        columns.end_row();
+        Ok(())
+    }
+}
+
+/// One JSON value of an instance.
+enum Value<'de> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(std::borrow::Cow<'de, str>),
+}
+
+impl<'de> serde::Deserialize<'de> for Value<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Value<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E>(self) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Text(if b { "true" } else { "false" }.into()))
+            }
+            fn visit_i64<E>(self, i: i64) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Int(i))
+            }
+            fn visit_u64<E>(self, u: u64) -> std::result::Result<Value<'de>, E> {
+                Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
+            }
+            fn visit_f64<E>(self, x: f64) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Float(x))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Text(s.into()))
+            }
+            fn visit_str<E>(self, s: &str) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Text(s.to_string().into()))
+            }
+            fn visit_string<E>(self, s: String) -> std::result::Result<Value<'de>, E> {
+                Ok(Value::Text(s.into()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Value<'de>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Value::Text("[…]".into()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Value<'de>, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Value::Text("{…}".into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What one capture file holds.
+struct FilePart {
+    columns: Columns,
+    rows: Vec<CapturedRow>,
+    requests: usize,
+    without_columns: usize,
+}
+
+fn read_file(file: &Path) -> Result<FilePart> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let mut part = FilePart {
+        columns: Columns::default(),
+        rows: Vec::new(),
+        requests: 0,
+        without_columns: 0,
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |reason: String| Error::CaptureRecord {
+            path: file.to_path_buf(),
+            line: i + 1,
+            reason,
+        };
+        let record = CaptureRecord::parse_line(line).map_err(&at)?;
+        let time = record.time().map_err(&at)?;
+        let (Some(input), Some(output)) = (
+            record.capture_data.endpoint_input.as_ref(),
+            record.capture_data.endpoint_output.as_ref(),
+        ) else {
+            return Err(at("a record without its input or output".into()));
+        };
+        let scores =
+            scores_of(&output.observed_content_type, &output.bytes().map_err(&at)?).map_err(&at)?;
+        part.requests += 1;
+        let id = &record.event_metadata.inference_id;
+        let row = |position: usize, (score, label): Scored, raw: Option<usize>| CapturedRow {
+            score,
+            label,
+            inference_id: id.clone(),
+            position,
+            time,
+            raw,
+        };
+        if input.encoding != CaptureEncoding::Json {
+            part.without_columns += scores.len();
+            for (position, s) in scores.into_iter().enumerate() {
+                part.rows.push(row(position, s, None));
+            }
+            continue;
+        }
+        let before = part.columns.rows;
+        let mut de = serde_json::Deserializer::from_str(&input.data);
+        let n = serde::de::DeserializeSeed::deserialize(Body(&mut part.columns), &mut de)
+            .map_err(|e| at(format!("the request: {e}")))?;
+        if n != scores.len() {
+            return Err(at(format!("{n} instances but {} scores", scores.len())));
+        }
+        for (position, s) in scores.into_iter().enumerate() {
+            part.rows.push(row(position, s, Some(before + position)));
+        }
+    }
+    Ok(part)
+}
+
+/// A column of the parts together: numbers when it is `numeric` and every present value of
+/// every part is a JSON number, text otherwise (numbers as JSON writes them).
+fn column_of(name: &str, parts: &[FilePart], numeric: bool) -> Column {
+    fn cells<'p>(p: &'p FilePart, name: &str) -> Option<(usize, &'p [Cell])> {
+        p.columns
+            .index
+            .get(name)
+            .map(|&i| (i, p.columns.cells[i].as_slice()))
+    }
+    let all_numbers = parts
+        .iter()
+        .all(|p| cells(p, name).is_none_or(|(_, c)| c.iter().all(|c| !matches!(c, Cell::Text(_)))));
+    if numeric && all_numbers {
+        let mut values: Vec<Option<f64>> = Vec::new();
+        for p in parts {
+            match cells(p, name) {
+                None => values.extend(std::iter::repeat_n(None, p.columns.rows)),
+                Some((_, c)) => values.extend(c.iter().map(|c| match *c {
+                    Cell::Int(i) => Some(i as f64),
+                    Cell::Float(x) => Some(x),
+                    _ => None,
+                })),
+            }
+        }
+        return Column::new(name.into(), values);
+    }
+    let mut values: Vec<Option<String>> = Vec::new();
+    let mut buffer = ryu::Buffer::new();
+    for p in parts {
+        match cells(p, name) {
+            None => values.extend(std::iter::repeat_n(None, p.columns.rows)),
+            Some((i, c)) => {
+                let texts = &p.columns.texts[i].1;
+                values.extend(c.iter().map(|c| match *c {
+                    Cell::Missing => None,
+                    Cell::Int(v) => Some(v.to_string()),
+                    Cell::Float(x) if x.is_finite() => Some(buffer.format_finite(x).to_string()),
+                    Cell::Float(x) => Some(x.to_string()),
+                    Cell::Text(id) => Some(texts[id as usize].to_string()),
+                }));
+            }
+        }
+    }
+    Column::new(name.into(), values)
+}
+
+/// Read every capture record under `dir`, the files in parallel. `columns` are the columns
+/// to collect, each with whether it is read as numbers (the model's raw columns); other keys
+/// of the instances are collected too, as text, after them.
+pub fn read_captures(dir: impl AsRef<Path>, columns: &[(String, bool)]) -> Result<Captured> {
+    use rayon::prelude::*;
     let dir = dir.as_ref();
     if !dir.is_dir() {
         return Err(Error::InvalidSetting {
@@ -160,94 +483,41 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[String]) -> Result<Captur
         });
     }
     let files = capture_files(dir)?;
-    let mut names: Vec<String> = columns.to_vec();
-    let mut values: Vec<Vec<Option<String>>> = vec![Vec::new(); names.len()];
+    let parts: Vec<FilePart> = files
+        .par_iter()
+        .map(|f| read_file(f))
+        .collect::<Result<Vec<_>>>()?;
+    let mut names: Vec<(String, bool)> = columns.to_vec();
+    for p in &parts {
+        for n in &p.columns.names {
+            if !names.iter().any(|(m, _)| m == n) {
+                names.push((n.clone(), false));
+            }
+        }
+    }
+    let height: usize = parts.iter().map(|p| p.columns.rows).sum();
+    let frame_columns: Vec<Column> = names
+        .par_iter()
+        .map(|(n, numeric)| column_of(n, &parts, *numeric))
+        .collect();
+    let frame = DataFrame::new(height, frame_columns)
+        .map_err(|e| Error::polars("the captured customers", e))?;
     let mut out = Captured {
-        frame: DataFrame::empty(),
-        rows: Vec::new(),
+        frame,
+        rows: Vec::with_capacity(parts.iter().map(|p| p.rows.len()).sum()),
         files: files.len(),
         requests: 0,
         without_columns: 0,
     };
-    let mut height = 0usize;
-    for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let at = |reason: String| Error::CaptureRecord {
-                path: file.clone(),
-                line: i + 1,
-                reason,
-            };
-            let record = CaptureRecord::parse_line(line).map_err(&at)?;
-            let time = record.time().map_err(&at)?;
-            let (Some(input), Some(output)) = (
-                record.capture_data.endpoint_input.as_ref(),
-                record.capture_data.endpoint_output.as_ref(),
-            ) else {
-                return Err(at("a record without its input or output".into()));
-            };
-            let scores = scores_of(&output.observed_content_type, &output.bytes().map_err(&at)?)
-                .map_err(&at)?;
-            out.requests += 1;
-            let id = &record.event_metadata.inference_id;
-            let row = |position: usize, (score, label): Scored, raw: Option<usize>| CapturedRow {
-                score,
-                label,
-                inference_id: id.clone(),
-                position,
-                time,
-                raw,
-            };
-            if input.encoding != CaptureEncoding::Json {
-                out.without_columns += scores.len();
-                for (position, s) in scores.into_iter().enumerate() {
-                    out.rows.push(row(position, s, None));
-                }
-                continue;
-            }
-            let body: serde_json::Value =
-                serde_json::from_str(&input.data).map_err(|e| at(format!("the request: {e}")))?;
-            let instances = body
-                .get("instances")
-                .and_then(serde_json::Value::as_array)
-                .ok_or_else(|| at("the request has no `instances`".into()))?;
-            if instances.len() != scores.len() {
-                return Err(at(format!(
-                    "{} instances but {} scores",
-                    instances.len(),
-                    scores.len()
-                )));
-            }
-            let before = height;
-            for (position, instance) in instances.iter().enumerate() {
-                let object = instance
-                    .as_object()
-                    .ok_or_else(|| at(format!("instance {position} is not an object")))?;
-                for (key, _) in object.iter() {
-                    if !names.iter().any(|n| n == key) {
-                        names.push(key.clone());
-                        values.push(vec![None; before + position]);
-                    }
-                }
-                for (name, column) in names.iter().zip(values.iter_mut()) {
-                    column.push(object.get(name).and_then(text_of));
-                }
-            }
-            for (position, s) in scores.into_iter().enumerate() {
-                out.rows.push(row(position, s, Some(before + position)));
-            }
-            height += instances.len();
-        }
+    let mut offset = 0;
+    for p in parts {
+        out.requests += p.requests;
+        out.without_columns += p.without_columns;
+        out.rows.extend(p.rows.into_iter().map(|mut r| {
+            r.raw = r.raw.map(|i| i + offset);
+            r
+        }));
+        offset += p.columns.rows;
     }
-    let frame_columns: Vec<Column> = names
-        .iter()
-        .zip(values)
-        .map(|(n, v)| Column::new(n.as_str().into(), v))
-        .collect();
-    out.frame = DataFrame::new(height, frame_columns)
-        .map_err(|e| Error::polars("the captured customers", e))?;
     Ok(out)
 }

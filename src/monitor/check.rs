@@ -21,9 +21,9 @@
 //! - a categorical values violation when the share of present values inside the domain is
 //!   under `domain_content_threshold`;
 //! - a completeness violation when today's share of present values is under the baseline's
-//!   by more than sampling noise (three binomial standard errors of today's rows: Model
-//!   Monitor compares without that margin, and flags a column whose missing share moved by
-//!   0.1 % on a fresh sample).
+//!   by more than sampling noise (three standard errors of the difference of two binomial
+//!   shares, the baseline's rows and today's: Model Monitor compares without that margin,
+//!   and flags a column whose missing share moved by 0.1 % on a fresh sample).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -270,7 +270,14 @@ impl Check {
             if evaluate {
                 let completeness = share(present, total);
                 let expected = constraint.completeness;
-                let margin = 3.0 * (expected * (1.0 - expected) / total.max(1) as f64).sqrt();
+                // Both shares are estimates: the baseline's from its rows, today's from
+                // today's.
+                let reference_rows = baseline.statistics.dataset.item_count.max(1) as f64;
+                let margin = 3.0
+                    * (expected
+                        * (1.0 - expected)
+                        * (1.0 / total.max(1) as f64 + 1.0 / reference_rows))
+                        .sqrt();
                 if completeness < expected - margin - 1e-12 {
                     violations.push(Violation {
                         feature_name: c.name.clone(),

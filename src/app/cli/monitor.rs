@@ -146,13 +146,7 @@ fn check_command(args: &CheckArgs) -> Result<()> {
     let artifact = baseline.model(&args.baseline, args.model.as_deref())?;
     let mut captured = None;
     let (frame, scores, source) = if args.data.is_dir() {
-        let names: Vec<String> = baseline
-            .info
-            .columns
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-        let c = crate::monitor::read_captures(&args.data, &names)?;
+        let c = crate::monitor::read_captures(&args.data, &baseline.info.column_kinds())?;
         if c.without_columns > 0 {
             println!(
                 "note: {} captured rows were preprocessed features (CSV, libsvm, RecordIO): \
@@ -323,9 +317,9 @@ fn quality_command(args: &QualityArgs) -> Result<()> {
             .and_then(|(b, dir)| b.model(dir, None).ok())
             .and_then(|a| a.manifest.threshold_rule.and_then(|r| r.costs)),
     };
-    let names: Vec<String> = baseline
+    let names = baseline
         .as_ref()
-        .map(|(b, _)| b.info.columns.iter().map(|c| c.name.clone()).collect())
+        .map(|(b, _)| b.info.column_kinds())
         .unwrap_or_default();
     let captured = crate::monitor::read_captures(&args.capture, &names)?;
     let truth = crate::monitor::GroundTruth::read(&args.labels)?;
