@@ -213,9 +213,13 @@ pub(crate) fn reference_frame(df: &DataFrame, columns: &[MonitoredColumn]) -> Re
         let column = df.column(&c.name).map_err(|_| Error::MissingColumns {
             columns: vec![c.name.clone()],
         })?;
-        out.push(match column_values(column, c.numeric)? {
-            Values::Numbers { values, .. } => Column::new(c.name.as_str().into(), values),
-            Values::Text(values) => Column::new(c.name.as_str().into(), values),
+        out.push(if c.numeric {
+            match column_values(column, true)? {
+                Values::Numbers { values, .. } => Column::new(c.name.as_str().into(), values),
+                Values::Categories { .. } => unreachable!("read as numbers"),
+            }
+        } else {
+            Column::new(c.name.as_str().into(), statistics::column_text(column)?)
         });
     }
     DataFrame::new(df.height(), out).map_err(|e| Error::polars("the reference columns", e))

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::{Column, DataFrame, IntoColumn, NewChunkedArray, PlHashMap, StringChunked};
 
 use crate::codec::capture::{CaptureEncoding, CaptureRecord};
 use crate::error::{Error, Result};
@@ -149,14 +149,33 @@ enum Cell {
 #[derive(Default)]
 struct Columns {
     names: Vec<String>,
-    index: std::collections::HashMap<String, usize>,
+    index: PlHashMap<String, usize>,
     cells: Vec<Vec<Cell>>,
     /// Each column's distinct texts, and where each is in the list.
-    texts: Vec<(std::collections::HashMap<Box<str>, u32>, Vec<Box<str>>)>,
+    texts: Vec<(PlHashMap<Box<str>, u32>, Vec<Box<str>>)>,
     rows: usize,
+    /// The columns in the order the last instance named them: the next instance most
+    /// likely names them in the same order, which a comparison confirms without hashing.
+    order: Vec<usize>,
 }
 
 impl Columns {
+    /// The column of the `k`-th key of an instance.
+    fn column_at(&mut self, k: usize, name: &str) -> usize {
+        if let Some(&c) = self.order.get(k) {
+            if self.names[c] == name {
+                return c;
+            }
+        }
+        let c = self.column(name);
+        if k < self.order.len() {
+            self.order[k] = c;
+        } else {
+            self.order.push(c);
+        }
+        c
+    }
+
     fn column(&mut self, name: &str) -> usize {
         if let Some(&i) = self.index.get(name) {
             return i;
@@ -273,8 +292,10 @@ impl<'de> serde::de::Visitor<'de> for Instance<'_> {
         mut map: A,
     ) -> std::result::Result<(), A::Error> {
         let columns = self.0;
+        let mut k = 0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let c = columns.column(&key);
+            let c = columns.column_at(k, &key);
+            k += 1;
             let value = map.next_value::<Value<'de>>()?;
             let cell = match value {
                 Value::Null => Cell::Missing,
@@ -450,7 +471,9 @@ fn column_of(name: &str, parts: &[FilePart], numeric: bool) -> Column {
         }
         return Column::new(name.into(), values);
     }
-    let mut values: Vec<Option<String>> = Vec::new();
+    // Text borrowed from each part's interned values; numbers written as JSON writes them.
+    let mut values: Vec<Option<std::borrow::Cow<'_, str>>> =
+        Vec::with_capacity(parts.iter().map(|p| p.columns.rows).sum());
     let mut buffer = ryu::Buffer::new();
     for p in parts {
         match cells(p, name) {
@@ -459,15 +482,17 @@ fn column_of(name: &str, parts: &[FilePart], numeric: bool) -> Column {
                 let texts = &p.columns.texts[i].1;
                 values.extend(c.iter().map(|c| match *c {
                     Cell::Missing => None,
-                    Cell::Int(v) => Some(v.to_string()),
-                    Cell::Float(x) if x.is_finite() => Some(buffer.format_finite(x).to_string()),
-                    Cell::Float(x) => Some(x.to_string()),
-                    Cell::Text(id) => Some(texts[id as usize].to_string()),
+                    Cell::Int(v) => Some(v.to_string().into()),
+                    Cell::Float(x) if x.is_finite() => {
+                        Some(buffer.format_finite(x).to_string().into())
+                    }
+                    Cell::Float(x) => Some(x.to_string().into()),
+                    Cell::Text(id) => Some(std::borrow::Cow::Borrowed(&*texts[id as usize])),
                 }));
             }
         }
     }
-    Column::new(name.into(), values)
+    StringChunked::from_iter_options(name.into(), values.into_iter()).into_column()
 }
 
 /// Read every capture record under `dir`, the files in parallel. `columns` are the columns

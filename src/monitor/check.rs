@@ -32,11 +32,11 @@ use chrono::{DateTime, Utc};
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::baseline::{Baseline, SCORE_COLUMN};
+use super::baseline::{Baseline, MonitoredColumn, SCORE_COLUMN};
 use super::drift::{self, CategoricalDrift, NumericDrift};
 use super::statistics::{
-    self, column_values, CategoricalDriftMethod, ComparisonMethod, InferredType, Statistics,
-    Toggle, Values,
+    self, column_values, CategoricalDriftMethod, ComparisonMethod, FeatureConstraints,
+    InferredType, Statistics, Toggle, Values,
 };
 use crate::error::{Error, Result};
 use crate::model::artifact::Artifact;
@@ -174,6 +174,14 @@ pub struct Current<'a> {
     pub ignore: Vec<String>,
 }
 
+/// What checking one column gives: its violations, its drift and its statistics (none of
+/// the last two for a missing column).
+type ColumnOutcome = (
+    Vec<Violation>,
+    Option<ColumnDrift>,
+    Option<statistics::FeatureStatistics>,
+);
+
 fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 {
         1.0
@@ -197,7 +205,6 @@ impl Check {
         let mut violations = Vec::new();
         let mut notes = Vec::new();
         let mut columns = Vec::new();
-        let mut stats_columns = Vec::new();
         let known: BTreeSet<&str> = baseline
             .info
             .columns
@@ -235,90 +242,88 @@ impl Check {
             }
             None => None,
         };
-        for (c, constraint) in baseline
-            .info
-            .columns
-            .iter()
-            .zip(&baseline.constraints.features)
-        {
-            let Ok(column) = current.frame.column(&c.name) else {
-                if evaluate && constraint.evaluated() {
-                    violations.push(Violation {
-                        feature_name: c.name.clone(),
-                        constraint_check_type: CheckType::MissingColumnCheck,
-                        description: format!("`{}` is missing", c.name),
-                    });
-                }
-                continue;
-            };
-            stats_columns.push((c.name.clone(), c.numeric));
-            let evaluate = evaluate && constraint.evaluated();
-            let now = column_values(column, c.numeric)?;
-            let reference = column_values(
-                baseline
-                    .reference
-                    .column(&c.name)
-                    .map_err(|_| Error::MonitorBaseline {
-                        path: baseline.info.data.clone(),
-                        reason: format!("reference.parquet lacks `{}`", c.name),
-                    })?,
-                c.numeric,
-            )?;
-            let common = now.common();
-            let total = (common.num_present + common.num_missing) as usize;
-            let present = common.num_present as usize;
-            if evaluate {
-                let completeness = share(present, total);
-                let expected = constraint.completeness;
-                // Both shares are estimates: the baseline's from its rows, today's from
-                // today's.
-                let reference_rows = baseline.statistics.dataset.item_count.max(1) as f64;
-                let margin = 3.0
-                    * (expected
-                        * (1.0 - expected)
-                        * (1.0 / total.max(1) as f64 + 1.0 / reference_rows))
-                        .sqrt();
-                if completeness < expected - margin - 1e-12 {
-                    violations.push(Violation {
-                        feature_name: c.name.clone(),
-                        constraint_check_type: CheckType::CompletenessCheck,
-                        description: format!(
-                            "{:.2} % of values present, against {:.2} % in the baseline",
-                            100.0 * completeness,
-                            100.0 * expected
-                        ),
-                    });
-                }
-            }
-            let mut entry = ColumnDrift {
-                name: c.name.clone(),
-                numeric: c.numeric,
-                reference_values: reference.common().num_present as usize,
-                current_values: present,
-                distance: 0.0,
-                drifted: false,
-                numeric_drift: None,
-                categorical_drift: None,
-                mean: None,
-                mean_abs_shap: shap_now.as_ref().and_then(|m| {
-                    Some((*baseline.info.mean_abs_shap.get(&c.name)?, *m.get(&c.name)?))
-                }),
-            };
-            match (&now, &reference) {
-                (Values::Numbers { not_numbers, .. }, _) => {
-                    let xs = now.numbers();
-                    let wrong = *not_numbers as usize
-                        + if constraint.inferred_type == InferredType::Integral {
-                            xs.iter().filter(|x| x.fract() != 0.0).count()
-                        } else {
-                            0
-                        };
-                    let typed = share(present - wrong, present);
-                    if evaluate && typed < config.datatype_check_threshold {
+        // Each column on its own (in parallel): its violations, its drift, its statistics.
+        let per_column =
+            |(c, constraint): (&MonitoredColumn, &FeatureConstraints)| -> Result<ColumnOutcome> {
+                let mut violations = Vec::new();
+                let Ok(column) = current.frame.column(&c.name) else {
+                    if evaluate && constraint.evaluated() {
                         violations.push(Violation {
                             feature_name: c.name.clone(),
-                            constraint_check_type: CheckType::DataTypeCheck,
+                            constraint_check_type: CheckType::MissingColumnCheck,
+                            description: format!("`{}` is missing", c.name),
+                        });
+                    }
+                    return Ok((violations, None, None));
+                };
+                let evaluate = evaluate && constraint.evaluated();
+                let now = column_values(column, c.numeric)?;
+                let stats = statistics::feature_statistics(&c.name, &now);
+                let reference = column_values(
+                    baseline
+                        .reference
+                        .column(&c.name)
+                        .map_err(|_| Error::MonitorBaseline {
+                            path: baseline.info.data.clone(),
+                            reason: format!("reference.parquet lacks `{}`", c.name),
+                        })?,
+                    c.numeric,
+                )?;
+                let common = now.common();
+                let total = (common.num_present + common.num_missing) as usize;
+                let present = common.num_present as usize;
+                if evaluate {
+                    let completeness = share(present, total);
+                    let expected = constraint.completeness;
+                    // Both shares are estimates: the baseline's from its rows, today's from
+                    // today's.
+                    let reference_rows = baseline.statistics.dataset.item_count.max(1) as f64;
+                    let margin = 3.0
+                        * (expected
+                            * (1.0 - expected)
+                            * (1.0 / total.max(1) as f64 + 1.0 / reference_rows))
+                            .sqrt();
+                    if completeness < expected - margin - 1e-12 {
+                        violations.push(Violation {
+                            feature_name: c.name.clone(),
+                            constraint_check_type: CheckType::CompletenessCheck,
                             description: format!(
+                                "{:.2} % of values present, against {:.2} % in the baseline",
+                                100.0 * completeness,
+                                100.0 * expected
+                            ),
+                        });
+                    }
+                }
+                let mut entry = ColumnDrift {
+                    name: c.name.clone(),
+                    numeric: c.numeric,
+                    reference_values: reference.common().num_present as usize,
+                    current_values: present,
+                    distance: 0.0,
+                    drifted: false,
+                    numeric_drift: None,
+                    categorical_drift: None,
+                    mean: None,
+                    mean_abs_shap: shap_now.as_ref().and_then(|m| {
+                        Some((*baseline.info.mean_abs_shap.get(&c.name)?, *m.get(&c.name)?))
+                    }),
+                };
+                match (&now, &reference) {
+                    (Values::Numbers { not_numbers, .. }, _) => {
+                        let xs = now.numbers();
+                        let wrong = *not_numbers as usize
+                            + if constraint.inferred_type == InferredType::Integral {
+                                xs.iter().filter(|x| x.fract() != 0.0).count()
+                            } else {
+                                0
+                            };
+                        let typed = share(present - wrong, present);
+                        if evaluate && typed < config.datatype_check_threshold {
+                            violations.push(Violation {
+                                feature_name: c.name.clone(),
+                                constraint_check_type: CheckType::DataTypeCheck,
+                                description: format!(
                                 "{wrong} of {present} values are not {} numbers ({:.2} % typed, \
                                  threshold {:.2} %)",
                                 if constraint.inferred_type == InferredType::Integral {
@@ -329,80 +334,96 @@ impl Check {
                                 100.0 * typed,
                                 100.0 * config.datatype_check_threshold
                             ),
-                        });
+                            });
+                        }
+                        let rs = reference.numbers();
+                        if !xs.is_empty() && !rs.is_empty() {
+                            let d = drift::numeric_drift(&rs, &xs);
+                            let significant = match dc.comparison_method {
+                                ComparisonMethod::Simple => true,
+                                ComparisonMethod::Robust => d.ks_p_value < 0.05,
+                            };
+                            entry.distance = d.ks_statistic;
+                            entry.drifted =
+                                compare && d.ks_statistic > dc.comparison_threshold && significant;
+                            entry.mean = Some((mean(&rs), mean(&xs)));
+                            entry.numeric_drift = Some(d);
+                        }
                     }
-                    let rs = reference.numbers();
-                    if !xs.is_empty() && !rs.is_empty() {
-                        let d = drift::numeric_drift(&rs, &xs);
-                        let significant = match dc.comparison_method {
-                            ComparisonMethod::Simple => true,
-                            ComparisonMethod::Robust => d.ks_p_value < 0.05,
-                        };
-                        entry.distance = d.ks_statistic;
-                        entry.drifted =
-                            compare && d.ks_statistic > dc.comparison_threshold && significant;
-                        entry.mean = Some((mean(&rs), mean(&xs)));
-                        entry.numeric_drift = Some(d);
-                    }
-                }
-                (Values::Text(_), _) => {
-                    let counts = now.counts();
-                    if let Some(domain) = &constraint.string_constraints {
-                        let inside: u64 = counts
-                            .iter()
-                            .filter(|(v, _)| domain.domains.binary_search(v).is_ok())
-                            .map(|(_, n)| n)
-                            .sum();
-                        let within = share(inside as usize, present);
-                        if evaluate && within < config.domain_content_threshold {
-                            let mut unknown: Vec<(&String, &u64)> = counts
+                    (Values::Categories { .. }, _) => {
+                        let counts = now.counts();
+                        if let Some(domain) = &constraint.string_constraints {
+                            let inside: u64 = counts
                                 .iter()
-                                .filter(|(v, _)| domain.domains.binary_search(v).is_err())
-                                .collect();
-                            unknown.sort_by(|a, b| b.1.cmp(a.1));
-                            let listed: Vec<String> = unknown
-                                .iter()
-                                .take(5)
-                                .map(|(v, n)| format!("`{v}` ({n})"))
-                                .collect();
-                            violations.push(Violation {
-                                feature_name: c.name.clone(),
-                                constraint_check_type: CheckType::CategoricalValuesCheck,
-                                description: format!(
+                                .filter(|(v, _)| domain.domains.binary_search(v).is_ok())
+                                .map(|(_, n)| n)
+                                .sum();
+                            let within = share(inside as usize, present);
+                            if evaluate && within < config.domain_content_threshold {
+                                let mut unknown: Vec<(&String, &u64)> = counts
+                                    .iter()
+                                    .filter(|(v, _)| domain.domains.binary_search(v).is_err())
+                                    .collect();
+                                unknown.sort_by(|a, b| b.1.cmp(a.1));
+                                let listed: Vec<String> = unknown
+                                    .iter()
+                                    .take(5)
+                                    .map(|(v, n)| format!("`{v}` ({n})"))
+                                    .collect();
+                                violations.push(Violation {
+                                    feature_name: c.name.clone(),
+                                    constraint_check_type: CheckType::CategoricalValuesCheck,
+                                    description: format!(
                                     "{:.2} % of values are in the baseline's domain (threshold \
                                      {:.2} %); new: {}",
                                     100.0 * within,
                                     100.0 * config.domain_content_threshold,
                                     listed.join(", ")
                                 ),
-                            });
+                                });
+                            }
+                        }
+                        let rc = reference.counts();
+                        if !counts.is_empty() && !rc.is_empty() {
+                            let d = drift::categorical_drift(&rc, &counts);
+                            entry.distance = d.linf_distance;
+                            entry.drifted = compare
+                                && match dc.categorical_drift_method {
+                                    CategoricalDriftMethod::LInfinity => {
+                                        d.linf_distance > dc.categorical_comparison_threshold
+                                    }
+                                    CategoricalDriftMethod::ChiSquared => {
+                                        d.chi_square_p_value < dc.categorical_comparison_threshold
+                                    }
+                                };
+                            entry.categorical_drift = Some(d);
                         }
                     }
-                    let rc = reference.counts();
-                    if !counts.is_empty() && !rc.is_empty() {
-                        let d = drift::categorical_drift(&rc, &counts);
-                        entry.distance = d.linf_distance;
-                        entry.drifted = compare
-                            && match dc.categorical_drift_method {
-                                CategoricalDriftMethod::LInfinity => {
-                                    d.linf_distance > dc.categorical_comparison_threshold
-                                }
-                                CategoricalDriftMethod::ChiSquared => {
-                                    d.chi_square_p_value < dc.categorical_comparison_threshold
-                                }
-                            };
-                        entry.categorical_drift = Some(d);
-                    }
                 }
-            }
-            if entry.drifted && evaluate {
-                violations.push(Violation {
-                    feature_name: c.name.clone(),
-                    constraint_check_type: CheckType::BaselineDriftCheck,
-                    description: drift_words(&entry),
-                });
-            }
-            columns.push(entry);
+                if entry.drifted && evaluate {
+                    violations.push(Violation {
+                        feature_name: c.name.clone(),
+                        constraint_check_type: CheckType::BaselineDriftCheck,
+                        description: drift_words(&entry),
+                    });
+                }
+                Ok((violations, Some(entry), Some(stats)))
+            };
+        let outcomes: Vec<ColumnOutcome> = {
+            use rayon::prelude::*;
+            baseline
+                .info
+                .columns
+                .par_iter()
+                .zip(baseline.constraints.features.par_iter())
+                .map(per_column)
+                .collect::<Result<_>>()?
+        };
+        let mut features = Vec::with_capacity(outcomes.len());
+        for (v, entry, stats) in outcomes {
+            violations.extend(v);
+            columns.extend(entry);
+            features.extend(stats);
         }
         // The scores: today's as answered, or the model's.
         let scores = match (&current.scores, artifact) {
@@ -443,8 +464,13 @@ impl Check {
         let mut drifted: Vec<&ColumnDrift> = columns.iter().filter(|c| c.drifted).collect();
         drifted.sort_by(|a, b| b.distance.total_cmp(&a.distance));
         let drifted = drifted.into_iter().map(|c| c.name.clone()).collect();
-        let mut statistics = statistics::statistics(current.frame, &stats_columns)?;
-        statistics.dataset.item_count = current.frame.height() as u64;
+        let statistics = Statistics {
+            version: 0,
+            dataset: statistics::DatasetStatistics {
+                item_count: current.frame.height() as u64,
+            },
+            features,
+        };
         Ok(Check {
             statistics,
             violations: ConstraintViolations { violations },

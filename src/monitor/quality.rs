@@ -77,10 +77,7 @@ fn read_table(path: &Path) -> Result<GroundTruth> {
             path: path.to_path_buf(),
             columns: vec![name.to_string()],
         })?;
-        match super::statistics::column_values(c, false)? {
-            super::statistics::Values::Text(v) => Ok(v),
-            _ => unreachable!("read as text"),
-        }
+        super::statistics::column_text(c)
     };
     let ids = text("inference_id")?;
     let labels = text("label")?;

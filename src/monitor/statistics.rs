@@ -346,8 +346,13 @@ pub enum Values {
         /// Present values that were not numbers (a data-type violation).
         not_numbers: u64,
     },
-    /// A categorical column's values as text.
-    Text(Vec<Option<String>>),
+    /// A categorical column: each value's count, and the missing values.
+    Categories {
+        /// Each present value (as text) and how often it occurs.
+        counts: BTreeMap<String, u64>,
+        /// Values missing.
+        missing: u64,
+    },
 }
 
 impl Values {
@@ -355,19 +360,16 @@ impl Values {
     pub fn numbers(&self) -> Vec<f64> {
         match self {
             Values::Numbers { values, .. } => values.iter().flatten().copied().collect(),
-            Values::Text(_) => Vec::new(),
+            Values::Categories { .. } => Vec::new(),
         }
     }
 
-    /// Each present value's count (text columns).
+    /// Each present value's count (categorical columns; empty for numbers).
     pub fn counts(&self) -> BTreeMap<String, u64> {
-        let mut out = BTreeMap::new();
-        if let Values::Text(v) = self {
-            for s in v.iter().flatten() {
-                *out.entry(s.clone()).or_insert(0) += 1;
-            }
+        match self {
+            Values::Categories { counts, .. } => counts.clone(),
+            Values::Numbers { .. } => BTreeMap::new(),
         }
-        out
     }
 
     /// Values present, missing.
@@ -380,7 +382,10 @@ impl Values {
                 values.iter().flatten().count() as u64 + not_numbers,
                 values.len() as u64,
             ),
-            Values::Text(v) => (v.iter().flatten().count() as u64, v.len() as u64),
+            Values::Categories { counts, missing } => {
+                let present: u64 = counts.values().sum();
+                (present, present + missing)
+            }
         };
         Common {
             num_present: present,
@@ -389,8 +394,24 @@ impl Values {
     }
 }
 
+/// A column as text: polars' text of each value, empty text missing.
+pub fn column_text(column: &Column) -> Result<Vec<Option<String>>> {
+    let name = column.name().to_string();
+    let s = column
+        .cast(&DataType::String)
+        .map_err(|e| Error::polars(format!("column `{name}` as text"), e))?;
+    let ca = s
+        .str()
+        .map_err(|e| Error::polars(format!("column `{name}`"), e))?;
+    Ok(ca
+        .iter()
+        .map(|v| v.filter(|t| !t.trim().is_empty()).map(str::to_string))
+        .collect())
+}
+
 /// A column's values: numbers for a `numeric` column (text that is not a number counted, not
-/// an error: captured traffic may hold anything), text otherwise. Empty text is missing.
+/// an error: captured traffic may hold anything), each value's count otherwise (as text;
+/// empty text is missing).
 pub fn column_values(column: &Column, numeric: bool) -> Result<Values> {
     let name = column.name().to_string();
     if !numeric {
@@ -400,11 +421,19 @@ pub fn column_values(column: &Column, numeric: bool) -> Result<Values> {
         let ca = s
             .str()
             .map_err(|e| Error::polars(format!("column `{name}`"), e))?;
-        return Ok(Values::Text(
-            ca.iter()
-                .map(|v| v.filter(|t| !t.trim().is_empty()).map(str::to_string))
-                .collect(),
-        ));
+        // Counted by reference first: a million values cost no allocation each.
+        let mut seen: polars::prelude::PlHashMap<&str, u64> = Default::default();
+        let mut missing = 0;
+        for v in ca.iter() {
+            match v.filter(|t| !t.trim().is_empty()) {
+                Some(t) => *seen.entry(t).or_insert(0) += 1,
+                None => missing += 1,
+            }
+        }
+        return Ok(Values::Categories {
+            counts: seen.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+            missing,
+        });
     }
     if column.dtype() == &DataType::String {
         let ca = column
@@ -481,8 +510,7 @@ pub fn feature_statistics(name: &str, values: &Values) -> FeatureStatistics {
                 string_statistics: None,
             }
         }
-        Values::Text(_) => {
-            let counts = values.counts();
+        Values::Categories { counts, .. } => {
             let mut buckets: Vec<CategoricalBucket> = counts
                 .iter()
                 .map(|(v, &c)| CategoricalBucket {
@@ -676,12 +704,10 @@ mod tests {
 
     #[test]
     fn text_gets_value_counts_and_a_domain() {
-        let values = Values::Text(vec![
-            Some("b".into()),
-            Some("a".into()),
-            Some("b".into()),
-            None,
-        ]);
+        let values = Values::Categories {
+            counts: BTreeMap::from([("a".to_string(), 1), ("b".to_string(), 2)]),
+            missing: 1,
+        };
         let stats = Statistics {
             version: 0,
             dataset: DatasetStatistics { item_count: 4 },
