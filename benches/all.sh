@@ -8,6 +8,7 @@
 #   batch scoring                benches/predict.sh  (the same command, whole file at once)
 #   tuning                       benches/tune.sh     (Optuna TPE with XGBoost 1.7.6; bank and
 #                                                     Kaggle tables, CV and holdout judging)
+#   monitoring                   benches/monitor.sh  (pandas + NumPy + SciPy on the same captures)
 #   the notebooks' kernel        benches/kernel.sh   (a stock evcxr; --quick: replay off)
 #
 #   benches/all.sh            full sizes (1,000,000-row table, 5 s phases, 5,000,000-row
@@ -22,9 +23,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--quick" ]; then
-    rows=20000 repeats=1 phase=1 score_rows=20000 trials=5 seeds="1"
+    rows=20000 repeats=1 phase=1 score_rows=20000 trials=5 seeds="1" monitor_rows=20000
 else
-    rows=1000000 repeats=3 phase=5 score_rows=5000000 trials=50 seeds="1 2 3"
+    rows=1000000 repeats=3 phase=5 score_rows=5000000 trials=50 seeds="1 2 3" monitor_rows=1000000
 fi
 out=target/bench-all
 rm -rf "$out"
@@ -55,13 +56,14 @@ bench serve bash benches/serve.sh "$phase"
 bench explain bash benches/explain.sh
 bench predict bash benches/predict.sh "$score_rows"
 bench tune env TRIALS="$trials" SEEDS="$seeds" bash benches/tune.sh
+bench monitor bash benches/monitor.sh "$monitor_rows" "$repeats"
 bench kernel bash benches/kernel.sh ${1:+"$1"}
 
 python3 - "$out" "$(nproc)" "$(( $(date +%s) - started ))" <<'PY' | tee "$out/table.txt"
 import json, sys
 out, cores, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-j = {n: json.load(open(f"{out}/{n}.json")) for n in ("stages", "serve", "explain", "predict", "tune", "kernel")}
-s, v, e, p, t, k = j["stages"], j["serve"], j["explain"], j["predict"], j["tune"], j["kernel"]
+j = {n: json.load(open(f"{out}/{n}.json")) for n in ("stages", "serve", "explain", "predict", "tune", "monitor", "kernel")}
+s, v, e, p, t, m, k = j["stages"], j["serve"], j["explain"], j["predict"], j["tune"], j["monitor"], j["kernel"]
 rows = [
     ("preprocessing, {:,} rows (s)".format(s["rows"]), s["prep_seconds"]["ours"],
      "pandas 2.2", s["prep_seconds"]["pandas"], s["ratio_pandas_over_ours"], "x faster", ">= 5x"),
@@ -102,6 +104,9 @@ rows = [
      t["optuna_test_auc_median"], round(t["ratio_auc"], 4), "x its AUC", ""),
     ("  runs below the defaults' test AUC", t["ours_below_defaults"], "Optuna TPE",
      t["optuna_below_defaults"], "of {}".format(t["runs"]), "", "0"),
+    ("drift check, {:,} captured rows (s)".format(m["rows"]), m["ours_seconds"],
+     "pandas + SciPy", m["reference_seconds"], m["ratio_reference_over_ours"], "x faster",
+     ">= 10x"),
     ("notebook warm cell, median (s)", k["ours"]["warm_median"], k["baseline"],
      k["baseline_stats"]["warm_median"], k["ratios"]["warm_median"], "x faster", "<= 0.6 s"),
     ("notebook warm cell, p90 (s)", k["ours"]["warm_p90"], k["baseline"],
