@@ -14,6 +14,22 @@
 //!   the deployed threshold and the realised profit, overall and per day;
 //! - [`report`]: the page that shows it all (`report.html`).
 //!
+//! ```no_run
+//! use purchase_predict::monitor::{read_captures, Baseline, Check, Current};
+//!
+//! let baseline = Baseline::load("out/baseline")?;
+//! let model = baseline.model("out/baseline".as_ref(), None)?;
+//! let captured = read_captures("captures", &baseline.info.column_kinds())?;
+//! let check = Check::run(&baseline, Some(&model), &Current {
+//!     source: "captures".into(),
+//!     frame: &captured.frame,
+//!     scores: Some(captured.all_scores()),
+//!     ignore: Vec::new(),
+//! })?;
+//! println!("drifted: {:?}", check.drift.drifted);
+//! # Ok::<(), purchase_predict::Error>(())
+//! ```
+//!
 //! Data capture itself is the endpoint's ([`crate::serve::CaptureConfig`]); the records'
 //! format is [`crate::codec::capture`].
 
