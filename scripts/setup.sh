@@ -54,7 +54,7 @@ ensure_moto() {
 # baselines in tests/sagemaker.rs, against moto. About 300 MB, in the user's cache.
 ensure_sagemaker_sdk() {
     ensure_pinned_venv venv-sagemaker-sdk tests/fixtures/sagemaker-sdk/requirements.txt \
-        'import sagemaker, sys; sys.exit(sagemaker.__version__ != "2.237.0")'
+        'import importlib.metadata as m, sys; sys.exit(m.version("sagemaker") != "2.237.0")'
     export PURCHASE_PREDICT_SAGEMAKER_SDK="$PINNED_VENV/bin/python"
 }
 

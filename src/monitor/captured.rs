@@ -145,6 +145,9 @@ enum Cell {
     Text(u32),
 }
 
+/// A column's distinct texts: where each is in the list, and the list.
+type Interned = (PlHashMap<Box<str>, u32>, Vec<Box<str>>);
+
 /// The instances of the requests of one capture file, column by column.
 #[derive(Default)]
 struct Columns {
@@ -152,7 +155,7 @@ struct Columns {
     index: PlHashMap<String, usize>,
     cells: Vec<Vec<Cell>>,
     /// Each column's distinct texts, and where each is in the list.
-    texts: Vec<(PlHashMap<Box<str>, u32>, Vec<Box<str>>)>,
+    texts: Vec<Interned>,
     rows: usize,
     /// The columns in the order the last instance named them: the next instance most
     /// likely names them in the same order, which a comparison confirms without hashing.

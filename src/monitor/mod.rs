@@ -10,7 +10,7 @@
 //! - [`captured`]: a capture folder read back as a table of customers and their scores;
 //! - [`check`]: today's rows against the baseline ([`Check`]): Model Monitor's constraint
 //!   violations, and the drift of each column, of the scores and of what drives them;
-//! - [`quality`]: delayed labels joined to the captures on the inference id: the metrics at
+//! - [`quality`](mod@quality): delayed labels joined to the captures on the inference id: the metrics at
 //!   the deployed threshold and the realised profit, overall and per day;
 //! - [`report`]: the page that shows it all (`report.html`).
 //!
