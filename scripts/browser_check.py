@@ -1,5 +1,5 @@
 """Open the walkthrough in JupyterLab in a real browser, as a data scientist would, and run the
-six notebooks there in order: Debian's Chromium driven by chromedriver through Selenium.
+seven notebooks there in order: Debian's Chromium driven by chromedriver through Selenium.
 
 JupyterLab is started by scripts/lab.sh itself (the command the README gives users), on a free
 port with a known token. For each notebook a copy is opened (so the committed one is not
@@ -11,7 +11,7 @@ of each notebook is left in target/notebooks/browser-check-NAME.png. Last, two s
 opened at once in one workspace and run side by side: each must get a kernel of its own and show
 its own value (--no-two skips this).
 
-    python scripts/browser_check.py --executed target/notebooks/out [NOTEBOOK ...]   # default: all six
+    python scripts/browser_check.py --executed target/notebooks/out [NOTEBOOK ...]   # default: all seven
 
 Called by scripts/notebooks.sh after the headless run (the kernel's build is warm then).
 Outside CI it skips, saying why, when Chromium or chromedriver is missing; under CI it fails.
@@ -57,7 +57,7 @@ def wait_for(predicate, timeout, what):
 
 
 NOTEBOOKS = ["01_explore", "02_preprocess", "03_train_tune", "04_evaluate", "05_deploy_invoke",
-             "06_cleanup"]
+             "06_cleanup", "07_monitor"]
 
 
 def pngs_per_code_cell(path):
@@ -158,7 +158,7 @@ def two_at_once(driver, base, token, api, visible, notebooks, copies, By):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("notebooks", nargs="*", help="default: all six, in order")
+    ap.add_argument("notebooks", nargs="*", help="default: all seven, in order")
     ap.add_argument("--executed", default="target/notebooks/out",
                     help="the headless run's executed notebooks, to compare charts with")
     ap.add_argument("--timeout", type=int, default=900, help="seconds for one notebook")

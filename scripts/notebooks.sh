@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: run the six walkthrough notebooks (notebooks/*.ipynb) top to bottom, headless,
+# The main job: run the seven walkthrough notebooks (notebooks/*.ipynb) top to bottom, headless,
 # with the evcxr Rust kernel, in local mode; then open JupyterLab (scripts/lab.sh) in Chromium,
-# run all six there and compare, cell by cell, the charts on the page with those in the notebooks.
+# run all seven there and compare, cell by cell, the charts on the page with those in the notebooks.
 # Fails with the notebook and cell on any error, panic, hidden chart or bare `()` output.
 #
 # The executed copies go to target/notebooks/out/ (timings beside them): the committed notebooks
@@ -19,7 +19,7 @@
 # shared library (notebooks/kernel); later runs, JupyterLab and every kernel open at once
 # reuse that build.
 #
-#   bash scripts/notebooks.sh                  # all six on notebook 1's table, then the browser check
+#   bash scripts/notebooks.sh                  # all seven on notebook 1's table, then the browser check
 #   bash scripts/notebooks.sh --refresh        # the same, written back into notebooks/
 #   bash scripts/notebooks.sh 04_evaluate      # one (it reads what the earlier ones saved in work/)
 #   bash scripts/notebooks.sh --data FILE --target COL [--id COL] [--drop A,B] [--numeric A,B] \

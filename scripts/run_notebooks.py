@@ -32,6 +32,7 @@ NOTEBOOKS = [
     "04_evaluate",
     "05_deploy_invoke",
     "06_cleanup",
+    "07_monitor",
 ]
 KERNEL = "purchase-predict"
 # A kernel's start includes building the crate after a change (minutes on two cores).
@@ -107,7 +108,7 @@ def seconds(cell):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("names", nargs="*", help="notebooks to run (default: all six, in order)")
+    ap.add_argument("names", nargs="*", help="notebooks to run (default: all seven, in order)")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     ap.add_argument("--timings", default="target/notebooks/timings.json")
     ap.add_argument("--out", default="target/notebooks/out",

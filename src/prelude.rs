@@ -34,6 +34,9 @@ pub use crate::model::artifact::{Artifact, ThresholdRecord};
 pub use crate::model::baseline::{Baseline, BaselineParams};
 pub use crate::model::tune::{Decision, Direction, Kept, TunerConfig};
 pub use crate::model::{Hyperparameters, Model};
+// Monitoring by its module's name (`monitor::Baseline`, `monitor::Check`): the prelude's
+// `Baseline` is the logistic regression's, its `Check` the settings' trait.
+pub use crate::monitor;
 pub use crate::prep::{PrepOptions, Preprocessor};
 pub use crate::serve::predictor::{JsonDeserializer, JsonSerializer};
 pub use crate::serve::{BackgroundServer, Predictor, ServerConfig};

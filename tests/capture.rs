@@ -334,3 +334,90 @@ fn a_local_deploy_with_data_capture_captures_under_the_endpoint_name() {
     .unwrap_err();
     assert!(err.to_string().contains("sampling_percentage"), "{err}");
 }
+
+#[test]
+fn the_predictor_sends_its_inference_id_and_the_capture_keeps_it() {
+    use purchase_predict::prelude::{JsonDeserializer, JsonSerializer};
+    let (dir, model) = common::demo_model(3);
+    let captures = dir.path().join("ids");
+    let server = BackgroundServer::start(
+        &model,
+        &ServerConfig::default()
+            .port(0)
+            .capture(CaptureConfig::folder(&captures)),
+    )
+    .unwrap();
+    let ds = purchase_predict::data::load(
+        common::root().join("data/customers.csv"),
+        &purchase_predict::data::LoadOptions::new("purchased").id("customer_id"),
+    )
+    .unwrap();
+    let three = ds.take(&[0, 1, 2]).unwrap().records().unwrap();
+    let json = server
+        .predictor()
+        .unwrap()
+        .with_serializer(JsonSerializer)
+        .with_deserializer(JsonDeserializer);
+    json.with_inference_id("day-1").predict(&three).unwrap();
+    // Rows that take several requests: one id each, numbered.
+    let small = server
+        .predictor()
+        .unwrap()
+        .with_serializer(JsonSerializer)
+        .with_deserializer(JsonDeserializer)
+        .with_max_rows(2)
+        .with_inference_id("day-2");
+    small.predict(&three).unwrap();
+    server.stop();
+    let mut ids: Vec<String> = records(&captures)
+        .into_iter()
+        .map(|r| r.event_metadata.inference_id.unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["day-1", "day-2-1", "day-2-2"]);
+}
+
+#[test]
+fn captures_sent_in_one_sitting_are_spread_over_their_days() {
+    let (dir, model) = common::demo_model(3);
+    let captures = dir.path().join("week");
+    let server = BackgroundServer::start(
+        &model,
+        &ServerConfig::default()
+            .port(0)
+            .capture(CaptureConfig::folder(&captures)),
+    )
+    .unwrap();
+    for day in 1..=3 {
+        let body = serde_json::json!({ "instances": [customer(40 + day)] }).to_string();
+        let id = format!("day-{day}");
+        let (status, _) = post(
+            server.addr(),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Amzn-SageMaker-Inference-Id", &id),
+            ],
+            &body,
+        );
+        assert_eq!(status, 200);
+    }
+    server.stop();
+    let before: Vec<CaptureRecord> = records(&captures);
+    let moved = purchase_predict::monitor::simulate::spread_over_days(&captures, |id| {
+        id.strip_prefix("day-")?.parse().ok()
+    })
+    .unwrap();
+    assert_eq!(moved, 3);
+    let after = records(&captures);
+    let day = |rs: &[CaptureRecord], id: &str| {
+        rs.iter()
+            .find(|r| r.event_metadata.inference_id.as_deref() == Some(id))
+            .unwrap()
+            .time()
+            .unwrap()
+    };
+    // The last day keeps its time; the others go back a day each.
+    assert_eq!(day(&after, "day-3"), day(&before, "day-3"));
+    assert_eq!((day(&before, "day-1") - day(&after, "day-1")).num_days(), 2);
+    assert_eq!((day(&before, "day-2") - day(&after, "day-2")).num_days(), 1);
+}

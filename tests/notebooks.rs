@@ -1,5 +1,5 @@
 //! The committed notebooks were executed by `scripts/notebooks.sh` (which fails on any error
-//! or panic), and keep the walkthrough's shape: six numbered notebooks, each opening with a
+//! or panic), and keep the walkthrough's shape: seven numbered notebooks, each opening with a
 //! "what and why" and closing with "what we learned", run by the "purchase-predict" kernel, which
 //! imports the crate when it starts (scripts/setup.sh), so no notebook has a `:dep` cell.
 
@@ -14,6 +14,7 @@ const NOTEBOOKS: &[&str] = &[
     "04_evaluate",
     "05_deploy_invoke",
     "06_cleanup",
+    "07_monitor",
 ];
 
 fn source(cell: &Value) -> String {
@@ -202,12 +203,14 @@ fn the_charts_are_in_the_committed_outputs() {
     // 01: the missing values, the class balance, every one of the demo table's 14 feature
     // columns and the correlations; 03: the tuning trials; 04: the confusion matrix, ROC, PR,
     // F1 by threshold, profit, reliability, gains, lift, the baseline's ROC and the three
-    // explanation charts; 05: the endpoint's explanation.
+    // explanation charts; 05: the endpoint's explanation; 07: drift by column, the scores then
+    // and now, the quality by day.
     for (name, want) in [
         ("01_explore", 17),
         ("03_train_tune", 1),
         ("04_evaluate", 12),
         ("05_deploy_invoke", 1),
+        ("07_monitor", 3),
     ] {
         let nb = load(name);
         let images: usize = nb["cells"]

@@ -141,6 +141,48 @@ pub struct DriftReport {
     pub checked_at: DateTime<Utc>,
 }
 
+impl DriftReport {
+    /// One row per column, largest distance first: the distance the drift rule reads, whether
+    /// it drifted, the means then and now (numbers), and the mean |SHAP| then and now.
+    pub fn frame(&self) -> Result<DataFrame> {
+        use polars::prelude::Column;
+        let mut cols: Vec<&ColumnDrift> = self.columns.iter().collect();
+        cols.sort_by(|a, b| b.distance.total_cmp(&a.distance));
+        let pick = |f: &dyn Fn(&ColumnDrift) -> Option<f64>| -> Vec<Option<f64>> {
+            cols.iter().map(|c| f(c)).collect()
+        };
+        let frame = DataFrame::new(
+            cols.len(),
+            vec![
+                Column::new(
+                    "column".into(),
+                    cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "distance".into(),
+                    cols.iter().map(|c| c.distance).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "drifted".into(),
+                    cols.iter().map(|c| c.drifted).collect::<Vec<_>>(),
+                ),
+                Column::new("mean then".into(), pick(&|c| c.mean.map(|m| m.0))),
+                Column::new("mean now".into(), pick(&|c| c.mean.map(|m| m.1))),
+                Column::new(
+                    "mean |SHAP| then".into(),
+                    pick(&|c| c.mean_abs_shap.map(|m| m.0)),
+                ),
+                Column::new(
+                    "mean |SHAP| now".into(),
+                    pick(&|c| c.mean_abs_shap.map(|m| m.1)),
+                ),
+            ],
+        )
+        .map_err(|e| Error::polars("the drift table", e))?;
+        Ok(frame)
+    }
+}
+
 /// A check's three results.
 #[derive(Debug, Clone)]
 pub struct Check {

@@ -12,7 +12,9 @@
 //!   violations, and the drift of each column, of the scores and of what drives them;
 //! - [`quality`](mod@quality): delayed labels joined to the captures on the inference id: the metrics at
 //!   the deployed threshold and the realised profit, overall and per day;
-//! - [`report`]: the page that shows it all (`report.html`).
+//! - [`report`]: the page that shows it all (`report.html`);
+//! - [`simulate`]: drift on purpose, for a demonstration (a column moved, captures moved to
+//!   the days they stand for).
 //!
 //! ```no_run
 //! use purchase_predict::monitor::{read_captures, Baseline, Check, Current};
@@ -39,6 +41,7 @@ pub mod check;
 pub mod drift;
 pub mod quality;
 pub mod report;
+pub mod simulate;
 pub mod statistics;
 
 pub use baseline::{Baseline, BaselineInfo, BaselineSettings};

@@ -265,11 +265,14 @@ impl Transport for HttpEndpoint {
         body: &[u8],
         content_type: &str,
         accept: &str,
-        custom_attributes: Option<&str>,
+        options: crate::serve::predictor::Invoke<'_>,
     ) -> Result<Vec<u8>> {
         let mut headers = vec![("Content-Type", content_type), ("Accept", accept)];
-        if let Some(a) = custom_attributes {
+        if let Some(a) = options.custom_attributes {
             headers.push(("X-Amzn-SageMaker-Custom-Attributes", a));
+        }
+        if let Some(id) = options.inference_id {
+            headers.push(("X-Amzn-SageMaker-Inference-Id", id));
         }
         let r = self.call("POST", "/invocations", &headers, body)?;
         if r.status != 200 {

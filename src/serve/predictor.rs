@@ -44,19 +44,30 @@ use crate::model::explain::Explanations;
 /// InvokeEndpoint comes with the SageMaker backend.
 pub trait Transport: Send + Sync {
     /// POST `body` (of `content_type`) for inference, asking for `accept`, with SageMaker's
-    /// `CustomAttributes` when given (over HTTP, the `X-Amzn-SageMaker-Custom-Attributes`
-    /// header, as SageMaker passes them to a container); the response body. An error status
-    /// is an [`Error::Endpoint`] carrying the status and the server's message.
+    /// `CustomAttributes` and `InferenceId` when given (over HTTP, the
+    /// `X-Amzn-SageMaker-Custom-Attributes` and `X-Amzn-SageMaker-Inference-Id` headers, as
+    /// SageMaker passes them to a container); the response body. An error status is an
+    /// [`Error::Endpoint`] carrying the status and the server's message.
     fn invoke(
         &self,
         body: &[u8],
         content_type: &str,
         accept: &str,
-        custom_attributes: Option<&str>,
+        options: Invoke<'_>,
     ) -> Result<Vec<u8>>;
 
     /// A short name for messages (a URL or an endpoint name).
     fn describe(&self) -> String;
+}
+
+/// What travels beside a request's body: SageMaker's `CustomAttributes` and `InferenceId`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Invoke<'a> {
+    /// Passed to the container as they are (ours reads `explain`).
+    pub custom_attributes: Option<&'a str>,
+    /// The request's id, kept in its data capture record: the key that outcomes known later
+    /// are joined on.
+    pub inference_id: Option<&'a str>,
 }
 
 /// What a [`Predictor`] can send: a preprocessed [`FeatureMatrix`] or a polars [`DataFrame`]
@@ -293,6 +304,7 @@ pub struct Predictor {
     max_rows: usize,
     concurrency: usize,
     explain: bool,
+    inference_id: Option<String>,
 }
 
 /// The custom attribute that asks our endpoint for each row's explanation.
@@ -308,6 +320,7 @@ impl fmt::Debug for Predictor {
             .field("max_rows", &self.max_rows)
             .field("concurrency", &self.concurrency)
             .field("explain", &self.explain)
+            .field("inference_id", &self.inference_id)
             .finish()
     }
 }
@@ -324,7 +337,28 @@ impl Predictor {
             max_rows: MAX_ROWS_PER_REQUEST,
             concurrency: 1,
             explain: false,
+            inference_id: None,
         }
+    }
+
+    /// Send `id` as each request's inference id (SageMaker's `InferenceId`): the endpoint's
+    /// data capture keeps it, and outcomes known later are joined to the captures on it
+    /// and on each row's place in its request. Rows that take several requests send
+    /// `<id>-1`, `<id>-2`, … (the request's number, from 1).
+    pub fn with_inference_id(mut self, id: impl Into<String>) -> Self {
+        self.inference_id = Some(id.into());
+        self
+    }
+
+    /// The inference id of request `k` (from 0) of `n`.
+    fn request_id(&self, k: usize, n: usize) -> Option<String> {
+        self.inference_id.as_ref().map(|id| {
+            if n <= 1 {
+                id.clone()
+            } else {
+                format!("{id}-{}", k + 1)
+            }
+        })
     }
 
     /// Send the `explain` custom attribute with every request, so that our endpoint's JSON
@@ -436,14 +470,17 @@ impl Predictor {
         body
     }
 
-    fn send(&self, rows: &[Vec<u8>], first_row: usize) -> Result<Vec<f32>> {
+    fn send(&self, rows: &[Vec<u8>], first_row: usize, id: Option<String>) -> Result<Vec<f32>> {
         let endpoint = || self.transport.describe();
         let body = self.body(rows);
         let answer = self.transport.invoke(
             &body,
             self.serializer.content_type(),
             self.deserializer.accept(),
-            self.explain.then_some(EXPLAIN_ATTRIBUTE),
+            Invoke {
+                custom_attributes: self.explain.then_some(EXPLAIN_ATTRIBUTE),
+                inference_id: id.as_deref(),
+            },
         )?;
         let scores = self
             .deserializer
@@ -482,8 +519,9 @@ impl Predictor {
         let chunks = self.chunks(&encoded)?;
         if self.concurrency == 1 || chunks.len() <= 1 {
             let mut out = Vec::with_capacity(encoded.len());
-            for c in &chunks {
-                out.extend(self.send(&encoded[c.clone()], c.start)?);
+            for (k, c) in chunks.iter().enumerate() {
+                let id = self.request_id(k, chunks.len());
+                out.extend(self.send(&encoded[c.clone()], c.start, id)?);
             }
             return Ok(out);
         }
@@ -496,7 +534,11 @@ impl Predictor {
                 s.spawn(|| loop {
                     let k = next.fetch_add(1, Ordering::SeqCst);
                     let Some(c) = chunks.get(k) else { break };
-                    let r = self.send(&encoded[c.clone()], c.start);
+                    let r = self.send(
+                        &encoded[c.clone()],
+                        c.start,
+                        self.request_id(k, chunks.len()),
+                    );
                     let failed = r.is_err();
                     *slots[k].lock().expect("slot") = Some(r);
                     if failed {
@@ -539,7 +581,10 @@ impl Predictor {
             &body,
             self.serializer.content_type(),
             self.deserializer.accept(),
-            None,
+            Invoke {
+                custom_attributes: None,
+                inference_id: self.inference_id.as_deref(),
+            },
         )?;
         Ok((
             String::from_utf8_lossy(&body).into_owned(),
@@ -557,13 +602,18 @@ impl Predictor {
         self.check()?;
         let encoded = self.serializer.encode(rows.into())?;
         let mut all: Option<Explained> = None;
-        for c in self.chunks(&encoded)? {
+        let chunks = self.chunks(&encoded)?;
+        for (k, c) in chunks.iter().enumerate() {
             let body = self.body(&encoded[c.clone()]);
+            let id = self.request_id(k, chunks.len());
             let answer = self.transport.invoke(
                 &body,
                 self.serializer.content_type(),
                 "application/json",
-                Some(EXPLAIN_ATTRIBUTE),
+                Invoke {
+                    custom_attributes: Some(EXPLAIN_ATTRIBUTE),
+                    inference_id: id.as_deref(),
+                },
             )?;
             let a = codec::json::decode_explained(&answer).map_err(|e| Error::Endpoint {
                 endpoint: self.transport.describe(),
@@ -638,7 +688,7 @@ mod tests {
             body: &[u8],
             content_type: &str,
             accept: &str,
-            _custom_attributes: Option<&str>,
+            _options: Invoke<'_>,
         ) -> Result<Vec<u8>> {
             assert_eq!((content_type, accept), ("text/csv", "text/csv"));
             assert!(body.len() <= 1024, "request of {} bytes", body.len());

@@ -278,7 +278,7 @@ impl Transport for RuntimeTransport {
         body: &[u8],
         content_type: &str,
         accept: &str,
-        custom_attributes: Option<&str>,
+        options: crate::serve::predictor::Invoke<'_>,
     ) -> Result<Vec<u8>> {
         let request = self
             .client
@@ -286,7 +286,8 @@ impl Transport for RuntimeTransport {
             .endpoint_name(&self.endpoint)
             .content_type(content_type)
             .accept(accept)
-            .set_custom_attributes(custom_attributes.map(str::to_string))
+            .set_custom_attributes(options.custom_attributes.map(str::to_string))
+            .set_inference_id(options.inference_id.map(str::to_string))
             .body(Blob::new(body.to_vec()));
         self.answer(crate::util::runtime::block_on_anywhere(request.send()))
     }

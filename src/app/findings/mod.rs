@@ -7,6 +7,8 @@
 
 use polars::prelude::DataFrame;
 
+mod monitor;
+
 use crate::cloud::estimator::TunedJob;
 use crate::cloud::sagemaker::names::trial_number;
 use crate::data::{readable_number, sentinel, Shape, Signal};
