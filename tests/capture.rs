@@ -59,6 +59,17 @@ fn records(dir: &Path) -> Vec<CaptureRecord> {
         .collect()
 }
 
+/// A server of `model` capturing every request into `captures` (the other settings default).
+fn capturing(model: &Path, captures: &Path) -> BackgroundServer {
+    BackgroundServer::start(
+        model,
+        &ServerConfig::default()
+            .port(0)
+            .capture(CaptureConfig::folder(captures)),
+    )
+    .unwrap()
+}
+
 /// A customer of the shipped demo table, `age` years old.
 fn customer(age: u32) -> serde_json::Value {
     serde_json::json!({
@@ -340,13 +351,7 @@ fn the_predictor_sends_its_inference_id_and_the_capture_keeps_it() {
     use purchase_predict::prelude::{JsonDeserializer, JsonSerializer};
     let (dir, model) = common::demo_model(3);
     let captures = dir.path().join("ids");
-    let server = BackgroundServer::start(
-        &model,
-        &ServerConfig::default()
-            .port(0)
-            .capture(CaptureConfig::folder(&captures)),
-    )
-    .unwrap();
+    let server = capturing(&model, &captures);
     let ds = purchase_predict::data::load(
         common::root().join("data/customers.csv"),
         &purchase_predict::data::LoadOptions::new("purchased").id("customer_id"),
@@ -381,13 +386,7 @@ fn the_predictor_sends_its_inference_id_and_the_capture_keeps_it() {
 fn captures_sent_in_one_sitting_are_spread_over_their_days() {
     let (dir, model) = common::demo_model(3);
     let captures = dir.path().join("week");
-    let server = BackgroundServer::start(
-        &model,
-        &ServerConfig::default()
-            .port(0)
-            .capture(CaptureConfig::folder(&captures)),
-    )
-    .unwrap();
+    let server = capturing(&model, &captures);
     for day in 1..=3 {
         let body = serde_json::json!({ "instances": [customer(40 + day)] }).to_string();
         let id = format!("day-{day}");

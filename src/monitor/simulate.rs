@@ -28,6 +28,14 @@ pub fn shift_column(df: &DataFrame, name: &str, by: f64) -> Result<DataFrame> {
     Ok(out)
 }
 
+/// `rows` in a seeded random order: any prefix of it is a random sample (customers for a
+/// demonstration drawn from a table stored in time order, say).
+pub fn shuffled(rows: &[usize], seed: u64) -> Vec<usize> {
+    let mut out = rows.to_vec();
+    crate::util::random::Rng::new(seed).shuffle(&mut out);
+    out
+}
+
 /// Move each record of the capture folder `dir` back to the day `day_of` gives its inference
 /// id, so that traffic sent in one sitting reads as the days it stands for: the last day
 /// keeps its time, day `k` is moved back by `last − k` days (a record `day_of` gives no day
@@ -55,18 +63,18 @@ pub fn spread_over_days(
                 .as_deref()
                 .and_then(&day_of);
             last = last.max(day.unwrap_or(0));
-            records.push((record, day));
+            records.push((record, day, i + 1));
         }
         read.push((file, records));
     }
     let mut moved = 0;
     for (file, records) in read {
         let mut out = String::new();
-        for (mut record, day) in records {
+        for (mut record, day, line) in records {
             if let Some(day) = day {
                 let time = record.time().map_err(|reason| Error::CaptureRecord {
                     path: file.clone(),
-                    line: 0,
+                    line,
                     reason,
                 })? - Duration::days(i64::from(last - day));
                 record.event_metadata.inference_time =
@@ -109,5 +117,16 @@ mod tests {
             .collect();
         assert_eq!(incomes, [Some(1.75), Some(2.75), Some(3.25)]);
         assert!(shift_column(&df, "nope", 1.0).is_err());
+    }
+
+    #[test]
+    fn a_shuffle_is_seeded_and_keeps_every_row() {
+        let rows: Vec<usize> = (0..100).collect();
+        let a = shuffled(&rows, 7);
+        assert_eq!(a, shuffled(&rows, 7));
+        assert_ne!(a, rows);
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, rows);
     }
 }
