@@ -192,6 +192,8 @@ pub struct Check {
     pub violations: ConstraintViolations,
     /// `drift.json`.
     pub drift: DriftReport,
+    /// Today's scores: as given, or the model's (`None` when the rows could not be scored).
+    pub scores: Option<Vec<f64>>,
 }
 
 /// The files `monitor check` writes: a check's three, its page, and the quality when
@@ -223,6 +225,16 @@ type ColumnOutcome = (
     Option<ColumnDrift>,
     Option<statistics::FeatureStatistics>,
 );
+
+/// The numeric drift rule, for a column and for the scores alike: the Kolmogorov-Smirnov
+/// distance past the threshold and, with `Robust`, the KS test significant at 5 %.
+fn numeric_drifted(d: &NumericDrift, dc: &statistics::DistributionConstraints) -> bool {
+    let significant = match dc.comparison_method {
+        ComparisonMethod::Simple => true,
+        ComparisonMethod::Robust => d.ks_p_value < 0.05,
+    };
+    d.ks_statistic > dc.comparison_threshold && significant
+}
 
 fn share(part: usize, whole: usize) -> f64 {
     if whole == 0 {
@@ -381,13 +393,8 @@ impl Check {
                         let rs = reference.numbers();
                         if !xs.is_empty() && !rs.is_empty() {
                             let d = drift::numeric_drift(&rs, &xs);
-                            let significant = match dc.comparison_method {
-                                ComparisonMethod::Simple => true,
-                                ComparisonMethod::Robust => d.ks_p_value < 0.05,
-                            };
                             entry.distance = d.ks_statistic;
-                            entry.drifted =
-                                compare && d.ks_statistic > dc.comparison_threshold && significant;
+                            entry.drifted = compare && numeric_drifted(&d, dc);
                             entry.mean = Some((mean(&rs), mean(&xs)));
                             entry.numeric_drift = Some(d);
                         }
@@ -492,12 +499,8 @@ impl Check {
             .filter(|s| !s.is_empty() && !reference_scores.is_empty())
             .map(|s| {
                 let d = drift::numeric_drift(&reference_scores, s);
-                let significant = match dc.comparison_method {
-                    ComparisonMethod::Simple => true,
-                    ComparisonMethod::Robust => d.ks_p_value < 0.05,
-                };
                 ScoreDrift {
-                    drifted: compare && d.ks_statistic > dc.comparison_threshold && significant,
+                    drifted: compare && numeric_drifted(&d, dc),
                     mean: (mean(&reference_scores), mean(s)),
                     positive_rate: (rate(&reference_scores), rate(s)),
                     drift: d,
@@ -526,6 +529,7 @@ impl Check {
                 notes,
                 checked_at: Utc::now(),
             },
+            scores,
         })
     }
 

@@ -174,7 +174,7 @@ fn check_command(args: &CheckArgs) -> Result<()> {
         &Current {
             source,
             frame: &frame,
-            scores: scores.clone(),
+            scores,
             ignore: Vec::new(),
         },
     )?;
@@ -202,19 +202,10 @@ fn check_command(args: &CheckArgs) -> Result<()> {
             )?)
         }
     };
-    // Today's scores for the page: as answered, or the model's on the table.
-    let current_scores = scores.or_else(|| {
-        artifact
-            .preprocessor
-            .transform(&frame)
-            .ok()
-            .and_then(|x| artifact.model.predict(&x).ok())
-            .map(|s| s.iter().map(|&p| f64::from(p)).collect())
-    });
     let html = crate::monitor::report::render_html(
         &check,
         &Check::reference_scores(&baseline),
-        current_scores.as_deref(),
+        check.scores.as_deref(),
         f64::from(baseline.info.threshold),
         baseline
             .constraints

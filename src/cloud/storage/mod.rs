@@ -263,6 +263,19 @@ impl Storage {
         Ok(to.clone())
     }
 
+    /// Write `bytes` as the file or object `to`, whole: a local file atomically, an S3 object
+    /// in one PutObject.
+    pub async fn put_bytes(&self, bytes: &[u8], to: &Location) -> Result<()> {
+        match to {
+            Location::Local(path) => crate::util::files::write_atomically(path, |w| {
+                w.write_all(bytes).map_err(|e| Error::io(path, e))
+            }),
+            Location::S3 { bucket, key } => {
+                s3::put_bytes(self.client(to)?, bytes, bucket, key, to).await
+            }
+        }
+    }
+
     /// Upload every file under the folder `from` to `to`, keeping relative paths; returns
     /// the uploaded locations, sorted.
     pub async fn upload_dir(&self, from: &Path, to: &Location) -> Result<Vec<Location>> {
@@ -402,21 +415,7 @@ impl CaptureToStorage {
 impl crate::serve::CaptureSink for CaptureToStorage {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
         let to = self.root.join(key);
-        if let Location::Local(path) = &to {
-            return crate::util::files::write_atomically(path, |w| {
-                w.write_all(bytes).map_err(|e| Error::io(path, e))
-            });
-        }
-        let dir = tempfile_dir()?;
-        let tmp = dir.join(format!(
-            "capture-{}-{}",
-            std::process::id(),
-            key.rsplit('/').next().unwrap_or("part")
-        ));
-        std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-        let uploaded = crate::util::runtime::block_on_anywhere(self.storage.upload_file(&tmp, &to));
-        let _ = std::fs::remove_file(&tmp);
-        uploaded.map(|_| ())
+        crate::util::runtime::block_on_anywhere(self.storage.put_bytes(bytes, &to))
     }
 
     fn probe(&self) -> Result<()> {
@@ -431,13 +430,6 @@ impl crate::serve::CaptureSink for CaptureToStorage {
     fn describe(&self) -> String {
         self.root.to_string()
     }
-}
-
-/// A folder for files on their way to S3.
-fn tempfile_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join("purchase-predict-capture");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    Ok(dir)
 }
 
 enum Prefix {

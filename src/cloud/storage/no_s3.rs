@@ -24,6 +24,16 @@ pub(super) async fn put_file(
     match *client {}
 }
 
+pub(super) async fn put_bytes(
+    client: &Client,
+    _: &[u8],
+    _: &str,
+    _: &str,
+    _: &Location,
+) -> Result<()> {
+    match *client {}
+}
+
 pub(super) async fn multipart_upload(
     client: &Client,
     _: &Path,

@@ -52,6 +52,24 @@ pub(super) async fn put_file(
     Ok(())
 }
 
+pub(super) async fn put_bytes(
+    client: &aws_sdk_s3::Client,
+    bytes: &[u8],
+    bucket: &str,
+    key: &str,
+    location: &Location,
+) -> Result<()> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(bytes.to_vec()))
+        .send()
+        .await
+        .map_err(|e| fail(location, "PutObject", e))?;
+    Ok(())
+}
+
 pub(super) async fn multipart_upload(
     client: &aws_sdk_s3::Client,
     from: &Path,
