@@ -177,15 +177,15 @@ impl CaptureRecord {
 
     /// When the request was answered, parsed.
     pub fn time(&self) -> std::result::Result<DateTime<Utc>, String> {
-        DateTime::parse_from_rfc3339(&self.event_metadata.inference_time)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                format!(
-                    "inferenceTime `{}` is not an RFC 3339 time: {e}",
-                    self.event_metadata.inference_time
-                )
-            })
+        parse_inference_time(&self.event_metadata.inference_time)
     }
+}
+
+/// An `inferenceTime` (RFC 3339) read as UTC.
+pub fn parse_inference_time(text: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("inferenceTime `{text}` is not an RFC 3339 time: {e}"))
 }
 
 #[cfg(test)]

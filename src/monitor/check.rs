@@ -228,6 +228,9 @@ type ColumnOutcome = (
 
 /// The numeric drift rule, for a column and for the scores alike: the Kolmogorov-Smirnov
 /// distance past the threshold and, with `Robust`, the KS test significant at 5 %.
+/// Today's scores, their drift, and a note when they could not be computed.
+type ScorePart = (Option<Vec<f64>>, Option<ScoreDrift>, Option<String>);
+
 fn numeric_drifted(d: &NumericDrift, dc: &statistics::DistributionConstraints) -> bool {
     let significant = match dc.comparison_method {
         ComparisonMethod::Simple => true,
@@ -277,25 +280,23 @@ impl Check {
                 });
             }
         }
-        // Mean |SHAP| today, on a sample of the rows the model can read.
-        let shap_now = match artifact {
-            Some(a) => {
+        // Mean |SHAP| today, on a sample of the rows the model can read (alongside the
+        // columns, below).
+        let shap_today =
+            || -> Result<std::result::Result<Option<BTreeMap<String, f64>>, String>> {
+                let Some(a) = artifact else {
+                    return Ok(Ok(None));
+                };
                 let rows = super::baseline::sample_indices(
                     current.frame.height(),
                     baseline.info.explained_rows.max(1),
                     baseline.info.seed ^ 0x5A5A,
                 );
                 let sample = super::baseline::take_rows(current.frame, &rows)?;
-                match super::baseline::mean_abs_shap(a, &sample) {
-                    Ok(m) => Some(m),
-                    Err(e) => {
-                        notes.push(format!("no SHAP values for today's rows: {e}"));
-                        None
-                    }
-                }
-            }
-            None => None,
-        };
+                Ok(super::baseline::mean_abs_shap(a, &sample)
+                    .map(Some)
+                    .map_err(|e| e.to_string()))
+            };
         // Each column on its own (in parallel): its violations, its drift, its statistics.
         let per_column =
             |(c, constraint): (&MonitoredColumn, &FeatureConstraints)| -> Result<ColumnOutcome> {
@@ -312,7 +313,19 @@ impl Check {
                 };
                 let evaluate = evaluate && constraint.evaluated();
                 let now = column_values(column, c.numeric)?;
-                let stats = statistics::feature_statistics(&c.name, &now);
+                // Numbers sorted once, for their statistics and their drift.
+                let sorted_now = match &now {
+                    Values::Numbers { .. } => {
+                        let mut xs = now.numbers();
+                        xs.sort_unstable_by(f64::total_cmp);
+                        Some(xs)
+                    }
+                    Values::Categories { .. } => None,
+                };
+                let stats = match &sorted_now {
+                    Some(xs) => statistics::numeric_feature_statistics(&c.name, now.common(), xs),
+                    None => statistics::feature_statistics(&c.name, &now),
+                };
                 let reference = column_values(
                     baseline
                         .reference
@@ -359,13 +372,11 @@ impl Check {
                     numeric_drift: None,
                     categorical_drift: None,
                     mean: None,
-                    mean_abs_shap: shap_now.as_ref().and_then(|m| {
-                        Some((*baseline.info.mean_abs_shap.get(&c.name)?, *m.get(&c.name)?))
-                    }),
+                    mean_abs_shap: None,
                 };
                 match (&now, &reference) {
                     (Values::Numbers { not_numbers, .. }, _) => {
-                        let xs = now.numbers();
+                        let xs = sorted_now.as_deref().unwrap_or_default();
                         let wrong = *not_numbers as usize
                             + if constraint.inferred_type == InferredType::Integral {
                                 xs.iter().filter(|x| x.fract() != 0.0).count()
@@ -390,12 +401,13 @@ impl Check {
                             ),
                             });
                         }
-                        let rs = reference.numbers();
+                        let mut rs = reference.numbers();
+                        rs.sort_unstable_by(f64::total_cmp);
                         if !xs.is_empty() && !rs.is_empty() {
-                            let d = drift::numeric_drift(&rs, &xs);
+                            let d = drift::numeric_drift_of_sorted(&rs, xs);
                             entry.distance = d.ks_statistic;
                             entry.drifted = compare && numeric_drifted(&d, dc);
-                            entry.mean = Some((mean(&rs), mean(&xs)));
+                            entry.mean = Some((mean(&rs), mean(xs)));
                             entry.numeric_drift = Some(d);
                         }
                     }
@@ -458,54 +470,84 @@ impl Check {
                 }
                 Ok((violations, Some(entry), Some(stats)))
             };
-        let outcomes: Vec<ColumnOutcome> = {
-            use rayon::prelude::*;
-            baseline
-                .info
-                .columns
-                .par_iter()
-                .zip(baseline.constraints.features.par_iter())
-                .map(per_column)
-                .collect::<Result<_>>()?
+        // The scores: today's as answered, or the model's; and their drift (alongside the
+        // columns, below).
+        let score_part = || -> Result<ScorePart> {
+            let mut note = None;
+            let scores: Option<Vec<f64>> = match (&current.scores, artifact) {
+                (Some(s), _) => Some(s.clone()),
+                (None, Some(a)) => match a.preprocessor.transform(current.frame) {
+                    Ok(x) => Some(a.model.predict(&x)?.iter().map(|&s| f64::from(s)).collect()),
+                    Err(e) => {
+                        note = Some(format!("today's rows could not be scored: {e}"));
+                        None
+                    }
+                },
+                (None, None) => None,
+            };
+            let reference_scores = Check::reference_scores(baseline);
+            let threshold = baseline.info.threshold;
+            let rate = |s: &[f64]| {
+                share(
+                    s.iter().filter(|&&p| p as f32 >= threshold).count(),
+                    s.len(),
+                )
+            };
+            let score_drift = scores
+                .as_ref()
+                .filter(|s| !s.is_empty() && !reference_scores.is_empty())
+                .map(|s| {
+                    let d = drift::numeric_drift(&reference_scores, s);
+                    ScoreDrift {
+                        drifted: compare && numeric_drifted(&d, dc),
+                        mean: (mean(&reference_scores), mean(s)),
+                        positive_rate: (rate(&reference_scores), rate(s)),
+                        drift: d,
+                    }
+                });
+            Ok((scores, score_drift, note))
         };
+        let ((shap_now, outcomes), score_part) = rayon::join(
+            || {
+                rayon::join(shap_today, || {
+                    use rayon::prelude::*;
+                    baseline
+                        .info
+                        .columns
+                        .par_iter()
+                        .zip(baseline.constraints.features.par_iter())
+                        .map(per_column)
+                        .collect::<Result<Vec<ColumnOutcome>>>()
+                })
+            },
+            score_part,
+        );
+        let shap_now = match shap_now? {
+            Ok(m) => m,
+            Err(e) => {
+                notes.push(format!("no SHAP values for today's rows: {e}"));
+                None
+            }
+        };
+        let mut outcomes = outcomes?;
+        if let Some(m) = &shap_now {
+            for entry in outcomes.iter_mut().filter_map(|o| o.1.as_mut()) {
+                entry.mean_abs_shap = baseline
+                    .info
+                    .mean_abs_shap
+                    .get(&entry.name)
+                    .zip(m.get(&entry.name))
+                    .map(|(&then, &now)| (then, now));
+            }
+        }
+        let (scores, score_drift, score_note) = score_part?;
+        notes.extend(score_note);
         let mut features = Vec::with_capacity(outcomes.len());
         for (v, entry, stats) in outcomes {
             violations.extend(v);
             columns.extend(entry);
             features.extend(stats);
         }
-        // The scores: today's as answered, or the model's.
-        let scores = match (&current.scores, artifact) {
-            (Some(s), _) => Some(s.clone()),
-            (None, Some(a)) => match a.preprocessor.transform(current.frame) {
-                Ok(x) => Some(a.model.predict(&x)?.iter().map(|&s| f64::from(s)).collect()),
-                Err(e) => {
-                    notes.push(format!("today's rows could not be scored: {e}"));
-                    None
-                }
-            },
-            (None, None) => None,
-        };
-        let reference_scores = Check::reference_scores(baseline);
-        let threshold = baseline.info.threshold;
-        let rate = |s: &[f64]| {
-            share(
-                s.iter().filter(|&&p| p as f32 >= threshold).count(),
-                s.len(),
-            )
-        };
-        let score_drift = scores
-            .as_ref()
-            .filter(|s| !s.is_empty() && !reference_scores.is_empty())
-            .map(|s| {
-                let d = drift::numeric_drift(&reference_scores, s);
-                ScoreDrift {
-                    drifted: compare && numeric_drifted(&d, dc),
-                    mean: (mean(&reference_scores), mean(s)),
-                    positive_rate: (rate(&reference_scores), rate(s)),
-                    drift: d,
-                }
-            });
         let mut drifted: Vec<&ColumnDrift> = columns.iter().filter(|c| c.drifted).collect();
         drifted.sort_by(|a, b| b.distance.total_cmp(&a.distance));
         let drifted = drifted.into_iter().map(|c| c.name.clone()).collect();

@@ -208,14 +208,19 @@ pub fn kolmogorov(y: f64) -> f64 {
 pub fn numeric_drift(reference: &[f64], current: &[f64]) -> NumericDrift {
     let mut a = reference.to_vec();
     let mut b = current.to_vec();
-    a.sort_by(f64::total_cmp);
-    b.sort_by(f64::total_cmp);
-    let d = ks_statistic(&a, &b);
+    a.sort_unstable_by(f64::total_cmp);
+    b.sort_unstable_by(f64::total_cmp);
+    numeric_drift_of_sorted(&a, &b)
+}
+
+/// [`numeric_drift`] of two samples already sorted (by `f64::total_cmp`).
+pub(crate) fn numeric_drift_of_sorted(a: &[f64], b: &[f64]) -> NumericDrift {
+    let d = ks_statistic(a, b);
     let (n, m) = (a.len() as f64, b.len() as f64);
     let en = n * m / (n + m);
-    let edges = sturges_edges(&a, &b);
-    let r: Vec<f64> = histogram(&a, &edges).iter().map(|c| c / n).collect();
-    let c: Vec<f64> = histogram(&b, &edges).iter().map(|c| c / m).collect();
+    let edges = sturges_edges(a, b);
+    let r: Vec<f64> = histogram(a, &edges).iter().map(|c| c / n).collect();
+    let c: Vec<f64> = histogram(b, &edges).iter().map(|c| c / m).collect();
     NumericDrift {
         ks_statistic: d,
         ks_p_value: kolmogorov(en.sqrt() * d),

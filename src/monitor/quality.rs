@@ -238,7 +238,7 @@ pub fn quality(
         let Some(id) = &row.inference_id else {
             continue;
         };
-        let Some(&y) = truth.labels.get(&(id.clone(), row.position)) else {
+        let Some(&y) = truth.labels.get(&(id.to_string(), row.position)) else {
             continue;
         };
         matched += 1;

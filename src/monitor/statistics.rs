@@ -467,49 +467,66 @@ pub fn column_values(column: &Column, numeric: bool) -> Result<Values> {
 
 /// The statistics of one column.
 pub fn feature_statistics(name: &str, values: &Values) -> FeatureStatistics {
-    let common = values.common();
     match values {
         Values::Numbers { .. } => {
             let mut xs = values.numbers();
-            if xs.is_empty() {
-                return FeatureStatistics {
-                    name: name.to_string(),
-                    inferred_type: InferredType::Unknown,
-                    numerical_statistics: None,
-                    string_statistics: None,
-                };
-            }
-            xs.sort_by(f64::total_cmp);
-            let n = xs.len() as f64;
-            let sum: f64 = xs.iter().sum();
-            let mean = sum / n;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-            let (min, max) = (xs[0], xs[xs.len() - 1]);
-            let integral = xs.iter().all(|x| x.fract() == 0.0);
-            FeatureStatistics {
-                name: name.to_string(),
-                inferred_type: if integral {
-                    InferredType::Integral
-                } else {
-                    InferredType::Fractional
-                },
-                numerical_statistics: Some(NumericalStatistics {
-                    common,
-                    mean,
-                    sum,
-                    std_dev: var.sqrt(),
-                    min,
-                    max,
-                    distribution: NumericalDistribution {
-                        kll: Kll {
-                            buckets: buckets(&xs, 10),
-                            sketch: kll_sketch(&xs, KLL_K),
-                        },
-                    },
-                }),
-                string_statistics: None,
-            }
+            xs.sort_unstable_by(f64::total_cmp);
+            numeric_feature_statistics(name, values.common(), &xs)
         }
+        Values::Categories { .. } => categorical_feature_statistics(name, values),
+    }
+}
+
+/// The statistics of a numeric column whose present values, `xs`, are sorted.
+pub(crate) fn numeric_feature_statistics(
+    name: &str,
+    common: Common,
+    xs: &[f64],
+) -> FeatureStatistics {
+    if xs.is_empty() {
+        return FeatureStatistics {
+            name: name.to_string(),
+            inferred_type: InferredType::Unknown,
+            numerical_statistics: None,
+            string_statistics: None,
+        };
+    }
+    let n = xs.len() as f64;
+    let sum: f64 = xs.iter().sum();
+    let mean = sum / n;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    let (min, max) = (xs[0], xs[xs.len() - 1]);
+    let integral = xs.iter().all(|x| x.fract() == 0.0);
+    FeatureStatistics {
+        name: name.to_string(),
+        inferred_type: if integral {
+            InferredType::Integral
+        } else {
+            InferredType::Fractional
+        },
+        numerical_statistics: Some(NumericalStatistics {
+            common,
+            mean,
+            sum,
+            std_dev: var.sqrt(),
+            min,
+            max,
+            distribution: NumericalDistribution {
+                kll: Kll {
+                    buckets: buckets(xs, 10),
+                    sketch: kll_sketch(xs, KLL_K),
+                },
+            },
+        }),
+        string_statistics: None,
+    }
+}
+
+/// The statistics of a categorical column.
+fn categorical_feature_statistics(name: &str, values: &Values) -> FeatureStatistics {
+    let common = values.common();
+    match values {
+        Values::Numbers { .. } => unreachable!("a numeric column's statistics are numbers'"),
         Values::Categories { counts, .. } => {
             let mut buckets: Vec<CategoricalBucket> = counts
                 .iter()
