@@ -394,17 +394,18 @@ pub(super) struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    /// The start of `line`.
-    pub(super) fn new(line: &'a str) -> Line<'a> {
+    /// The start of a line: `text` is it and whatever lines follow it.
+    pub(super) fn new(text: &'a str) -> Line<'a> {
         Line {
-            s: line,
-            b: line.as_bytes(),
+            s: text,
+            b: text.as_bytes(),
             i: 0,
         }
     }
 
+    /// Skip whitespace within the line (a newline ends the record).
     fn ws(&mut self) {
-        while matches!(self.b.get(self.i), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\r')) {
             self.i += 1;
         }
     }
@@ -480,10 +481,12 @@ impl<'a> Line<'a> {
         Ok(value)
     }
 
-    /// The end of the line: only whitespace is left.
-    pub(super) fn end(mut self) -> Read<()> {
+    /// The end of the line, after only whitespace: how many bytes the line took, its `\n`
+    /// included (the text may go on with more lines).
+    pub(super) fn end_of_line(mut self) -> Read<usize> {
         match self.peek() {
-            None => Ok(()),
+            None => Ok(self.i),
+            Some(b'\n') => Ok(self.i + 1),
             Some(_) => Err(Unsupported),
         }
     }

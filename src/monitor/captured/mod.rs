@@ -462,19 +462,31 @@ fn read_file(file: &Path, text: &mut String) -> Result<FilePart> {
         requests: 0,
         without_columns: 0,
     };
-    for (i, line) in text.lines().enumerate() {
+    let mut at = 0;
+    let mut line_number = 0;
+    while at < text.len() {
+        line_number += 1;
+        let rest = &text[at..];
+        if let Ok(used) = read_line_in_place(rest, &mut part) {
+            if line_number == 1 {
+                // The file's lines are most likely alike: room for as many rows as the
+                // first line's share of the file suggests.
+                let rows = (text.len() / used.max(1) + 1) * part.columns.rows;
+                part.columns.reserve(rows);
+                part.rows.reserve(rows);
+            }
+            at += used;
+            continue;
+        }
+        // As `str::lines` splits: at `\n`, less a `\r` before it.
+        let end = rest.find('\n').map_or(rest.len(), |p| p + 1);
+        let line = rest[..end].strip_suffix('\n').unwrap_or(&rest[..end]);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        at += end;
         if line.trim().is_empty() {
             continue;
         }
-        if read_line_in_place(line, &mut part).is_err() {
-            read_line(file, i + 1, line, &mut part)?;
-        }
-        if i == 0 && part.columns.rows > 0 {
-            // The file's lines are most likely alike: room for as many rows as the first
-            // line's share of the file suggests.
-            let lines = text.len() / line.len().max(1) + 1;
-            part.columns.reserve(lines * part.columns.rows);
-        }
+        read_line(file, line_number, line, &mut part)?;
     }
     Ok(part)
 }
@@ -482,10 +494,10 @@ fn read_file(file: &Path, text: &mut String) -> Result<FilePart> {
 /// The common record, read where it lies ([`escaped`]): raw customers in and a JSON answer
 /// out, in a record of the fields SageMaker writes. Anything else is [`Unsupported`], with
 /// nothing kept, and [`read_line`] reads it.
-fn read_line_in_place(line: &str, part: &mut FilePart) -> escaped::Read<()> {
+fn read_line_in_place(text: &str, part: &mut FilePart) -> escaped::Read<usize> {
     let mark = part.columns.mark();
-    let read = record_in_place(line, &mut part.columns);
-    let (id, time, scores) = match read {
+    let read = record_in_place(text, &mut part.columns);
+    let (id, time, scores, used) = match read {
         Ok(r) => r,
         Err(e) => {
             part.columns.rollback(mark);
@@ -508,15 +520,17 @@ fn read_line_in_place(line: &str, part: &mut FilePart) -> escaped::Read<()> {
                 raw: Some(before + position),
             }),
     );
-    Ok(())
+    Ok(used)
 }
 
-/// What [`record_in_place`] reads: the inference id, the time, the scores.
-type RecordRead<'a> = (Option<&'a str>, DateTime<Utc>, Vec<Scored>);
+/// What [`record_in_place`] reads: the inference id, the time, the scores, and how many bytes
+/// the line took.
+type RecordRead<'a> = (Option<&'a str>, DateTime<Utc>, Vec<Scored>, usize);
 
-/// A record's fields, its instances read into `columns` (as many as its scores).
-fn record_in_place<'a>(line: &'a str, columns: &mut Columns) -> escaped::Read<RecordRead<'a>> {
-    let mut l = Line::new(line);
+/// The fields of the record at the start of `text`, its instances read into `columns` (as
+/// many as its scores).
+fn record_in_place<'a>(text: &'a str, columns: &mut Columns) -> escaped::Read<RecordRead<'a>> {
+    let mut l = Line::new(text);
     let (mut input, mut output) = (None, None);
     let (mut capture, mut version) = (false, false);
     let (mut event, mut id, mut time) = (None, None, None);
@@ -564,7 +578,7 @@ fn record_in_place<'a>(line: &'a str, columns: &mut Columns) -> escaped::Read<Re
             _ => return Err(Unsupported),
         }
     }
-    l.end()?;
+    let used = l.end_of_line()?;
     let time = parse_inference_time(time.ok_or(Unsupported)?).map_err(|_| Unsupported)?;
     let (Some((_, n)), Some((output_type, scores))) = (input, output) else {
         return Err(Unsupported);
@@ -572,7 +586,7 @@ fn record_in_place<'a>(line: &'a str, columns: &mut Columns) -> escaped::Read<Re
     if !version || media_type(output_type) != "application/json" || n != scores.len() {
         return Err(Unsupported);
     }
-    Ok((id, time, scores))
+    Ok((id, time, scores, used))
 }
 
 /// One body (`endpointInput` or `endpointOutput`) of the JSON encoding, its text read by
