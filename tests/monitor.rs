@@ -63,12 +63,7 @@ fn check_table(baseline: &Baseline, model: &Path, table: &Path) -> Check {
     Check::run(
         baseline,
         Some(&artifact),
-        &Current {
-            source: table.display().to_string(),
-            frame: &frame,
-            scores: None,
-            ignore: Vec::new(),
-        },
+        &Current::table(table.display().to_string(), &frame),
     )
     .unwrap()
 }
@@ -387,21 +382,19 @@ fn a_week_of_older_customers_drifts_and_its_delayed_labels_measure_the_model() {
     let captured =
         purchase_predict::monitor::read_captures(&captures, &baseline.info.column_kinds()).unwrap();
     assert_eq!(captured.rows.len(), 700);
-    assert_eq!(captured.frame.height(), 700);
+    assert_eq!(captured.height(), 700);
     let check = Check::run(
         &baseline,
         Some(&artifact),
-        &Current {
-            source: "captures".into(),
-            frame: &captured.frame,
-            scores: Some(captured.all_scores()),
-            ignore: Vec::new(),
-        },
+        &Current::captured("captures", &captured),
     )
     .unwrap();
     assert_eq!(check.drift.drifted, ["age"], "{:?}", check.violations);
     // The captured scores are the model's own.
-    let x = artifact.preprocessor.transform(&captured.frame).unwrap();
+    let x = artifact
+        .preprocessor
+        .transform(&captured.frame().unwrap())
+        .unwrap();
     let direct = artifact.model.predict(&x).unwrap();
     for (row, d) in captured.rows.iter().zip(&direct) {
         assert!((row.score as f32 - d).abs() < 1e-6);

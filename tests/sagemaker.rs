@@ -1735,12 +1735,7 @@ fn the_sagemaker_sdk_reads_our_baseline_and_we_honour_what_it_saves() {
     let check = Check::run(
         &baseline,
         Some(&artifact),
-        &Current {
-            source: "new values".into(),
-            frame: &frame,
-            scores: None,
-            ignore: Vec::new(),
-        },
+        &Current::table("new values", &frame),
     )
     .unwrap();
     let of = |column: &str| -> Vec<CheckType> {

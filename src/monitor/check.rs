@@ -33,6 +33,7 @@ use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use super::baseline::{Baseline, MonitoredColumn, SCORE_COLUMN};
+use super::captured::Captured;
 use super::drift::{self, CategoricalDrift, NumericDrift};
 use super::statistics::{
     self, column_values, CategoricalDriftMethod, ComparisonMethod, FeatureConstraints,
@@ -206,16 +207,101 @@ pub const CHECK_FILES: [&str; 5] = [
     "quality.json",
 ];
 
+/// Today's rows: a table, or the customers of a capture folder.
+#[derive(Debug, Clone, Copy)]
+pub enum Rows<'a> {
+    /// A table of raw columns.
+    Table(&'a DataFrame),
+    /// Captured requests as read ([`super::read_captures`]): the check reads their columns
+    /// without making a table of them.
+    Captured(&'a Captured),
+}
+
+impl Rows<'_> {
+    /// How many rows.
+    pub fn height(&self) -> usize {
+        match self {
+            Rows::Table(df) => df.height(),
+            Rows::Captured(c) => c.height(),
+        }
+    }
+
+    /// Their column names.
+    pub fn column_names(&self) -> Vec<String> {
+        match self {
+            Rows::Table(df) => df
+                .get_column_names()
+                .into_iter()
+                .map(|n| n.to_string())
+                .collect(),
+            Rows::Captured(c) => c.column_names().into_iter().map(String::from).collect(),
+        }
+    }
+
+    /// A column's values as the check reads them; `None` when there is no such column.
+    fn values(&self, name: &str, numeric: bool) -> Option<Result<Values>> {
+        match self {
+            Rows::Table(df) => df.column(name).ok().map(|c| column_values(c, numeric)),
+            Rows::Captured(c) => c.values(name, numeric),
+        }
+    }
+
+    /// Some rows as a table.
+    fn take(&self, rows: &[usize]) -> Result<DataFrame> {
+        match self {
+            Rows::Table(df) => super::baseline::take_rows(df, rows),
+            Rows::Captured(c) => c.take(rows),
+        }
+    }
+
+    /// All the rows as a table.
+    fn frame(&self) -> Result<std::borrow::Cow<'_, DataFrame>> {
+        match self {
+            Rows::Table(df) => Ok(std::borrow::Cow::Borrowed(*df)),
+            Rows::Captured(c) => c.frame().map(std::borrow::Cow::Owned),
+        }
+    }
+}
+
 /// What a check compares against the baseline.
 pub struct Current<'a> {
     /// Where the rows came from, for the report.
     pub source: String,
     /// The rows (raw columns; others ignored).
-    pub frame: &'a DataFrame,
+    pub rows: Rows<'a>,
     /// Their scores, if known (a capture's answers); else the model scores them.
     pub scores: Option<Vec<f64>>,
     /// Columns that are not features and not extra (the target, the id).
     pub ignore: Vec<String>,
+}
+
+impl<'a> Current<'a> {
+    /// A table's rows, which the model scores (when the check is given it).
+    pub fn table(source: impl Into<String>, frame: &'a DataFrame) -> Current<'a> {
+        Current {
+            source: source.into(),
+            rows: Rows::Table(frame),
+            scores: None,
+            ignore: Vec::new(),
+        }
+    }
+
+    /// Captured requests: their customers, and the scores the endpoint answered (every
+    /// scored row's, preprocessed rows' included).
+    pub fn captured(source: impl Into<String>, captured: &'a Captured) -> Current<'a> {
+        Current {
+            source: source.into(),
+            rows: Rows::Captured(captured),
+            scores: Some(captured.all_scores()),
+            ignore: Vec::new(),
+        }
+    }
+
+    /// Columns not to report as extra.
+    pub fn ignoring(mut self, columns: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.ignore.extend(columns.into_iter().map(Into::into));
+        self
+    }
 }
 
 /// What checking one column gives: its violations, its drift and its statistics (none of
@@ -226,11 +312,11 @@ type ColumnOutcome = (
     Option<statistics::FeatureStatistics>,
 );
 
-/// The numeric drift rule, for a column and for the scores alike: the Kolmogorov-Smirnov
-/// distance past the threshold and, with `Robust`, the KS test significant at 5 %.
 /// Today's scores, their drift, and a note when they could not be computed.
 type ScorePart = (Option<Vec<f64>>, Option<ScoreDrift>, Option<String>);
 
+/// The numeric drift rule, for a column and for the scores alike: the Kolmogorov-Smirnov
+/// distance past the threshold and, with `Robust`, the KS test significant at 5 %.
 fn numeric_drifted(d: &NumericDrift, dc: &statistics::DistributionConstraints) -> bool {
     let significant = match dc.comparison_method {
         ComparisonMethod::Simple => true,
@@ -271,7 +357,7 @@ impl Check {
             .chain(std::iter::once(baseline.info.target.as_str()))
             .chain(baseline.info.id_column.as_deref())
             .collect();
-        for name in current.frame.get_column_names() {
+        for name in current.rows.column_names() {
             if evaluate && !known.contains(name.as_str()) {
                 violations.push(Violation {
                     feature_name: name.to_string(),
@@ -288,11 +374,11 @@ impl Check {
                     return Ok(Ok(None));
                 };
                 let rows = super::baseline::sample_indices(
-                    current.frame.height(),
+                    current.rows.height(),
                     baseline.info.explained_rows.max(1),
                     baseline.info.seed ^ 0x5A5A,
                 );
-                let sample = super::baseline::take_rows(current.frame, &rows)?;
+                let sample = current.rows.take(&rows)?;
                 Ok(super::baseline::mean_abs_shap(a, &sample)
                     .map(Some)
                     .map_err(|e| e.to_string()))
@@ -301,7 +387,7 @@ impl Check {
         let per_column =
             |(c, constraint): (&MonitoredColumn, &FeatureConstraints)| -> Result<ColumnOutcome> {
                 let mut violations = Vec::new();
-                let Ok(column) = current.frame.column(&c.name) else {
+                let Some(now) = current.rows.values(&c.name, c.numeric) else {
                     if evaluate && constraint.evaluated() {
                         violations.push(Violation {
                             feature_name: c.name.clone(),
@@ -312,7 +398,7 @@ impl Check {
                     return Ok((violations, None, None));
                 };
                 let evaluate = evaluate && constraint.evaluated();
-                let now = column_values(column, c.numeric)?;
+                let now = now?;
                 // Numbers sorted once, for their statistics and their drift.
                 let sorted_now = match &now {
                     Values::Numbers { .. } => {
@@ -322,8 +408,9 @@ impl Check {
                     }
                     Values::Categories { .. } => None,
                 };
+                let common = now.common();
                 let stats = match &sorted_now {
-                    Some(xs) => statistics::numeric_feature_statistics(&c.name, now.common(), xs),
+                    Some(xs) => statistics::numeric_feature_statistics(&c.name, common, xs),
                     None => statistics::feature_statistics(&c.name, &now),
                 };
                 let reference = column_values(
@@ -336,7 +423,6 @@ impl Check {
                         })?,
                     c.numeric,
                 )?;
-                let common = now.common();
                 let total = (common.num_present + common.num_missing) as usize;
                 let present = common.num_present as usize;
                 if evaluate {
@@ -377,8 +463,10 @@ impl Check {
                 match (&now, &reference) {
                     (Values::Numbers { not_numbers, .. }, _) => {
                         let xs = sorted_now.as_deref().unwrap_or_default();
+                        // Today's statistics know when every value is whole.
+                        let whole = stats.inferred_type == InferredType::Integral;
                         let wrong = *not_numbers as usize
-                            + if constraint.inferred_type == InferredType::Integral {
+                            + if constraint.inferred_type == InferredType::Integral && !whole {
                                 xs.iter().filter(|x| x.fract() != 0.0).count()
                             } else {
                                 0
@@ -476,7 +564,7 @@ impl Check {
             let mut note = None;
             let scores: Option<Vec<f64>> = match (&current.scores, artifact) {
                 (Some(s), _) => Some(s.clone()),
-                (None, Some(a)) => match a.preprocessor.transform(current.frame) {
+                (None, Some(a)) => match a.preprocessor.transform(&*current.rows.frame()?) {
                     Ok(x) => Some(a.model.predict(&x)?.iter().map(|&s| f64::from(s)).collect()),
                     Err(e) => {
                         note = Some(format!("today's rows could not be scored: {e}"));
@@ -554,7 +642,7 @@ impl Check {
         let statistics = Statistics {
             version: 0,
             dataset: statistics::DatasetStatistics {
-                item_count: current.frame.height() as u64,
+                item_count: current.rows.height() as u64,
             },
             features,
         };
@@ -563,7 +651,7 @@ impl Check {
             violations: ConstraintViolations { violations },
             drift: DriftReport {
                 source: current.source.clone(),
-                rows: current.frame.height(),
+                rows: current.rows.height(),
                 reference_rows: baseline.reference.height(),
                 columns,
                 scores: score_drift,

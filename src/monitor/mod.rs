@@ -22,12 +22,7 @@
 //! let baseline = Baseline::load("out/baseline")?;
 //! let model = baseline.model("out/baseline".as_ref(), None)?;
 //! let captured = read_captures("captures", &baseline.info.column_kinds())?;
-//! let check = Check::run(&baseline, Some(&model), &Current {
-//!     source: "captures".into(),
-//!     frame: &captured.frame,
-//!     scores: Some(captured.all_scores()),
-//!     ignore: Vec::new(),
-//! })?;
+//! let check = Check::run(&baseline, Some(&model), &Current::captured("captures", &captured))?;
 //! println!("drifted: {:?}", check.drift.drifted);
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```

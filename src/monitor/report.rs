@@ -33,6 +33,26 @@ pub fn render_html(
     quality: Option<&QualityReport>,
 ) -> Result<String> {
     let d = &check.drift;
+    let bars: Vec<(String, f64, bool)> = d
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.distance, c.drifted))
+        .collect();
+    // The two larger charts drawn (and compressed) side by side.
+    let (drift_chart, score_chart) = rayon::join(
+        || {
+            (!bars.is_empty())
+                .then(|| plot::drift_by_column(&bars, comparison_threshold))
+                .transpose()
+        },
+        || match (&d.scores, current_scores) {
+            (Some(_), Some(now)) => {
+                plot::score_distributions(reference_scores, now, threshold).map(Some)
+            }
+            _ => Ok(None),
+        },
+    );
+    let (drift_chart, score_chart) = (drift_chart?, score_chart?);
     let title = "purchase-predict: is the model going stale?";
     let mut html = page_head(title);
     html += &format!("<h1>{}</h1>\n", escape(title));
@@ -70,13 +90,8 @@ pub fn render_html(
         html += &grid(&["column", "check", "what was found"], &rows);
     }
     html += "<h2>Drift by column</h2>\n";
-    let bars: Vec<(String, f64, bool)> = d
-        .columns
-        .iter()
-        .map(|c| (c.name.clone(), c.distance, c.drifted))
-        .collect();
-    if !bars.is_empty() {
-        html += &img(&plot::drift_by_column(&bars, comparison_threshold)?);
+    if let Some(chart) = &drift_chart {
+        html += &img(chart);
     }
     let rows: Vec<Vec<String>> = d
         .columns
@@ -124,13 +139,9 @@ pub fn render_html(
         ],
         &rows,
     );
-    if let (Some(s), Some(now)) = (&d.scores, current_scores) {
+    if let (Some(s), Some(chart)) = (&d.scores, &score_chart) {
         html += "<h2>The scores then and now</h2>\n";
-        html += &img(&plot::score_distributions(
-            reference_scores,
-            now,
-            threshold,
-        )?);
+        html += &img(chart);
         html += &table(&[
             (
                 "mean score".into(),

@@ -144,8 +144,7 @@ fn check_command(args: &CheckArgs) -> Result<()> {
     use crate::monitor::check::{Check, Current, CHECK_FILES};
     let baseline = Baseline::load(&args.baseline)?;
     let artifact = baseline.model(&args.baseline, args.model.as_deref())?;
-    let mut captured = None;
-    let (frame, scores, source) = if args.data.is_dir() {
+    let (captured, table) = if args.data.is_dir() {
         let c = crate::monitor::read_captures(&args.data, &baseline.info.column_kinds())?;
         if c.without_columns > 0 {
             println!(
@@ -154,30 +153,24 @@ fn check_command(args: &CheckArgs) -> Result<()> {
                 c.without_columns
             );
         }
-        let source = format!(
-            "{} ({} files, {} requests)",
-            args.data.display(),
-            c.files,
-            c.requests
-        );
-        let scores = c.all_scores();
-        let frame = c.frame.clone();
-        captured = Some(c);
-        (frame, Some(scores), source)
+        (Some(c), None)
     } else {
-        let table = crate::data::read_table(&args.data, None)?;
-        (table, None, args.data.display().to_string())
+        (None, Some(crate::data::read_table(&args.data, None)?))
     };
-    let check = Check::run(
-        &baseline,
-        Some(&artifact),
-        &Current {
-            source,
-            frame: &frame,
-            scores,
-            ignore: Vec::new(),
-        },
-    )?;
+    let current = match (&captured, &table) {
+        (Some(c), _) => Current::captured(
+            format!(
+                "{} ({} files, {} requests)",
+                args.data.display(),
+                c.files,
+                c.requests
+            ),
+            c,
+        ),
+        (None, Some(t)) => Current::table(args.data.display().to_string(), t),
+        (None, None) => unreachable!("the rows are a capture folder or a table"),
+    };
+    let check = Check::run(&baseline, Some(&artifact), &current)?;
     let quality = match (&args.labels, &captured) {
         (None, _) => None,
         (Some(_), None) => {

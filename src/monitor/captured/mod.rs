@@ -20,6 +20,7 @@ use polars::prelude::{
 
 use crate::codec::capture::{parse_inference_time, CaptureEncoding, CaptureRecord};
 use crate::error::{Error, Result};
+use crate::monitor::statistics::{column_values, Values};
 use escaped::{Cursor, Line, Scalar, Unsupported};
 
 /// One scored customer of a capture.
@@ -42,8 +43,9 @@ pub struct CapturedRow {
 /// The customers of a capture folder.
 #[derive(Debug, Clone)]
 pub struct Captured {
-    /// One row per captured raw customer, one text column per key seen in the instances.
-    pub frame: DataFrame,
+    /// The raw customers, column by column as each file held them: a table on demand
+    /// ([`Captured::frame`]); a check reads the columns without one.
+    columns: CapturedColumns,
     /// Every scored row, raw customers and preprocessed rows alike, in capture order.
     pub rows: Vec<CapturedRow>,
     /// Capture files read.
@@ -54,10 +56,148 @@ pub struct Captured {
     pub without_columns: usize,
 }
 
+/// The raw customers of every file: the columns asked for, then every other key seen.
+#[derive(Debug, Clone)]
+struct CapturedColumns {
+    /// Each column's name and whether it is read as numbers.
+    names: Vec<(String, bool)>,
+    /// The files' columns, in file order.
+    parts: Vec<Columns>,
+    /// Where each file's rows start.
+    starts: Vec<usize>,
+    height: usize,
+}
+
 impl Captured {
     /// Every score captured, raw customers and preprocessed rows alike.
     pub fn all_scores(&self) -> Vec<f64> {
         self.rows.iter().map(|r| r.score).collect()
+    }
+
+    /// How many raw customers were captured (the rows of [`Captured::frame`]).
+    pub fn height(&self) -> usize {
+        self.columns.height
+    }
+
+    /// The columns of [`Captured::frame`], in its order.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.columns.names.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// The raw customers as a table: one row per customer, one column per key seen in the
+    /// instances (the model's numeric columns as numbers when every value is one, the others
+    /// as text, numbers written as JSON writes them).
+    pub fn frame(&self) -> Result<DataFrame> {
+        use rayon::prelude::*;
+        let c = &self.columns;
+        let columns: Vec<Column> = c
+            .names
+            .par_iter()
+            .map(|(n, numeric)| column_of(n, &c.parts, *numeric))
+            .collect();
+        DataFrame::new(c.height, columns).map_err(|e| Error::polars("the captured customers", e))
+    }
+
+    /// Some customers as a table (rows of [`Captured::frame`], in the order given).
+    pub fn take(&self, rows: &[usize]) -> Result<DataFrame> {
+        let c = &self.columns;
+        let mut places = Vec::with_capacity(rows.len());
+        for &r in rows {
+            if r >= c.height {
+                return Err(Error::InvalidSetting {
+                    name: "captured row".into(),
+                    reason: format!("row {r} of {}", c.height),
+                });
+            }
+            let part = c.starts.partition_point(|&s| s <= r) - 1;
+            places.push((part, r - c.starts[part]));
+        }
+        let columns: Vec<Column> = c
+            .names
+            .iter()
+            .map(|(name, numeric)| {
+                // Numbers only when the whole column is, as in the table.
+                let numeric = *numeric && all_numbers(&c.parts, name);
+                let cells: Vec<(Cell, &str)> = places
+                    .iter()
+                    .map(|&(part, row)| {
+                        let p = &c.parts[part];
+                        match p.index.get(name) {
+                            Some(&i) => (p.cells[i][row], p.texts[i].as_str()),
+                            None => (Cell::Missing, ""),
+                        }
+                    })
+                    .collect();
+                column_from_cells(name, &cells, numeric)
+            })
+            .collect();
+        DataFrame::new(rows.len(), columns).map_err(|e| Error::polars("the captured customers", e))
+    }
+
+    /// A column's values as a check counts them (as [`statistics::column_values`] counts the
+    /// same column of [`Captured::frame`]), read from the files' columns; `None` when no
+    /// instance named it.
+    pub(crate) fn values(&self, name: &str, numeric: bool) -> Option<Result<Values>> {
+        let c = &self.columns;
+        let at: Vec<Option<usize>> = c.parts.iter().map(|p| p.index.get(name).copied()).collect();
+        if at.iter().all(Option::is_none) {
+            return None;
+        }
+        // Each file's cells of the column, and its text (`None`: the file lacks it).
+        let columns = || {
+            c.parts.iter().zip(&at).map(|(p, i)| match i {
+                Some(i) => (p.rows, Some((p.cells[*i].as_slice(), p.texts[*i].as_str()))),
+                None => (p.rows, None),
+            })
+        };
+        let any =
+            |f: fn(&Cell) -> bool| columns().any(|(_, c)| c.is_some_and(|(c, _)| c.iter().any(f)));
+        if numeric && !any(|c| matches!(c, Cell::Text { .. })) {
+            let mut values = Vec::with_capacity(c.height);
+            for (rows, column) in columns() {
+                match column {
+                    None => values.extend(std::iter::repeat_n(None, rows)),
+                    Some((cells, _)) => values.extend(cells.iter().map(|cell| match *cell {
+                        Cell::Int(i) => Some(i as f64),
+                        Cell::Float(x) => Some(x),
+                        _ => None,
+                    })),
+                }
+            }
+            return Some(Ok(Values::Numbers {
+                values,
+                not_numbers: 0,
+            }));
+        }
+        if !numeric && !any(|c| matches!(c, Cell::Int(_) | Cell::Float(_))) {
+            let mut seen: PlHashMap<&str, u64> = PlHashMap::default();
+            let mut missing = 0;
+            for (rows, column) in columns() {
+                let Some((cells, text)) = column else {
+                    missing += rows as u64;
+                    continue;
+                };
+                for cell in cells {
+                    match *cell {
+                        Cell::Text { start, len } => {
+                            let t = &text[start as usize..(start + len) as usize];
+                            if t.trim().is_empty() {
+                                missing += 1;
+                            } else {
+                                *seen.entry(t).or_insert(0) += 1;
+                            }
+                        }
+                        _ => missing += 1,
+                    }
+                }
+            }
+            return Some(Ok(Values::Categories {
+                counts: seen.into_iter().map(|(k, n)| (k.to_string(), n)).collect(),
+                missing,
+            }));
+        }
+        // Numbers and text in one column: as the table reads them.
+        Some(column_values(&column_of(name, &c.parts, numeric), numeric))
     }
 }
 
@@ -159,7 +299,7 @@ enum Cell {
 const COLUMN_TEXT_LIMIT: usize = u32::MAX as usize;
 
 /// The instances of the requests of one capture file, column by column.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Columns {
     names: Vec<String>,
     index: PlHashMap<String, usize>,
@@ -764,20 +904,14 @@ fn read_line(file: &Path, line_number: usize, line: &str, part: &mut FilePart) -
 
 /// A column of the parts together: numbers when it is `numeric` and every present value of
 /// every part is a JSON number, text otherwise (numbers as JSON writes them).
-fn column_of(name: &str, parts: &[FilePart], numeric: bool) -> Column {
-    fn cells<'p>(p: &'p FilePart, name: &str) -> Option<(usize, &'p [Cell])> {
-        p.columns
-            .index
-            .get(name)
-            .map(|&i| (i, p.columns.cells[i].as_slice()))
+fn column_of(name: &str, parts: &[Columns], numeric: bool) -> Column {
+    fn cells<'p>(p: &'p Columns, name: &str) -> Option<(usize, &'p [Cell])> {
+        p.index.get(name).map(|&i| (i, p.cells[i].as_slice()))
     }
-    let all_numbers = parts.iter().all(|p| {
-        cells(p, name).is_none_or(|(_, c)| c.iter().all(|c| !matches!(c, Cell::Text { .. })))
-    });
-    if numeric && all_numbers {
+    if numeric && all_numbers(parts, name) {
         let iter = parts.iter().flat_map(|p| {
             let cells = cells(p, name).map(|(_, c)| c);
-            (0..p.columns.rows).map(move |r| match cells.map(|c| c[r]) {
+            (0..p.rows).map(move |r| match cells.map(|c| c[r]) {
                 Some(Cell::Int(i)) => Some(i as f64),
                 Some(Cell::Float(x)) => Some(x),
                 _ => None,
@@ -787,28 +921,66 @@ fn column_of(name: &str, parts: &[FilePart], numeric: bool) -> Column {
     }
     // Text borrowed from each part's text; numbers written as JSON writes them.
     let mut values: Vec<Option<std::borrow::Cow<'_, str>>> =
-        Vec::with_capacity(parts.iter().map(|p| p.columns.rows).sum());
+        Vec::with_capacity(parts.iter().map(|p| p.rows).sum());
     let mut buffer = ryu::Buffer::new();
     for p in parts {
         match cells(p, name) {
-            None => values.extend(std::iter::repeat_n(None, p.columns.rows)),
+            None => values.extend(std::iter::repeat_n(None, p.rows)),
             Some((i, c)) => {
-                let texts = p.columns.texts[i].as_str();
-                values.extend(c.iter().map(|c| match *c {
-                    Cell::Missing => None,
-                    Cell::Int(v) => Some(v.to_string().into()),
-                    Cell::Float(x) if x.is_finite() => {
-                        Some(buffer.format_finite(x).to_string().into())
-                    }
-                    Cell::Float(x) => Some(x.to_string().into()),
-                    Cell::Text { start, len } => Some(std::borrow::Cow::Borrowed(
-                        &texts[start as usize..(start + len) as usize],
-                    )),
-                }));
+                let texts = p.texts[i].as_str();
+                values.extend(c.iter().map(|&c| cell_text(c, texts, &mut buffer)));
             }
         }
     }
     StringChunked::from_iter_options(name.into(), values.into_iter()).into_column()
+}
+
+/// Whether every present value of a column, in every part, is a JSON number.
+fn all_numbers(parts: &[Columns], name: &str) -> bool {
+    parts.iter().all(|p| {
+        p.index
+            .get(name)
+            .is_none_or(|&i| p.cells[i].iter().all(|c| !matches!(c, Cell::Text { .. })))
+    })
+}
+
+/// A column of cells, each with its column's text, as [`column_of`] makes one.
+fn column_from_cells(name: &str, cells: &[(Cell, &str)], numeric: bool) -> Column {
+    let all_numbers = cells.iter().all(|(c, _)| !matches!(c, Cell::Text { .. }));
+    if numeric && all_numbers {
+        let values: Vec<Option<f64>> = cells
+            .iter()
+            .map(|(c, _)| match *c {
+                Cell::Int(i) => Some(i as f64),
+                Cell::Float(x) => Some(x),
+                _ => None,
+            })
+            .collect();
+        return Column::new(name.into(), values);
+    }
+    let mut buffer = ryu::Buffer::new();
+    let values: Vec<Option<String>> = cells
+        .iter()
+        .map(|&(c, text)| cell_text(c, text, &mut buffer).map(|t| t.into_owned()))
+        .collect();
+    Column::new(name.into(), values)
+}
+
+/// A cell as text: numbers as JSON writes them.
+fn cell_text<'t>(
+    cell: Cell,
+    text: &'t str,
+    buffer: &mut ryu::Buffer,
+) -> Option<std::borrow::Cow<'t, str>> {
+    match cell {
+        Cell::Missing => None,
+        Cell::Int(v) => Some(v.to_string().into()),
+        Cell::Float(x) if x.is_finite() => Some(buffer.format_finite(x).to_string().into()),
+        Cell::Float(x) => Some(x.to_string().into()),
+        Cell::Text { start, len } => Some(std::borrow::Cow::Borrowed(
+            &text[start as usize..(start + len) as usize],
+        )),
+    }
 }
 
 /// Read every capture record under `dir`, the files in parallel. `columns` are the columns
@@ -836,29 +1008,29 @@ pub fn read_captures(dir: impl AsRef<Path>, columns: &[(String, bool)]) -> Resul
             }
         }
     }
-    let height: usize = parts.iter().map(|p| p.columns.rows).sum();
-    let frame_columns: Vec<Column> = names
-        .par_iter()
-        .map(|(n, numeric)| column_of(n, &parts, *numeric))
-        .collect();
-    let frame = DataFrame::new(height, frame_columns)
-        .map_err(|e| Error::polars("the captured customers", e))?;
     let mut out = Captured {
-        frame,
+        columns: CapturedColumns {
+            names,
+            parts: Vec::with_capacity(parts.len()),
+            starts: Vec::with_capacity(parts.len()),
+            height: 0,
+        },
         rows: Vec::with_capacity(parts.iter().map(|p| p.rows.len()).sum()),
         files: files.len(),
         requests: 0,
         without_columns: 0,
     };
-    let mut offset = 0;
     for p in parts {
+        let offset = out.columns.height;
         out.requests += p.requests;
         out.without_columns += p.without_columns;
         out.rows.extend(p.rows.into_iter().map(|mut r| {
             r.raw = r.raw.map(|i| i + offset);
             r
         }));
-        offset += p.columns.rows;
+        out.columns.starts.push(offset);
+        out.columns.height += p.columns.rows;
+        out.columns.parts.push(p.columns);
     }
     Ok(out)
 }
@@ -899,7 +1071,7 @@ mod tests {
 
     /// A part's columns as a frame, read as numbers where they are numbers, and as text.
     fn frames(p: &FilePart) -> (DataFrame, DataFrame) {
-        let parts = std::slice::from_ref(p);
+        let parts = std::slice::from_ref(&p.columns);
         let of = |numeric: bool| {
             let cols = p
                 .columns
@@ -1021,5 +1193,63 @@ mod tests {
             p.rows.iter().map(|r| r.raw).collect::<Vec<_>>(),
             [Some(0), Some(1)]
         );
+    }
+
+    #[test]
+    fn a_checks_columns_and_rows_read_without_a_table_are_the_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let hour = dir.path().join("e/AllTraffic/2026/12/07/10");
+        std::fs::create_dir_all(&hour).unwrap();
+        // Two files, so columns one file lacks are missing there; a numeric column with a
+        // word in it, a text column with numbers in it, blanks, nulls.
+        let first = [
+            line(
+                r#"{"instances":[{"age":30,"job":"a","mixed":1,"odd":"x"},{"age":41.5,"job":"  ","mixed":"b"}]}"#,
+                &answer(2),
+            ),
+            line(
+                r#"{"instances":[{"age":null,"job":"c","mixed":2.5,"odd":7}]}"#,
+                &answer(1),
+            ),
+        ];
+        let second = [line(
+            r#"{"instances":[{"age":"old","job":"a","extra":true}]}"#,
+            &answer(1),
+        )];
+        std::fs::write(hour.join("00-00-000-a.jsonl"), first.join("\n") + "\n").unwrap();
+        std::fs::write(hour.join("00-01-000-b.jsonl"), second.join("\n")).unwrap();
+        for kinds in [
+            vec![("age".to_string(), true), ("job".to_string(), false)],
+            vec![("job".to_string(), true), ("mixed".to_string(), false)],
+        ] {
+            let captured = read_captures(dir.path(), &kinds).unwrap();
+            let frame = captured.frame().unwrap();
+            assert_eq!(captured.height(), 4);
+            assert_eq!(frame.height(), 4);
+            assert_eq!(
+                captured.column_names(),
+                frame
+                    .get_column_names()
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+            );
+            for name in captured.column_names() {
+                for numeric in [true, false] {
+                    let direct = captured.values(name, numeric).unwrap().unwrap();
+                    let table = column_values(frame.column(name).unwrap(), numeric).unwrap();
+                    assert_eq!(direct, table, "{name} numeric={numeric}");
+                }
+            }
+            assert!(captured.values("nowhere", true).is_none());
+            // Rows with numbers only still read as text where the column is text.
+            for picked in [vec![3, 0, 2, 0], vec![0, 2]] {
+                let taken = captured.take(&picked).unwrap();
+                let want = crate::monitor::baseline::take_rows(&frame, &picked).unwrap();
+                assert!(taken.equals_missing(&want), "{taken}\n{want}");
+                assert_eq!(taken.dtypes(), want.dtypes());
+            }
+            assert!(captured.take(&[4]).is_err());
+        }
     }
 }
