@@ -32,35 +32,6 @@ pub(super) enum Scalar<'t> {
     Object,
 }
 
-/// A short decimal without an exponent (`-42727.06`), exactly: its digits as an integer
-/// and a power of ten are both exact in `f64` (under 2^53 and 10^22), so one division rounds
-/// correctly (Clinger's fast path). `None` for anything else.
-#[inline]
-fn decimal(text: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    if digits.len() > 16 {
-        return None;
-    }
-    let mut m: u64 = 0;
-    let mut fraction = None;
-    for (k, &c) in digits.iter().enumerate() {
-        match c {
-            b'0'..=b'9' => m = m * 10 + u64::from(c - b'0'),
-            b'.' if fraction.is_none() => fraction = Some(digits.len() - k - 1),
-            _ => return None,
-        }
-    }
-    let scale = POW10[fraction?];
-    let x = m as f64 / scale;
-    Some(if negative { -x } else { x })
-}
-
 /// A position in the escaped text of one JSON string's content.
 pub(super) struct Cursor<'a> {
     /// The string's content, escaped.
@@ -261,9 +232,16 @@ impl<'a> Cursor<'a> {
         if negative {
             i += 1;
         }
-        let digits = |i: &mut usize| {
+        // The digits, whole and fractional, as one integer while they fit (19 digits).
+        let mut m: u64 = 0;
+        let mut count = 0usize;
+        let mut digits = |i: &mut usize| {
             let s = *i;
-            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            while let Some(&d) = b.get(*i).filter(|d| d.is_ascii_digit()) {
+                if count < 19 {
+                    m = m * 10 + u64::from(d - b'0');
+                }
+                count += 1;
                 *i += 1;
             }
             *i - s
@@ -273,14 +251,15 @@ impl<'a> Cursor<'a> {
         if whole == 0 || (whole > 1 && b[whole_start] == b'0') {
             return Err(Unsupported);
         }
-        let mut integral = true;
+        let mut fraction = 0;
         if b.get(i) == Some(&b'.') {
             i += 1;
-            if digits(&mut i) == 0 {
+            fraction = digits(&mut i);
+            if fraction == 0 {
                 return Err(Unsupported);
             }
-            integral = false;
         }
+        let mut exponent = false;
         if matches!(b.get(i), Some(b'e' | b'E')) {
             i += 1;
             if matches!(b.get(i), Some(b'+' | b'-')) {
@@ -289,26 +268,35 @@ impl<'a> Cursor<'a> {
             if digits(&mut i) == 0 {
                 return Err(Unsupported);
             }
-            integral = false;
+            exponent = true;
         }
         self.i = i;
-        if integral {
+        if fraction == 0 && !exponent {
             if whole > 18 {
                 return Err(Unsupported);
             }
-            let mut n: i64 = 0;
-            for &d in &b[whole_start..whole_start + whole] {
-                n = n * 10 + i64::from(d - b'0');
-            }
+            let n = m as i64;
             return Ok(match (negative, n) {
                 (true, 0) => Scalar::Float(-0.0),
                 (true, n) => Scalar::Int(-n),
                 (false, n) => Scalar::Int(n),
             });
         }
-        let x = match decimal(&b[start..i]) {
-            Some(x) => x,
-            None => fast_float2::parse(&b[start..i]).map_err(|_| Unsupported)?,
+        let x = if !exponent && count <= 15 {
+            // Clinger's fast path: the digits as an integer and the power of ten are both
+            // exact in `f64` (under 2^53 and 10^22), so one division rounds correctly.
+            const POW10: [f64; 16] = [
+                1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                1e15,
+            ];
+            let x = m as f64 / POW10[fraction];
+            if negative {
+                -x
+            } else {
+                x
+            }
+        } else {
+            fast_float2::parse(&b[start..i]).map_err(|_| Unsupported)?
         };
         if x.is_finite() {
             Ok(Scalar::Float(x))
