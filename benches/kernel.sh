@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The notebooks' kernel: the six walkthrough notebooks headless on our kernel (evcxr_jupyter
+# The notebooks' kernel: the walkthrough notebooks (all seven) headless on our kernel (evcxr_jupyter
 # 0.22.0 with notebooks/evcxr-patches) and on a baseline, one after the other in the same run,
 # each kernel warm (a warm-up run first builds what it needs). Prints, for each, the warm cells
 # (every code cell but a notebook's first two) as median and p90, a notebook's first code cell,
-# a kernel's start, the slowest notebook and all six, then the ratios, and a JSON line.
+# a kernel's start, the slowest notebook and all of them, then the ratios, and a JSON line.
 #
 #   benches/kernel.sh           baseline: a stock evcxr_jupyter 0.22.0 (yours if `cargo install`
 #                               put one in ~/.cargo/bin, else installed once into
@@ -41,7 +41,7 @@ for kernel in purchase-predict-baseline purchase-predict; do
     # A kernel start and one cell: builds the graph if this kernel has not yet.
     echo "== $kernel: warming up (load $(load))"
     "$py" scripts/run_notebooks.py --kernel "$kernel" --warm-up
-    echo "== $kernel: the six notebooks (load $(load))"
+    echo "== $kernel: the notebooks (load $(load))"
     "$py" scripts/run_notebooks.py --kernel "$kernel" --out "$out/$kernel" \
         --timings "$out/$kernel/timings.json"
 done
