@@ -317,11 +317,15 @@ impl<'a> Cursor<'a> {
         }
         let b = self.b;
         let start = self.i + 2;
-        // A bare `"` ends the whole string: this one is not closed.
-        let Some(p) = b[start..].iter().position(|&c| c == b'\\' || c == b'"') else {
+        // A bare `"` ends the whole string: this one is not closed. A control character
+        // cannot stand bare in the record (a newline would end it).
+        let Some(p) = b[start..]
+            .iter()
+            .position(|&c| c == b'\\' || c == b'"' || c < 0x20)
+        else {
             return Err(Unsupported);
         };
-        if b[start + p] == b'"' {
+        if b[start + p] != b'\\' {
             return Err(Unsupported);
         }
         if b.get(start + p + 1) == Some(&b'"') {
@@ -349,9 +353,9 @@ impl<'a> Cursor<'a> {
         loop {
             let p = b[i..]
                 .iter()
-                .position(|&c| c == b'\\' || c == b'"')
+                .position(|&c| c == b'\\' || c == b'"' || c < 0x20)
                 .ok_or(Unsupported)?;
-            if b[i + p] == b'"' {
+            if b[i + p] != b'\\' {
                 return Err(Unsupported);
             }
             bytes.extend_from_slice(&b[i..i + p]);
@@ -622,6 +626,23 @@ mod tests {
             let raw = recorded(text);
             let mut c = Cursor::new(&raw).unwrap();
             assert_eq!(c.value(&mut String::new()), Err(Unsupported), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_bare_control_character_is_not_text() {
+        // JSON text escapes them; one bare in a record (a newline) is not a record.
+        // A newline in plain text, and a tab after an escape of the text's own.
+        for bare in [
+            "\"{\\\"a\\\": \\\"x\ny\\\"}\"",
+            "\"{\\\"a\\\": \\\"y\\\\nx\ty\\\"}\"",
+        ] {
+            let mut c = Cursor::new(bare).unwrap();
+            let mut scratch = String::new();
+            c.begin_object().unwrap();
+            let mut first = true;
+            assert_eq!(c.next_key(&mut first, &mut scratch).unwrap(), Some("a"));
+            assert_eq!(c.value(&mut scratch), Err(Unsupported), "{bare}");
         }
     }
 

@@ -1193,6 +1193,17 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_newline_inside_a_record_is_a_torn_line_named_by_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = line(r#"{"instances":[{"job":"a"}]}"#, &answer(1));
+        // The request's text holds a newline the record did not escape.
+        let torn = line(r#"{"instances":[{"job":"b-c"}]}"#, &answer(1)).replace("b-c", "b\nc");
+        std::fs::write(dir.path().join("f.jsonl"), format!("{good}\n{torn}\n")).unwrap();
+        let err = read_captures(dir.path(), &[]).unwrap_err().to_string();
+        assert!(err.contains("f.jsonl") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
     fn a_failed_record_after_good_ones_takes_back_only_its_own_rows_and_columns() {
         let mut p = part();
         let good = line(r#"{"instances":[{"a":1,"b":"x"}]}"#, &answer(1));
