@@ -598,19 +598,27 @@ struct FilePart {
 /// its pages are not fresh each time).
 fn read_file(file: &Path, text: &mut String) -> Result<FilePart> {
     use std::io::Read as _;
+    let mut opened = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
+    let size = opened.metadata().map_err(|e| Error::io(file, e))?.len();
+    if size > COLUMN_TEXT_LIMIT as u64 {
+        return Err(Error::CaptureRecord {
+            path: file.to_path_buf(),
+            line: 1,
+            reason: format!(
+                "the file is {size} bytes; capture files are read up to {COLUMN_TEXT_LIMIT} \
+                 bytes (SageMaker's and ours are far smaller: split it)"
+            ),
+        });
+    }
     text.clear();
-    std::fs::File::open(file)
-        .and_then(|mut f| f.read_to_string(text))
+    opened
+        .read_to_string(text)
         .map_err(|e| Error::io(file, e))?;
     if text.len() > COLUMN_TEXT_LIMIT {
         return Err(Error::CaptureRecord {
             path: file.to_path_buf(),
             line: 1,
-            reason: format!(
-                "the file is {} bytes; capture files are read up to {COLUMN_TEXT_LIMIT} bytes \
-                 (SageMaker's and ours are far smaller: split it)",
-                text.len()
-            ),
+            reason: format!("the file grew past {COLUMN_TEXT_LIMIT} bytes while it was read"),
         });
     }
     let mut part = FilePart {
