@@ -150,18 +150,12 @@ impl Captured {
                 None => (p.rows, None),
             })
         };
-        let any =
-            |f: fn(&Cell) -> bool| columns().any(|(_, c)| c.is_some_and(|(c, _)| c.iter().any(f)));
-        if numeric && !any(|c| matches!(c, Cell::Text { .. })) {
+        if numeric && all_numbers(&c.parts, name) {
             let mut values = Vec::with_capacity(c.height);
             for (rows, column) in columns() {
                 match column {
                     None => values.extend(std::iter::repeat_n(None, rows)),
-                    Some((cells, _)) => values.extend(cells.iter().map(|cell| match *cell {
-                        Cell::Int(i) => Some(i as f64),
-                        Cell::Float(x) => Some(x),
-                        _ => None,
-                    })),
+                    Some((cells, _)) => values.extend(cells.iter().map(|cell| cell.number())),
                 }
             }
             return Some(Ok(Values::Numbers {
@@ -169,7 +163,10 @@ impl Captured {
                 not_numbers: 0,
             }));
         }
-        if !numeric && !any(|c| matches!(c, Cell::Int(_) | Cell::Float(_))) {
+        let any_number = columns().any(|(_, column)| {
+            column.is_some_and(|(cells, _)| cells.iter().any(|c| c.number().is_some()))
+        });
+        if !numeric && !any_number {
             let mut seen: PlHashMap<&str, u64> = PlHashMap::default();
             let mut missing = 0;
             for (rows, column) in columns() {
@@ -293,6 +290,21 @@ enum Cell {
         start: u32,
         len: u32,
     },
+}
+
+impl Cell {
+    /// The cell's number, when it is one.
+    fn number(self) -> Option<f64> {
+        match self {
+            Cell::Int(i) => Some(i as f64),
+            Cell::Float(x) => Some(x),
+            Cell::Missing | Cell::Text { .. } => None,
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(self, Cell::Text { .. })
+    }
 }
 
 /// The most text one column of one capture file holds (its cells keep 32-bit offsets).
@@ -936,11 +948,7 @@ fn column_of(name: &str, parts: &[Columns], numeric: bool) -> Column {
     if numeric && all_numbers(parts, name) {
         let iter = parts.iter().flat_map(|p| {
             let cells = cells(p, name).map(|(_, c)| c);
-            (0..p.rows).map(move |r| match cells.map(|c| c[r]) {
-                Some(Cell::Int(i)) => Some(i as f64),
-                Some(Cell::Float(x)) => Some(x),
-                _ => None,
-            })
+            (0..p.rows).map(move |r| cells.and_then(|c| c[r].number()))
         });
         return Float64Chunked::from_iter_options(name.into(), iter).into_column();
     }
@@ -965,22 +973,16 @@ fn all_numbers(parts: &[Columns], name: &str) -> bool {
     parts.iter().all(|p| {
         p.index
             .get(name)
-            .is_none_or(|&i| p.cells[i].iter().all(|c| !matches!(c, Cell::Text { .. })))
+            .is_none_or(|&i| !p.cells[i].iter().any(Cell::is_text))
     })
 }
 
-/// A column of cells, each with its column's text, as [`column_of`] makes one.
+/// A column of some of a column's cells, each with its file's text, as [`column_of`] makes
+/// the whole column: `numeric` when the whole column is read as numbers (see
+/// [`all_numbers`]).
 fn column_from_cells(name: &str, cells: &[(Cell, &str)], numeric: bool) -> Column {
-    let all_numbers = cells.iter().all(|(c, _)| !matches!(c, Cell::Text { .. }));
-    if numeric && all_numbers {
-        let values: Vec<Option<f64>> = cells
-            .iter()
-            .map(|(c, _)| match *c {
-                Cell::Int(i) => Some(i as f64),
-                Cell::Float(x) => Some(x),
-                _ => None,
-            })
-            .collect();
+    if numeric {
+        let values: Vec<Option<f64>> = cells.iter().map(|(c, _)| c.number()).collect();
         return Column::new(name.into(), values);
     }
     let mut buffer = ryu::Buffer::new();
