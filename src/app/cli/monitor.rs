@@ -144,7 +144,7 @@ fn check_command(args: &CheckArgs) -> Result<()> {
     use crate::monitor::check::{Check, Current, CHECK_FILES};
     let baseline = Baseline::load(&args.baseline)?;
     let artifact = baseline.model(&args.baseline, args.model.as_deref())?;
-    let (captured, table) = if args.data.is_dir() {
+    let captured = if args.data.is_dir() {
         let c = crate::monitor::read_captures(&args.data, &baseline.info.column_kinds())?;
         if c.without_columns > 0 {
             println!(
@@ -153,12 +153,13 @@ fn check_command(args: &CheckArgs) -> Result<()> {
                 c.without_columns
             );
         }
-        (Some(c), None)
+        Some(c)
     } else {
-        (None, Some(crate::data::read_table(&args.data, None)?))
+        None
     };
-    let current = match (&captured, &table) {
-        (Some(c), _) => Current::captured(
+    let table;
+    let current = match &captured {
+        Some(c) => Current::captured(
             format!(
                 "{} ({} files, {} requests)",
                 args.data.display(),
@@ -167,8 +168,10 @@ fn check_command(args: &CheckArgs) -> Result<()> {
             ),
             c,
         ),
-        (None, Some(t)) => Current::table(args.data.display().to_string(), t),
-        (None, None) => unreachable!("the rows are a capture folder or a table"),
+        None => {
+            table = crate::data::read_table(&args.data, None)?;
+            Current::table(args.data.display().to_string(), &table)
+        }
     };
     let check = Check::run(&baseline, Some(&artifact), &current)?;
     let quality = match (&args.labels, &captured) {
