@@ -78,6 +78,17 @@ pub enum Error {
         hint: String,
     },
 
+    /// A batch of a table read in batches (`run --streaming`) failed: which rows of which
+    /// file, and why (a row number inside `source` counts from the file's first data row).
+    #[error("{}, rows {first_row}-{last_row}: {source}", path.display())]
+    InBatch {
+        path: PathBuf,
+        /// 1-based data rows of the batch (the header is not counted).
+        first_row: usize,
+        last_row: usize,
+        source: Box<Error>,
+    },
+
     /// A column the fitted preprocessor needs is absent from the frame being transformed.
     #[error("missing feature columns: {}", columns.join(", "))]
     MissingColumns { columns: Vec<String> },

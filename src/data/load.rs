@@ -180,7 +180,11 @@ pub fn check_columns(path: impl AsRef<Path>, options: &LoadOptions) -> Result<()
     check_named_columns(path, &available, options)
 }
 
-fn check_named_columns(path: &Path, available: &[String], options: &LoadOptions) -> Result<()> {
+pub(super) fn check_named_columns(
+    path: &Path,
+    available: &[String],
+    options: &LoadOptions,
+) -> Result<()> {
     if !available.contains(&options.target) {
         return Err(Error::TargetNotFound {
             path: path.to_path_buf(),
@@ -415,7 +419,11 @@ fn is_numeric_dtype(dt: &DataType) -> bool {
 /// Numeric types stay numbers (as f64), text and booleans become categorical strings;
 /// declarations override. A text column whose values are nearly all numbers is reported,
 /// since one stray value silently turned it into a category.
-fn coerce_types(df: DataFrame, numeric: &[String], categorical: &[String]) -> Result<DataFrame> {
+pub(super) fn coerce_types(
+    df: DataFrame,
+    numeric: &[String],
+    categorical: &[String],
+) -> Result<DataFrame> {
     let mut cols = Vec::with_capacity(df.width());
     for c in df.columns() {
         let name = c.name().to_string();

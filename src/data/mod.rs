@@ -2,6 +2,7 @@
 //! ([`describe`], [`value_counts`], [`signal`]), the shipped demo table ([`generate`]), the
 //! stratified split ([`split`]), and the [`FeatureMatrix`] that every later stage takes.
 
+pub mod batches;
 mod explore;
 pub mod generate;
 mod load;

@@ -121,7 +121,7 @@ fn types_unseen(df: &DataFrame) -> bool {
 }
 
 /// Trailing blank lines (the Kaggle file ends with one) read as all-null rows: drop them.
-fn drop_blank_rows(df: DataFrame) -> Result<DataFrame> {
+pub(super) fn drop_blank_rows(df: DataFrame) -> Result<DataFrame> {
     // A blank row is null in every column: a column without nulls rules them out.
     if df.width() == 0 || df.height() == 0 || df.columns().iter().any(|c| c.null_count() == 0) {
         return Ok(df);

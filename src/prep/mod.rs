@@ -25,6 +25,11 @@ use serde::{Deserialize, Serialize};
 use crate::data::FeatureMatrix;
 use crate::error::{Error, Result};
 
+pub mod sketch;
+mod statistics;
+
+pub use statistics::{ColumnStatistics, FitStatistics};
+
 /// The level that stands for a missing categorical value.
 pub const MISSING_LEVEL: &str = "missing";
 
@@ -131,19 +136,7 @@ impl Preprocessor {
     /// ```
     pub fn fit_rows(df: &DataFrame, rows: Option<&[usize]>, options: &PrepOptions) -> Result<Self> {
         use rayon::prelude::*;
-        for c in options.numeric.iter().chain(&options.categorical) {
-            if df.get_column_index(c).is_none() {
-                return Err(Error::UnknownColumn {
-                    option: "preprocessor override".into(),
-                    column: c.clone(),
-                    available: df
-                        .get_column_names()
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect(),
-                });
-            }
-        }
+        check_overrides(df, options)?;
         check_rows(df, rows)?;
         if rows.map_or(df.height(), <[usize]>::len) == 0 {
             return Err(Error::Shape("cannot fit a preprocessor on 0 rows".into()));
@@ -161,12 +154,7 @@ impl Preprocessor {
             .par_iter()
             .map(|c| {
                 let name = c.name().to_string();
-                let numeric = if options.categorical.contains(&name) {
-                    false
-                } else {
-                    options.numeric.contains(&name) || c.dtype().is_primitive_numeric()
-                };
-                if numeric {
+                if is_numeric(c, options) {
                     fit_numeric(c, mask)
                 } else {
                     Ok(ColumnTransform::Categorical {
@@ -292,6 +280,35 @@ impl Preprocessor {
         }
         Ok(p)
     }
+}
+
+/// Whether `c` is fitted as a numeric column: declared so, or of a numeric type and not
+/// declared categorical.
+fn is_numeric(c: &Column, options: &PrepOptions) -> bool {
+    let name = c.name().as_str();
+    if options.categorical.iter().any(|n| n == name) {
+        false
+    } else {
+        options.numeric.iter().any(|n| n == name) || c.dtype().is_primitive_numeric()
+    }
+}
+
+/// Every column `options` declares is in `df`.
+fn check_overrides(df: &DataFrame, options: &PrepOptions) -> Result<()> {
+    for c in options.numeric.iter().chain(&options.categorical) {
+        if df.get_column_index(c).is_none() {
+            return Err(Error::UnknownColumn {
+                option: "preprocessor override".into(),
+                column: c.clone(),
+                available: df
+                    .get_column_names()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Rows a matrix block holds in [`Preprocessor::transform_rows`].
