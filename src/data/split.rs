@@ -15,7 +15,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ensure, Check, Error, IntoValid, Result};
-use crate::util::random::Rng;
+use polars::prelude::Column;
+
+use crate::util::random::{hash_bytes, hash_u64, unit, Rng};
 
 /// Shares and seed of the split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,11 +107,96 @@ pub fn stratified_split(labels: &[u8], config: impl IntoValid<SplitConfig>) -> R
     Ok(split)
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Part {
+/// The split a row belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
     Train,
     Validation,
     Test,
+}
+
+/// The split of a table read in batches (`run --streaming`), or by several processes or
+/// hosts: each row goes where a stable hash of its key falls ([`hash_bytes`] of the id's text
+/// when the table has an id column, else [`hash_u64`] of the row's index in the file), under
+/// the split's seed. The hash does not look at the label, so each class is cut at the same
+/// shares: the split is stratified in expectation, and a split's class shares differ from the
+/// table's by sampling noise only (a few standard errors, `sqrt(p(1-p)/n)`), where
+/// [`stratified_split`] is within one row. The same customer lands in the same split in any
+/// batch, order, process or host, and in every version.
+///
+/// ```
+/// use purchase_predict::data::split::{HashSplit, Part, SplitConfig};
+/// let split = HashSplit::new(&SplitConfig::default())?;
+/// let parts = split.parts_of_rows(0, 100_000);
+/// let test = parts.iter().filter(|&&p| p == Part::Test).count();
+/// assert!((test as f64 / 100_000.0 - 0.3).abs() < 0.01);
+/// # Ok::<(), purchase_predict::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HashSplit {
+    test_share: f64,
+    /// Test and validation together, as a share of all rows.
+    held_out: f64,
+    seed: u64,
+}
+
+impl HashSplit {
+    /// The hash split with `config`'s shares and seed.
+    pub fn new(config: impl IntoValid<SplitConfig>) -> Result<Self> {
+        let c = config.into_valid()?;
+        Ok(HashSplit {
+            test_share: c.test_share,
+            held_out: c.test_share + (1.0 - c.test_share) * c.validation_share,
+            seed: c.seed,
+        })
+    }
+
+    /// The split of a row whose key hashes to `hash`.
+    pub fn part(&self, hash: u64) -> Part {
+        let u = unit(hash);
+        if u < self.test_share {
+            Part::Test
+        } else if u < self.held_out {
+            Part::Validation
+        } else {
+            Part::Train
+        }
+    }
+
+    /// The splits of rows `first..first + n` of a table without an id column.
+    pub fn parts_of_rows(&self, first: usize, n: usize) -> Vec<Part> {
+        (first..first + n)
+            .map(|i| self.part(hash_u64(i as u64, self.seed)))
+            .collect()
+    }
+
+    /// The splits of the rows whose ids are `ids` (a null id: its row's index, counted from
+    /// `first`).
+    pub fn parts_of_ids(&self, ids: &Column, first: usize) -> Result<Vec<Part>> {
+        Ok(key_hashes(ids, first, self.seed)?
+            .into_iter()
+            .map(|h| self.part(h))
+            .collect())
+    }
+}
+
+/// Each row's stable hash under `seed`: of its id's text, or of its index (`first` + its
+/// place) where the id is null.
+pub fn key_hashes(ids: &Column, first: usize, seed: u64) -> Result<Vec<u64>> {
+    let text = ids
+        .cast(&polars::prelude::DataType::String)
+        .map_err(|e| Error::polars(format!("id column `{}` as text", ids.name()), e))?;
+    let ca = text
+        .str()
+        .map_err(|e| Error::polars(format!("id column `{}`", ids.name()), e))?;
+    Ok(ca
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Some(v) => hash_bytes(v.as_bytes(), seed),
+            None => hash_u64((first + i) as u64, seed),
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -160,6 +247,66 @@ mod tests {
         .unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn the_hash_split_is_stable_and_stratified_within_sampling_noise() {
+        use polars::prelude::*;
+        let n = 200_000;
+        let y = labels(n, 9);
+        let split = HashSplit::new(&SplitConfig::default()).unwrap();
+        let ids = Column::new(
+            "id".into(),
+            (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>(),
+        );
+        let parts = split.parts_of_ids(&ids, 0).unwrap();
+        // Any batching gives the same parts.
+        let mut batched = Vec::new();
+        for start in (0..n).step_by(7_777) {
+            let len = 7_777.min(n - start);
+            batched.extend(
+                split
+                    .parts_of_ids(&ids.slice(start as i64, len), start)
+                    .unwrap(),
+            );
+        }
+        assert_eq!(parts, batched);
+        let positive_rate = y.iter().filter(|&&l| l == 1).count() as f64 / n as f64;
+        for (part, share) in [
+            (Part::Test, 0.3),
+            (Part::Validation, 0.14),
+            (Part::Train, 0.56),
+        ] {
+            let rows: Vec<usize> = (0..n).filter(|&i| parts[i] == part).collect();
+            let m = rows.len() as f64;
+            assert!((m / n as f64 - share).abs() < 4.0 * (share * (1.0 - share) / n as f64).sqrt());
+            let pos = rows.iter().filter(|&&i| y[i] == 1).count() as f64 / m;
+            let se = (positive_rate * (1.0 - positive_rate) / m).sqrt();
+            assert!(
+                (pos - positive_rate).abs() < 4.0 * se,
+                "{part:?}: {pos} vs {positive_rate}"
+            );
+        }
+        // Integer ids hash as their text; without ids, the row's index decides.
+        let int_ids = Column::new("id".into(), (0..100i64).collect::<Vec<_>>());
+        let text_ids = Column::new(
+            "id".into(),
+            (0..100).map(|i| i.to_string()).collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            split.parts_of_ids(&int_ids, 0).unwrap(),
+            split.parts_of_ids(&text_ids, 0).unwrap()
+        );
+        assert_eq!(
+            split.parts_of_rows(50, 10),
+            split.parts_of_rows(0, 60)[50..]
+        );
+        let other = HashSplit::new(&SplitConfig {
+            seed: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_ne!(other.parts_of_rows(0, 100), split.parts_of_rows(0, 100));
     }
 
     #[test]
