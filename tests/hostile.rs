@@ -660,6 +660,16 @@ fn run_replaces_its_folder_whole_and_keeps_the_users_files() {
 
 #[test]
 fn ctrl_c_during_run_leaves_the_previous_run_whole_and_no_partial_files() {
+    ctrl_c_leaves_the_previous_run(&[]);
+}
+
+#[test]
+fn ctrl_c_during_a_streaming_run_leaves_the_previous_run_whole_and_no_partial_files() {
+    // Interrupted while it writes its shards and spills into the staging folder.
+    ctrl_c_leaves_the_previous_run(&["--streaming", "--batch-mib", "1"]);
+}
+
+fn ctrl_c_leaves_the_previous_run(extra: &[&str]) {
     let base = tempfile::tempdir().unwrap();
     let out = base.path().join("out");
     let data = base.path().join("customers.csv");
@@ -671,7 +681,8 @@ fn ctrl_c_during_run_leaves_the_previous_run_whole_and_no_partial_files() {
         data.to_str().unwrap(),
     ]);
     let args = common::run_args(&data, &out);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(extra);
     common::cli_ok(&args);
     let before = listing(&out);
     // The same run again, interrupted once it has started writing.

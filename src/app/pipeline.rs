@@ -15,17 +15,19 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::streaming::{run_streaming_in, streams, Streaming};
+use crate::data::batches::DEFAULT_BATCH_BYTES;
 use crate::data::split::stratified_split;
 use crate::data::FeatureMatrix;
 use crate::data::{load, Dataset};
-use crate::error::{Check, Error, IntoValid, Result, Valid};
+use crate::error::{ensure, Check, Error, IntoValid, Result, Valid};
 use crate::evaluate::{
-    settings::PipelineSettings, write_evaluation, BaselineMetrics, Evaluation, EvaluationInput,
-    ThresholdChoices, ThresholdPolicy, TuningNote,
+    settings::PipelineSettings, write_evaluation, BaselineMetrics, BaselineSample, Evaluation,
+    EvaluationInput, StreamingNote, ThresholdChoices, ThresholdPolicy, TuningNote, EXPLAINED_ROWS,
 };
 use crate::metrics::{Metrics, ThresholdPoint, ThresholdRule};
 use crate::model::artifact::{Artifact, ThresholdRecord, TrainingData};
-use crate::model::baseline::{Baseline, BaselineParams};
+use crate::model::baseline::{Baseline, BaselineParams, BASELINE_MAX_ROWS};
 use crate::model::tune::{tune, Decision, TunerConfig, TuningResult};
 use crate::model::{train::train, Hyperparameters, Model};
 use crate::prep::{PrepOptions, Preprocessor};
@@ -54,6 +56,17 @@ pub struct RunConfig {
     pub hyperparameters: Hyperparameters,
     /// Output folder.
     pub out_dir: PathBuf,
+    /// Whether the table is read in batches instead of held whole (default: by its size).
+    #[serde(default)]
+    pub streaming: Streaming,
+    /// Bytes of CSV text a streaming run reads at a time (default 64 MiB); a Parquet file is
+    /// read by row groups.
+    #[serde(default = "default_batch_bytes")]
+    pub batch_bytes: usize,
+}
+
+fn default_batch_bytes() -> usize {
+    DEFAULT_BATCH_BYTES
 }
 
 impl RunConfig {
@@ -68,6 +81,8 @@ impl RunConfig {
             settings: PipelineSettings::new(target),
             hyperparameters: Hyperparameters::default(),
             out_dir: out_dir.into(),
+            streaming: Streaming::Auto,
+            batch_bytes: DEFAULT_BATCH_BYTES,
         }
     }
 
@@ -84,6 +99,8 @@ impl RunConfig {
             settings: settings.into_inner(),
             hyperparameters: hyperparameters.into_inner(),
             out_dir: out_dir.into(),
+            streaming: Streaming::Auto,
+            batch_bytes: DEFAULT_BATCH_BYTES,
         })
     }
 
@@ -98,6 +115,7 @@ impl RunConfig {
 impl Check for RunConfig {
     /// Validate the settings before any work starts.
     fn check_ref(&self) -> Result<()> {
+        ensure!(self.batch_bytes >= 1 << 10, setting "batch_bytes", "must be at least 1 KiB, got {}", self.batch_bytes);
         self.settings.check_ref()?;
         self.hyperparameters.check_ref()
     }
@@ -288,24 +306,29 @@ pub fn finish(
         stages: _,
     } = prepared;
     let s = &config.settings;
-    let train_seconds = stages.seconds("train").unwrap_or(0.0);
     let t_baseline = Instant::now();
-    let baseline_model = if s.baseline {
-        Some(Baseline::fit(
-            &x_train,
-            &y_train,
-            &BaselineParams::default(),
-        )?)
+    let baseline = if s.baseline {
+        // A seeded sample of a large training split (the metrics say so).
+        let keep =
+            crate::util::random::sample_indices(x_train.nrows, BASELINE_MAX_ROWS, s.split.seed);
+        let sample = (keep.len() < x_train.nrows).then(|| BaselineSample {
+            rows: keep.len(),
+            of_rows: x_train.nrows,
+            seed: s.split.seed,
+        });
+        let fitted = match sample {
+            Some(_) => {
+                let y: Vec<u8> = keep.iter().map(|&i| y_train[i]).collect();
+                Baseline::fit(&x_train.take(&keep), &y, &BaselineParams::default())?
+            }
+            None => Baseline::fit(&x_train, &y_train, &BaselineParams::default())?,
+        };
+        let scores = fitted.predict(&x_test)?;
+        stages.add("baseline", t_baseline.elapsed().as_secs_f64());
+        Some((fitted, scores, sample))
     } else {
         None
     };
-    let baseline_scores = match &baseline_model {
-        Some(b) => Some(b.predict(&x_test)?),
-        None => None,
-    };
-    if s.baseline {
-        stages.add("baseline", t_baseline.elapsed().as_secs_f64());
-    }
     let t_evaluate = Instant::now();
     let scores = model.predict(&x_test)?;
     let val_scores = if x_val.nrows > 0 {
@@ -313,8 +336,81 @@ pub fn finish(
     } else {
         Vec::new()
     };
+    stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
+    let explained = (0..x_test.nrows.min(EXPLAINED_ROWS)).collect::<Vec<_>>();
+    conclude(
+        config,
+        Scored {
+            path: ds.path.clone(),
+            sha256: ds.sha256.clone(),
+            target: ds.target.clone(),
+            rows: ds.len(),
+            n_input_columns: ds.features.width(),
+            positive_rate: ds.positive_rate(),
+            preprocessor: pre,
+            n_train: x_train.nrows,
+            y_val,
+            val_scores,
+            y_test,
+            scores,
+            x_explain: x_test.take(&explained),
+            baseline,
+            reference: ds.features,
+            reference_of_rows: None,
+            outputs,
+            preparation: None,
+        },
+        model,
+        hyperparameters,
+        tuning,
+        stages,
+        started,
+    )
+}
+
+/// What evaluating and saving a trained model takes, however the data was prepared (held
+/// whole by [`finish`], or streamed).
+pub(crate) struct Scored {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub target: String,
+    /// Rows of the table.
+    pub rows: usize,
+    pub n_input_columns: usize,
+    pub positive_rate: f64,
+    pub preprocessor: Preprocessor,
+    pub n_train: usize,
+    /// Validation labels and scores (empty without a validation split).
+    pub y_val: Vec<u8>,
+    pub val_scores: Vec<f32>,
+    pub y_test: Vec<u8>,
+    pub scores: Vec<f32>,
+    /// The first test rows' features, which the report explains.
+    pub x_explain: FeatureMatrix,
+    /// The baseline, its test scores and the sample it was fitted on (when one).
+    pub baseline: Option<(Baseline, Vec<f32>, Option<BaselineSample>)>,
+    /// Raw feature columns the monitoring baseline is drawn from: the table, or a seeded
+    /// sample of it standing for `reference_of_rows` rows.
+    pub reference: polars::prelude::DataFrame,
+    pub reference_of_rows: Option<usize>,
+    pub outputs: RunOutputs,
+    pub preparation: Option<StreamingNote>,
+}
+
+/// Write the evaluation, the model and the monitoring baseline of a scored run, and report.
+pub(crate) fn conclude(
+    config: &Valid<RunConfig>,
+    scored: Scored,
+    model: Model,
+    hyperparameters: &Hyperparameters,
+    tuning: Option<TuningNote<'_>>,
+    mut stages: Stages,
+    started: Instant,
+) -> Result<RunReport> {
+    let s = &config.settings;
+    let train_seconds = stages.seconds("train").unwrap_or(0.0);
+    let t_evaluate = Instant::now();
     let rounds = model.rounds;
-    let n_input_columns = ds.features.width();
     let Evaluation {
         metrics,
         best_f1,
@@ -324,39 +420,41 @@ pub fn finish(
         &EvaluationInput {
             title: format!(
                 "purchase-predict: {} (target `{}`)",
-                ds.path.display(),
-                ds.target
+                scored.path.display(),
+                scored.target
             ),
-            source: ds.path.display().to_string(),
-            rows: ds.len(),
-            n_train: Some(x_train.nrows),
-            n_validation: Some(x_val.nrows),
-            n_input_columns,
-            n_features: pre.feature_names.len(),
-            labels: &y_test,
-            scores: &scores,
+            source: scored.path.display().to_string(),
+            rows: scored.rows,
+            n_train: Some(scored.n_train),
+            n_validation: Some(scored.y_val.len()),
+            n_input_columns: scored.n_input_columns,
+            n_features: scored.preprocessor.feature_names.len(),
+            labels: &scored.y_test,
+            scores: &scored.scores,
             threshold: s.threshold,
             model: &model,
             hyperparameters,
-            x: &x_test,
-            preprocessor: &pre,
-            baseline: baseline_scores.as_deref(),
+            x: &scored.x_explain,
+            preprocessor: &scored.preprocessor,
+            baseline: scored.baseline.as_ref().map(|b| b.1.as_slice()),
+            baseline_sample: scored.baseline.as_ref().and_then(|b| b.2),
+            preparation: scored.preparation.clone(),
             policy: ThresholdPolicy {
                 rule: s.threshold_rule,
                 costs: s.costs,
-                selection: Some((&y_val, &val_scores)),
+                selection: Some((&scored.y_val, &scored.val_scores)),
             },
             tuning,
         },
-        &outputs.report,
-        &outputs.metrics,
+        &scored.outputs.report,
+        &scored.outputs.metrics,
     )?;
-    let validation_metrics = if y_val.is_empty() {
+    let validation_metrics = if scored.y_val.is_empty() {
         None
     } else {
         Some(crate::metrics::evaluate(
-            &y_val,
-            &val_scores,
+            &scored.y_val,
+            &scored.val_scores,
             thresholds.threshold,
         )?)
     };
@@ -364,13 +462,13 @@ pub fn finish(
     let t_save = Instant::now();
     let mut artifact = Artifact::new(
         model,
-        pre,
-        &ds.target,
+        scored.preprocessor,
+        &scored.target,
         hyperparameters.clone(),
         TrainingData {
-            path: ds.path.display().to_string(),
-            sha256: ds.sha256.clone(),
-            rows: ds.len(),
+            path: scored.path.display().to_string(),
+            sha256: scored.sha256.clone(),
+            rows: scored.rows,
         },
     );
     artifact.manifest.id_column = s.load.id.clone();
@@ -384,25 +482,36 @@ pub fn finish(
         },
         costs: s.costs,
     });
-    artifact.manifest.baseline = baseline_model;
+    artifact.manifest.baseline = scored.baseline.map(|b| b.0);
     artifact.manifest.tuning = tuning.map(|t| t.decision.clone());
     artifact.manifest.metrics = Some(metrics.clone());
-    artifact.save(&outputs.model)?;
+    artifact.save(&scored.outputs.model)?;
     stages.add("save", t_save.elapsed().as_secs_f64());
     // The baseline a deployed copy is watched against, from the whole table (a seeded
     // sample of it when large). Its model is the `model.tar.gz` beside `baseline/`.
     let t_monitor = Instant::now();
-    let monitor_baseline = crate::monitor::Baseline::of(
-        &artifact,
-        Path::new("model.tar.gz"),
-        &ds.features,
-        &ds.path,
-        &crate::monitor::BaselineSettings {
-            seed: s.split.seed,
-            ..Default::default()
-        },
-    )?;
-    monitor_baseline.write(&outputs.monitor_baseline)?;
+    let monitor_settings = crate::monitor::BaselineSettings {
+        seed: s.split.seed,
+        ..Default::default()
+    };
+    let monitor_baseline = match scored.reference_of_rows {
+        None => crate::monitor::Baseline::of(
+            &artifact,
+            Path::new("model.tar.gz"),
+            &scored.reference,
+            &scored.path,
+            &monitor_settings,
+        )?,
+        Some(of_rows) => crate::monitor::Baseline::of_sample(
+            &artifact,
+            Path::new("model.tar.gz"),
+            &scored.reference,
+            of_rows,
+            &scored.path,
+            &monitor_settings,
+        )?,
+    };
+    monitor_baseline.write(&scored.outputs.monitor_baseline)?;
     stages.add("monitor baseline", t_monitor.elapsed().as_secs_f64());
 
     Ok(RunReport {
@@ -411,15 +520,15 @@ pub fn finish(
         best_f1,
         thresholds,
         baseline,
-        n_rows: ds.len(),
-        n_train: x_train.nrows,
-        n_validation: x_val.nrows,
-        n_test: x_test.nrows,
-        n_input_columns,
+        n_rows: scored.rows,
+        n_train: scored.n_train,
+        n_validation: scored.y_val.len(),
+        n_test: scored.y_test.len(),
+        n_input_columns: scored.n_input_columns,
         n_features: artifact.preprocessor.feature_names.len(),
         rounds,
-        positive_rate: ds.positive_rate(),
-        outputs,
+        positive_rate: scored.positive_rate,
+        outputs: scored.outputs,
         train_seconds,
         total_seconds: started.elapsed().as_secs_f64(),
         stages,
@@ -429,7 +538,7 @@ pub fn finish(
 
 /// Every file a run or a tuning run writes in its output folder: a new run replaces all of
 /// them, so that the folder never mixes two runs.
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 11] = [
     "model.tar.gz",
     "baseline",
     "metrics.json",
@@ -438,6 +547,10 @@ pub const RUN_FILES: [&str; 8] = [
     "validation.csv",
     "test.csv",
     "tuning.json",
+    // A streaming run's shards.
+    "train",
+    "validation",
+    "test",
 ];
 
 impl RunOutputs {
@@ -490,6 +603,9 @@ pub fn run(config: impl IntoValid<RunConfig>, progress: &mut dyn Progress) -> Re
 }
 
 fn run_in(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<RunReport> {
+    if streams(config)? {
+        return run_streaming_in(config, progress);
+    }
     let started = Instant::now();
     let prepared = prepare_checked(config)?;
     let mut stages = prepared.stages.clone();
@@ -557,6 +673,14 @@ fn tune_run_in(
     tuner: &Valid<TunerConfig>,
     progress: &mut dyn Progress,
 ) -> Result<(RunReport, TuningResult)> {
+    if config.streaming == Streaming::Always {
+        return Err(Error::InvalidSetting {
+            name: "--streaming".into(),
+            reason: "tuning holds the table in memory: tune on a sample of it, then `run \
+                     --streaming` the whole table with the hyperparameters it chose"
+                .into(),
+        });
+    }
     let started = Instant::now();
     let prepared = prepare_checked(config)?;
     let mut stages = prepared.stages.clone();

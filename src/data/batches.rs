@@ -89,6 +89,9 @@ pub struct TableBatches {
     /// Values of the target seen besides `options.positive` (at most one is allowed).
     others: BTreeSet<String>,
     rows: usize,
+    /// Bytes (CSV) or row groups (Parquet) read, and their total.
+    done: u64,
+    total: u64,
 }
 
 impl TableBatches {
@@ -166,7 +169,27 @@ impl TableBatches {
             kinds: None,
             others: BTreeSet::new(),
             rows: 0,
-        })
+            done: 0,
+            total: 0,
+        }
+        .with_total(meta.len()))
+    }
+
+    fn with_total(mut self, bytes: u64) -> Self {
+        match &self.source {
+            Source::Parquet { groups, .. } => self.total = groups.len() as u64,
+            Source::Csv { header, .. } => {
+                self.total = bytes;
+                self.done = header.len() as u64;
+            }
+        }
+        self
+    }
+
+    /// How far the reading is: (done, total) in bytes of a CSV file or row groups of a
+    /// Parquet file.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.done.min(self.total), self.total)
     }
 
     /// The file being read.
@@ -215,6 +238,7 @@ impl TableBatches {
                     return Ok(None);
                 };
                 *next += 1;
+                self.done += 1;
                 let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
                 let df = ParquetReader::new(file)
                     .with_slice(Some((first, rows)))
@@ -272,6 +296,7 @@ impl TableBatches {
                 if text.iter().all(|b| b.is_ascii_whitespace()) {
                     return Ok(None);
                 }
+                self.done += text.len() as u64;
                 let mut block = Vec::with_capacity(header.len() + text.len());
                 block.extend_from_slice(header);
                 block.extend_from_slice(&text);

@@ -8,6 +8,7 @@ pub mod generate;
 mod load;
 mod matrix;
 mod read;
+pub mod spill;
 pub mod split;
 
 pub use explore::{

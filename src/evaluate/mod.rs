@@ -45,6 +45,32 @@ pub struct MetricsFile {
     /// chosen, and the rule that set the model's threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<ThresholdChoices>,
+    /// How a streaming run prepared the data (absent for a run that held the table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preparation: Option<StreamingNote>,
+}
+
+/// What a streaming run (`run --streaming`) did differently, for the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamingNote {
+    /// Batches the table was read in.
+    pub batches: usize,
+    /// The split: `hash` (of the id, or of the row's index), stratified in expectation.
+    pub split: String,
+    /// The medians' largest rank error (their sketch's bound; 0 when exact).
+    pub median_rank_error: f64,
+    /// Shards of each SageMaker CSV split.
+    pub shards: usize,
+}
+
+/// The rows a baseline was fitted on when they were a seeded sample of the training split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BaselineSample {
+    /// Rows in the sample.
+    pub rows: usize,
+    /// Training rows it was drawn from.
+    pub of_rows: usize,
+    pub seed: u64,
 }
 
 /// What XGBoost is compared with, on the same rows at the same threshold.
@@ -54,6 +80,10 @@ pub struct BaselineMetrics {
     pub logistic_regression: Metrics,
     /// Predicting "no" for everyone (score 0): accuracy is the share of non-buyers.
     pub always_no: Metrics,
+    /// The sample the logistic regression was fitted on, when the training split was larger
+    /// than [`BASELINE_MAX_ROWS`](crate::model::baseline::BASELINE_MAX_ROWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fitted_on_sample: Option<BaselineSample>,
 }
 
 /// Thresholds chosen by each rule on one split.
@@ -246,6 +276,10 @@ pub struct EvaluationInput<'a> {
     pub preprocessor: &'a Preprocessor,
     /// The logistic-regression baseline's scores on the evaluated rows.
     pub baseline: Option<&'a [f32]>,
+    /// The sample the baseline was fitted on, when it was one.
+    pub baseline_sample: Option<BaselineSample>,
+    /// How a streaming run prepared the data.
+    pub preparation: Option<StreamingNote>,
     pub policy: ThresholdPolicy<'a>,
     /// The search that chose the hyperparameters (a tuning run's report says what it
     /// decided, and why).
@@ -290,6 +324,7 @@ pub fn write_evaluation(
                 &vec![0.0; input.labels.len()],
                 thresholds.threshold,
             )?,
+            fitted_on_sample: input.baseline_sample,
         }),
         None => None,
     };
@@ -332,6 +367,7 @@ pub fn write_evaluation(
         threshold_sweep: sweep,
         baseline: baseline.clone(),
         thresholds: Some(thresholds.clone()),
+        preparation: input.preparation.clone(),
     };
     write_json_atomically(metrics_file, &file)?;
     Ok(Evaluation {
@@ -416,6 +452,8 @@ pub fn evaluate_file_with(
             x: &x,
             preprocessor: &artifact.preprocessor,
             baseline: baseline.as_deref(),
+            baseline_sample: None,
+            preparation: None,
             policy,
             tuning: None,
         },

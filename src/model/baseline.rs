@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 use crate::data::FeatureMatrix;
 use crate::error::{ensure, Check, Error, Result};
 
+/// Training rows the baseline is fitted on at most: above, a seeded sample of this many (the
+/// metrics say so). Its test metrics hardly move (a regression of a few dozen coefficients),
+/// while its fit, the slowest stage of a large run, stays a few seconds.
+pub const BASELINE_MAX_ROWS: usize = 200_000;
+
 /// Settings of the logistic regression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineParams {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::FeatureMatrix;
 use crate::error::{ensure, Error, IntoValid, Result, Valid};
 use crate::model::hyperparameters::Hyperparameters;
-use crate::model::xgboost::{Booster, DMatrix};
+use crate::model::xgboost::{Booster, DMatrix, RowBatches};
 use crate::util::progress::Progress;
 
 /// The SageMaker built-in XGBoost image version the SageMaker backend uses by default: the
@@ -229,6 +229,21 @@ pub fn train_matrices(
         best,
         pruned_at,
     })
+}
+
+/// A spilled split feeds a quantised matrix batch by batch.
+impl RowBatches for crate::data::spill::SpillReader<'_> {
+    fn ncols(&self) -> usize {
+        crate::data::spill::SpillReader::ncols(self)
+    }
+
+    fn reset(&mut self) -> Result<()> {
+        self.rewind()
+    }
+
+    fn next_batch(&mut self) -> Result<Option<(&[f32], &[f32])>> {
+        self.next_rows()
+    }
 }
 
 /// Parse libxgboost's `[3]\tvalidation-auc:0.91\tvalidation-logloss:0.3`.

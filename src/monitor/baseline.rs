@@ -183,17 +183,7 @@ pub fn mean_abs_shap(artifact: &Artifact, df: &DataFrame) -> Result<BTreeMap<Str
         .collect())
 }
 
-/// `rows` indices of `0..n` in order, a seeded sample when `n` is larger.
-pub(crate) fn sample_indices(n: usize, rows: usize, seed: u64) -> Vec<usize> {
-    let mut all: Vec<usize> = (0..n).collect();
-    if n <= rows {
-        return all;
-    }
-    crate::util::random::Rng::new(seed).shuffle(&mut all);
-    all.truncate(rows);
-    all.sort_unstable();
-    all
-}
+pub(crate) use crate::util::random::sample_indices;
 
 /// The rows of `df` at `indices`, in that order.
 pub(crate) fn take_rows(df: &DataFrame, indices: &[usize]) -> Result<DataFrame> {
@@ -249,6 +239,31 @@ impl Baseline {
         data: &Path,
         settings: impl crate::error::IntoValid<BaselineSettings>,
     ) -> Result<Baseline> {
+        Baseline::of_rows(artifact, model, table, None, data, settings)
+    }
+
+    /// [`Baseline::of`] a seeded sample `sample` of a table of `of_rows` rows, drawn by the
+    /// caller (a streaming run draws it while it reads the table); it is sampled again only
+    /// when larger than [`BaselineSettings::sample_rows`].
+    pub fn of_sample(
+        artifact: &Artifact,
+        model: &Path,
+        sample: &DataFrame,
+        of_rows: usize,
+        data: &Path,
+        settings: impl crate::error::IntoValid<BaselineSettings>,
+    ) -> Result<Baseline> {
+        Baseline::of_rows(artifact, model, sample, Some(of_rows), data, settings)
+    }
+
+    fn of_rows(
+        artifact: &Artifact,
+        model: &Path,
+        table: &DataFrame,
+        of_rows: Option<usize>,
+        data: &Path,
+        settings: impl crate::error::IntoValid<BaselineSettings>,
+    ) -> Result<Baseline> {
         let settings = settings.into_valid()?;
         let model_sha256 = booster_sha256(artifact)?;
         let columns = monitored_columns(artifact);
@@ -263,11 +278,11 @@ impl Baseline {
                 columns: missing,
             });
         }
-        let rows = table.height();
-        let keep = sample_indices(rows, settings.sample_rows, settings.seed);
+        let keep = sample_indices(table.height(), settings.sample_rows, settings.seed);
+        let rows = of_rows.unwrap_or(table.height()).max(table.height());
         let sampled = keep.len() < rows;
         let sample;
-        let table = if sampled {
+        let table = if keep.len() < table.height() {
             sample = take_rows(table, &keep)?;
             &sample
         } else {

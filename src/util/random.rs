@@ -71,6 +71,18 @@ impl Rng {
     }
 }
 
+/// `rows` indices of `0..n` in order, a seeded sample when `n` is larger.
+pub fn sample_indices(n: usize, rows: usize, seed: u64) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..n).collect();
+    if n <= rows {
+        return all;
+    }
+    Rng::new(seed).shuffle(&mut all);
+    all.truncate(rows);
+    all.sort_unstable();
+    all
+}
+
 /// SplitMix64's finaliser: a bijection of `u64` whose output bits all depend on every input
 /// bit.
 pub fn mix64(x: u64) -> u64 {

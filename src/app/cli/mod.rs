@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::pipeline::{self, RunConfig};
+use crate::app::streaming::Streaming;
 use crate::data::generate;
 use crate::error::{Check, Error, Result, Valid};
 use crate::metrics::{Threshold, ThresholdRule};
@@ -480,6 +481,16 @@ pub struct RunArgs {
     /// Threads for training (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Read the table in batches, never whole (default: a CSV file over 1 GiB or a Parquet
+    /// file over 256 MiB): for tables larger than memory.
+    #[arg(long, conflicts_with = "in_memory")]
+    pub streaming: bool,
+    /// Hold the table whole, whatever its size.
+    #[arg(long)]
+    pub in_memory: bool,
+    /// MiB of CSV text a streaming run reads at a time.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub batch_mib: usize,
 }
 
 /// Options of `generate`.
@@ -535,6 +546,12 @@ impl RunArgs {
         if let Some(n) = self.threads {
             config.hyperparameters.set("nthread", &n.to_string())?;
         }
+        config.streaming = match (self.streaming, self.in_memory) {
+            (true, _) => Streaming::Always,
+            (_, true) => Streaming::Never,
+            _ => Streaming::Auto,
+        };
+        config.batch_bytes = self.batch_mib.saturating_mul(1 << 20);
         config.check()
     }
 }

@@ -1,0 +1,569 @@
+//! `run --streaming`: the pipeline of [`run`](super::pipeline::run) for a table larger than
+//! memory, which it never holds whole.
+//!
+//! 1. **Statistics** (first read): the table in batches ([`TableBatches`]: CSV blocks of
+//!    64 MiB, Parquet row groups); each row's split from a stable hash of its id, or of its
+//!    row's index ([`HashSplit`]); the training rows' [`FitStatistics`] (mergeable: counts,
+//!    means and deviations, level counts, a quantile sketch for the medians); the classes'
+//!    counts; a seeded sample of 100,000 rows for the monitoring baseline.
+//! 2. **Write** (second read): each batch through the fitted [`Preprocessor`]; each split's
+//!    rows as SageMaker CSV shards (`train/part-00000.csv`, …) and as a binary spill beside
+//!    them; a seeded sample of at most [`BASELINE_MAX_ROWS`] training rows for the logistic
+//!    baseline; the first test rows the report explains.
+//! 3. **Train** on a quantised matrix ([`DMatrix::quantised`], about one byte per value) fed
+//!    from the training spill in batches, with the validation split quantised against it for
+//!    early stopping.
+//! 4. **Score** validation and test in batches, then evaluate, save and write the monitoring
+//!    baseline as `run` does: the same `model.tar.gz`, `metrics.json` (with a `preparation`
+//!    note and the baseline's sample), `report.html` and `baseline/`.
+//!
+//! Memory: a batch or two, the quantised training matrix and libxgboost's per-row training
+//! state (gradients, predictions, row sets), the scores and labels of validation and test.
+//! Disk, in the output's staging folder: the shards and the spills (4 bytes a value).
+//! Ctrl-C or an error leaves the previous run's files, as `run` does.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::pipeline::{conclude, RunConfig, RunOutputs, RunReport, Scored};
+use crate::data::batches::{Batch, TableBatches};
+use crate::data::spill::{ShardWriter, Spill, SpillWriter, SPILL_BATCH_ROWS};
+use crate::data::split::{key_hashes, HashSplit, Part};
+use crate::data::FeatureMatrix;
+use crate::error::{Error, IntoValid, Result, Valid};
+use crate::evaluate::{BaselineSample, StreamingNote, EXPLAINED_ROWS};
+use crate::model::baseline::{Baseline, BaselineParams, BASELINE_MAX_ROWS};
+use crate::model::train::train_matrices;
+use crate::model::xgboost::DMatrix;
+use crate::model::TreeMethod;
+use crate::prep::{FitStatistics, PrepOptions, Preprocessor};
+use crate::util::files::sha256_file;
+use crate::util::progress::Progress;
+use crate::util::random::{hash_u64, unit};
+use crate::util::timing::Stages;
+
+/// Whether `run` reads the table in batches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Streaming {
+    /// Stream a CSV file above [`AUTO_CSV_BYTES`] or a Parquet file above
+    /// [`AUTO_PARQUET_BYTES`]; hold smaller tables whole (the default).
+    #[default]
+    Auto,
+    /// Always stream (`run --streaming`).
+    Always,
+    /// Never stream (`run --in-memory`).
+    Never,
+}
+
+/// CSV files above this size (1 GiB, about 13 million rows of the demo table) stream
+/// under [`Streaming::Auto`]: held whole they would take about 8 GB.
+pub const AUTO_CSV_BYTES: u64 = 1 << 30;
+/// Parquet files above this size (256 MiB) stream under [`Streaming::Auto`]: compressed,
+/// they hold about four times as many rows per byte as CSV.
+pub const AUTO_PARQUET_BYTES: u64 = 256 << 20;
+
+/// Bins of the quantised matrix (XGBoost's default `max_bin`).
+const MAX_BIN: usize = 256;
+/// Seeds of the samples, mixed with the split's seed.
+const BASELINE_SAMPLE_SEED: u64 = 0xBA5E;
+const REFERENCE_SAMPLE_SEED: u64 = 0x5EED;
+/// Rows of the monitoring baseline's reference sample.
+const REFERENCE_ROWS: usize = 100_000;
+
+/// Whether `config` streams: its setting, and under `Auto` the file's size.
+pub fn streams(config: &RunConfig) -> Result<bool> {
+    Ok(match config.streaming {
+        Streaming::Always => true,
+        Streaming::Never => false,
+        Streaming::Auto => {
+            let meta = std::fs::metadata(&config.data).map_err(|e| Error::io(&config.data, e))?;
+            let limit = if crate::data::is_parquet(&config.data) {
+                AUTO_PARQUET_BYTES
+            } else {
+                AUTO_CSV_BYTES
+            };
+            meta.len() > limit
+        }
+    })
+}
+
+/// The split of each row of `batch`.
+fn parts_of(split: &HashSplit, batch: &Batch) -> Result<Vec<Part>> {
+    match &batch.ids {
+        Some(ids) => split.parts_of_ids(ids, batch.first_row),
+        None => Ok(split.parts_of_rows(batch.first_row, batch.len())),
+    }
+}
+
+fn part_index(p: Part) -> usize {
+    match p {
+        Part::Train => 0,
+        Part::Validation => 1,
+        Part::Test => 2,
+    }
+}
+
+/// A sample of rows kept by the smallest hashes of their keys: the same rows whatever the
+/// batches, and at most `k`.
+struct BottomK {
+    k: usize,
+    seed: u64,
+    frame: Option<DataFrame>,
+    hashes: Vec<u64>,
+    threshold: u64,
+}
+
+impl BottomK {
+    fn new(k: usize, seed: u64) -> Self {
+        BottomK {
+            k,
+            seed,
+            frame: None,
+            hashes: Vec::new(),
+            threshold: u64::MAX,
+        }
+    }
+
+    fn offer(&mut self, batch: &Batch) -> Result<()> {
+        let hashes: Vec<u64> = match &batch.ids {
+            Some(ids) => key_hashes(ids, batch.first_row, self.seed)?,
+            None => (0..batch.len())
+                .map(|i| hash_u64((batch.first_row + i) as u64, self.seed))
+                .collect(),
+        };
+        let keep: Vec<usize> = (0..hashes.len())
+            .filter(|&i| hashes[i] < self.threshold)
+            .collect();
+        if keep.is_empty() {
+            return Ok(());
+        }
+        let rows = take(&batch.features, &keep)?;
+        self.hashes.extend(keep.iter().map(|&i| hashes[i]));
+        match &mut self.frame {
+            Some(f) => {
+                f.vstack_mut(&rows)
+                    .map_err(|e| Error::polars("sampling rows", e))?;
+            }
+            None => self.frame = Some(rows),
+        }
+        if self.hashes.len() > 2 * self.k {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    fn compact(&mut self) -> Result<()> {
+        let Some(frame) = &self.frame else {
+            return Ok(());
+        };
+        let mut order: Vec<usize> = (0..self.hashes.len()).collect();
+        order.sort_unstable_by_key(|&i| self.hashes[i]);
+        order.truncate(self.k);
+        if order.len() == self.k {
+            self.threshold = self.hashes[*order.last().expect("k ≥ 1")];
+        }
+        order.sort_unstable();
+        self.hashes = order.iter().map(|&i| self.hashes[i]).collect();
+        let mut kept = take(frame, &order)?;
+        kept.rechunk_mut();
+        self.frame = Some(kept);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<DataFrame> {
+        self.compact()?;
+        self.frame
+            .ok_or_else(|| Error::Shape("no row was sampled".into()))
+    }
+}
+
+fn take(df: &DataFrame, rows: &[usize]) -> Result<DataFrame> {
+    let idx = IdxCa::from_vec("idx".into(), rows.iter().map(|&i| i as IdxSize).collect());
+    df.take(&idx)
+        .map_err(|e| Error::polars("selecting rows", e))
+}
+
+/// An error in `batch`, naming its rows.
+fn in_batch(path: &Path, batch: &Batch, e: Error) -> Error {
+    match e {
+        e @ Error::InBatch { .. } => e,
+        e => Error::InBatch {
+            path: path.to_path_buf(),
+            first_row: batch.first_row + 1,
+            last_row: batch.first_row + batch.len(),
+            source: Box::new(e),
+        },
+    }
+}
+
+/// What the first read found.
+struct Statistics {
+    preprocessor: Preprocessor,
+    median_rank_error: f64,
+    /// Rows per split and class.
+    counts: [[usize; 2]; 3],
+    rows: usize,
+    n_input_columns: usize,
+    batches: usize,
+    reference: DataFrame,
+}
+
+fn first_read(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<Statistics> {
+    let s = &config.settings;
+    let split = HashSplit::new(&s.split)?;
+    let options = PrepOptions {
+        numeric: s.load.numeric.clone(),
+        categorical: s.load.categorical.clone(),
+    };
+    let mut batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
+    let (_, total) = batches.progress();
+    progress.start("reading the table (1 of 2: statistics)", total);
+    let mut stats: Option<FitStatistics> = None;
+    let mut counts = [[0usize; 2]; 3];
+    let mut reference = BottomK::new(REFERENCE_ROWS, s.split.seed ^ REFERENCE_SAMPLE_SEED);
+    let mut n_batches = 0;
+    let mut n_input_columns = 0;
+    while let Some(batch) = batches.next_batch()? {
+        let path = batches.path().to_path_buf();
+        let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
+        let train: Vec<usize> = (0..batch.len())
+            .filter(|&i| parts[i] == Part::Train)
+            .collect();
+        for (p, &l) in parts.iter().zip(&batch.labels) {
+            counts[part_index(*p)][usize::from(l)] += 1;
+        }
+        let stats = match &mut stats {
+            Some(s) => s,
+            None => {
+                n_input_columns = batch.features.width();
+                stats.insert(FitStatistics::new(&batch.features, &options)?)
+            }
+        };
+        stats
+            .observe(&batch.features, Some(&train))
+            .map_err(|e| in_batch(&path, &batch, e))?;
+        reference.offer(&batch)?;
+        n_batches += 1;
+        progress.update(
+            batches.progress().0,
+            &format!("{} rows", batches.rows_read()),
+        );
+    }
+    let rows = batches.rows_read();
+    progress.finish(&format!("{rows} rows in {n_batches} batches"));
+    let ones: usize = counts.iter().map(|c| c[1]).sum();
+    if ones == 0 || ones == rows {
+        return Err(Error::SingleClass {
+            target: s.load.target.clone(),
+            class: u8::from(ones > 0),
+            rows,
+        });
+    }
+    for (part, name) in [(0, "training"), (2, "test")]
+        .into_iter()
+        .chain((s.split.validation_share > 0.0).then_some((1, "validation")))
+    {
+        if let Some(class) = (0..2).find(|&c| counts[part][c] == 0) {
+            return Err(Error::Split(format!(
+                "the {name} split has no row of class {class} ({rows} rows): too few for a \
+                 {:.0} % test share and a {:.0} % validation share",
+                100.0 * s.split.test_share,
+                100.0 * s.split.validation_share
+            )));
+        }
+    }
+    let stats = stats.expect("a table with rows has a first batch");
+    Ok(Statistics {
+        preprocessor: stats.preprocessor()?,
+        median_rank_error: stats.median_rank_error(),
+        counts,
+        rows,
+        n_input_columns,
+        batches: n_batches,
+        reference: reference.finish()?,
+    })
+}
+
+/// What the second read wrote and kept.
+struct Written {
+    spills: [Option<Spill>; 3],
+    baseline_x: FeatureMatrix,
+    baseline_y: Vec<u8>,
+    x_explain: FeatureMatrix,
+    shards: usize,
+}
+
+fn second_read(
+    config: &Valid<RunConfig>,
+    stats: &Statistics,
+    outputs: &RunOutputs,
+    spill_dir: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Written> {
+    let s = &config.settings;
+    let split = HashSplit::new(&s.split)?;
+    let pre = &stats.preprocessor;
+    let ncols = pre.feature_names.len();
+    let names = pre.feature_names.clone();
+    let n_train = stats.counts[0][0] + stats.counts[0][1];
+    let baseline_rate = (BASELINE_MAX_ROWS as f64 / n_train.max(1) as f64).min(1.0);
+    let baseline_seed = s.split.seed ^ BASELINE_SAMPLE_SEED;
+    let dirs: [Option<&PathBuf>; 3] = [
+        Some(&outputs.train),
+        outputs.validation.as_ref(),
+        Some(&outputs.test),
+    ];
+    let mut shards: Vec<Option<ShardWriter>> = dirs
+        .iter()
+        .map(|d| d.map(|d| ShardWriter::create(d)).transpose())
+        .collect::<Result<_>>()?;
+    let mut spills: Vec<Option<SpillWriter>> = ["train", "validation", "test"]
+        .iter()
+        .zip(&dirs)
+        .map(|(name, d)| {
+            d.map(|_| SpillWriter::create(&spill_dir.join(name), ncols))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
+    let mut baseline_x = Vec::new();
+    let mut baseline_y = Vec::new();
+    let mut explain = Vec::new();
+    let mut explained = 0;
+    let mut batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
+    let (_, total) = batches.progress();
+    progress.start("reading the table (2 of 2: splits)", total);
+    while let Some(batch) = batches.next_batch()? {
+        let path = batches.path().to_path_buf();
+        let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
+        let x = pre
+            .transform(&batch.features)
+            .map_err(|e| in_batch(&path, &batch, e))?;
+        let mut rows: [Vec<usize>; 3] = Default::default();
+        for (i, p) in parts.iter().enumerate() {
+            rows[part_index(*p)].push(i);
+        }
+        for k in 0..3 {
+            if rows[k].is_empty() {
+                continue;
+            }
+            let (Some(spill), Some(shard)) = (&mut spills[k], &mut shards[k]) else {
+                continue;
+            };
+            spill.append(&x, &batch.labels, &rows[k])?;
+            shard.append(&x, &batch.labels, &rows[k])?;
+        }
+        for &i in &rows[0] {
+            let key = hash_u64((batch.first_row + i) as u64, baseline_seed);
+            if baseline_rate >= 1.0 || unit(key) < baseline_rate {
+                baseline_x.extend_from_slice(x.row(i));
+                baseline_y.push(batch.labels[i]);
+            }
+        }
+        for &i in rows[2].iter().take(EXPLAINED_ROWS - explained) {
+            explain.extend_from_slice(x.row(i));
+            explained += 1;
+        }
+        progress.update(
+            batches.progress().0,
+            &format!("{} rows", batches.rows_read()),
+        );
+    }
+    let mut n_shards = 0;
+    for s in shards.into_iter().flatten() {
+        n_shards = n_shards.max(s.finish()?.len());
+    }
+    progress.finish(&format!("{n_shards} shard(s) per split"));
+    let mut finished: [Option<Spill>; 3] = Default::default();
+    for (k, w) in spills.into_iter().enumerate() {
+        finished[k] = w.map(|w| w.finish(names.clone())).transpose()?;
+    }
+    Ok(Written {
+        spills: finished,
+        baseline_x: FeatureMatrix {
+            names: names.clone(),
+            nrows: baseline_y.len(),
+            values: baseline_x,
+        },
+        baseline_y,
+        x_explain: FeatureMatrix {
+            names,
+            nrows: explained,
+            values: explain,
+        },
+        shards: n_shards,
+    })
+}
+
+/// Scores and labels of a spilled split, batch by batch.
+fn score(
+    spill: &Spill,
+    each: &mut dyn FnMut(&FeatureMatrix) -> Result<Vec<f32>>,
+) -> Result<(Vec<u8>, Vec<f32>)> {
+    let mut labels = Vec::with_capacity(spill.rows());
+    let mut scores = Vec::with_capacity(spill.rows());
+    spill.for_each_batch(|x, y| {
+        labels.extend_from_slice(y);
+        scores.extend(each(x)?);
+        Ok(())
+    })?;
+    Ok((labels, scores))
+}
+
+/// The streaming pipeline, in the staging folder `config.out_dir` (see the [module](self)).
+pub(crate) fn run_streaming_in(
+    config: &Valid<RunConfig>,
+    progress: &mut dyn Progress,
+) -> Result<RunReport> {
+    let started = Instant::now();
+    let s = &config.settings;
+    let hp = &config.hyperparameters;
+    if hp.tree_method != TreeMethod::Hist {
+        return Err(Error::InvalidSetting {
+            name: "tree_method".into(),
+            reason: "a streaming run trains on a quantised matrix, which needs tree_method=hist"
+                .into(),
+        });
+    }
+    let mut stages = Stages::start();
+    let data = config.data.clone();
+    let (stats, sha256) = std::thread::scope(|scope| -> Result<(Statistics, String)> {
+        // The file's checksum (for the manifest) beside the first read.
+        let sha = scope.spawn(|| sha256_file(&data));
+        let stats = first_read(config, progress)?;
+        let sha = sha
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok((stats, sha))
+    })?;
+    stages.lap("statistics");
+
+    let out = &config.out_dir;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let with_validation = stats.counts[1][0] + stats.counts[1][1] > 0;
+    let outputs = RunOutputs {
+        model: out.join("model.tar.gz"),
+        metrics: out.join("metrics.json"),
+        report: out.join("report.html"),
+        train: out.join("train"),
+        validation: with_validation.then(|| out.join("validation")),
+        test: out.join("test"),
+        monitor_baseline: out.join("baseline"),
+    };
+    let spill_dir = out.join(".spill");
+    std::fs::create_dir_all(&spill_dir).map_err(|e| Error::io(&spill_dir, e))?;
+    let written = second_read(config, &stats, &outputs, &spill_dir, progress)?;
+    stages.lap("write");
+    let [Some(train_spill), val_spill, Some(test_spill)] = written.spills else {
+        unreachable!("training and test spills are always written")
+    };
+
+    let t_train = Instant::now();
+    let model = {
+        let threads = hp.threads();
+        let mut train_rows = train_spill.reader(SPILL_BATCH_ROWS)?;
+        let dtrain = DMatrix::quantised(&mut train_rows, None, MAX_BIN, threads)?;
+        let dval = match &val_spill {
+            Some(v) if v.rows() > 0 => {
+                let mut rows = v.reader(SPILL_BATCH_ROWS)?;
+                Some(DMatrix::quantised(
+                    &mut rows,
+                    Some(&dtrain),
+                    MAX_BIN,
+                    threads,
+                )?)
+            }
+            _ => None,
+        };
+        let names = stats.preprocessor.feature_names.clone();
+        let hp = hp.clone().into_valid()?;
+        train_matrices(
+            &dtrain,
+            dval.as_ref(),
+            &names,
+            &hp,
+            progress,
+            &mut |_, _| true,
+        )?
+        .model
+    };
+    train_spill.remove()?;
+    stages.add("train", t_train.elapsed().as_secs_f64());
+
+    let t_baseline = Instant::now();
+    let baseline = if s.baseline {
+        let fitted = Baseline::fit(
+            &written.baseline_x,
+            &written.baseline_y,
+            &BaselineParams::default(),
+        )?;
+        let n_train = stats.counts[0][0] + stats.counts[0][1];
+        let sample = (written.baseline_y.len() < n_train).then_some(BaselineSample {
+            rows: written.baseline_y.len(),
+            of_rows: n_train,
+            seed: s.split.seed,
+        });
+        Some((fitted, sample))
+    } else {
+        None
+    };
+    stages.add("baseline", t_baseline.elapsed().as_secs_f64());
+
+    let t_evaluate = Instant::now();
+    let (y_val, val_scores) = match &val_spill {
+        Some(v) => score(v, &mut |x| model.predict(x))?,
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut baseline_scores = Vec::new();
+    let (y_test, scores) = score(&test_spill, &mut |x| {
+        if let Some((b, _)) = &baseline {
+            baseline_scores.extend(b.predict(x)?);
+        }
+        model.predict(x)
+    })?;
+    if let Some(v) = val_spill {
+        v.remove()?;
+    }
+    test_spill.remove()?;
+    std::fs::remove_dir(&spill_dir).map_err(|e| Error::io(&spill_dir, e))?;
+    stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
+
+    let positives: usize = stats.counts.iter().map(|c| c[1]).sum();
+    let n_train = stats.counts[0][0] + stats.counts[0][1];
+    conclude(
+        config,
+        Scored {
+            path: config.data.clone(),
+            sha256,
+            target: s.load.target.clone(),
+            rows: stats.rows,
+            n_input_columns: stats.n_input_columns,
+            positive_rate: positives as f64 / stats.rows as f64,
+            preprocessor: stats.preprocessor,
+            n_train,
+            y_val,
+            val_scores,
+            y_test,
+            scores,
+            x_explain: written.x_explain,
+            baseline: baseline.map(|(b, sample)| (b, baseline_scores, sample)),
+            reference: stats.reference,
+            reference_of_rows: Some(stats.rows),
+            outputs,
+            preparation: Some(StreamingNote {
+                batches: stats.batches,
+                split: "hash".into(),
+                median_rank_error: stats.median_rank_error,
+                shards: written.shards,
+            }),
+        },
+        model,
+        hp,
+        None,
+        stages,
+        started,
+    )
+}
