@@ -59,7 +59,7 @@ pub struct RunConfig {
     /// Whether the table is read in batches instead of held whole (default: by its size).
     #[serde(default)]
     pub streaming: Streaming,
-    /// Bytes of CSV text a streaming run reads at a time (default 64 MiB); a Parquet file is
+    /// Bytes of CSV text a streaming run reads at a time (default 16 MiB); a Parquet file is
     /// read by row groups.
     #[serde(default = "default_batch_bytes")]
     pub batch_bytes: usize,

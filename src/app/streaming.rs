@@ -2,7 +2,7 @@
 //! memory, which it never holds whole.
 //!
 //! 1. **Statistics** (first read): the table in batches ([`TableBatches`]: CSV blocks of
-//!    64 MiB, Parquet row groups); each row's split from a stable hash of its id, or of its
+//!    16 MiB, Parquet row groups); each row's split from a stable hash of its id, or of its
 //!    row's index ([`HashSplit`]); the training rows' [`FitStatistics`] (mergeable: counts,
 //!    means and deviations, level counts, a quantile sketch for the medians); the classes'
 //!    counts; a seeded sample of 100,000 rows for the monitoring baseline.
@@ -11,8 +11,8 @@
 //!    them; a seeded sample of at most [`BASELINE_MAX_ROWS`] training rows for the logistic
 //!    baseline; the first test rows the report explains.
 //! 3. **Train** on a quantised matrix ([`DMatrix::quantised`], about one byte per value) fed
-//!    from the training spill in batches, with the validation split quantised against it for
-//!    early stopping.
+//!    from the training spill in batches, evaluating after each round on the validation split
+//!    (a seeded sample of [`EVAL_MAX_ROWS`] when larger) for early stopping.
 //! 4. **Score** validation and test in batches, then evaluate, save and write the monitoring
 //!    baseline as `run` does: the same `model.tar.gz`, `metrics.json` (with a `preparation`
 //!    note and the baseline's sample), `report.html` and `baseline/`.
@@ -36,7 +36,7 @@ use crate::data::FeatureMatrix;
 use crate::error::{Error, IntoValid, Result, Valid};
 use crate::evaluate::{BaselineSample, StreamingNote, EXPLAINED_ROWS};
 use crate::model::baseline::{Baseline, BaselineParams, BASELINE_MAX_ROWS};
-use crate::model::train::train_matrices;
+use crate::model::train::{labeled_dmatrix, train_matrices};
 use crate::model::xgboost::DMatrix;
 use crate::model::TreeMethod;
 use crate::prep::{FitStatistics, PrepOptions, Preprocessor};
@@ -187,6 +187,53 @@ fn take(df: &DataFrame, rows: &[usize]) -> Result<DataFrame> {
         .map_err(|e| Error::polars("selecting rows", e))
 }
 
+/// Read `batches` on a thread of their own, one batch ahead of `each`, so that parsing the
+/// next batch overlaps the work on this one; progress by bytes (CSV) or row groups (Parquet).
+/// The rows read.
+fn read_ahead(
+    mut batches: TableBatches,
+    task: &str,
+    progress: &mut dyn Progress,
+    mut each: impl FnMut(Batch) -> Result<()>,
+) -> Result<usize> {
+    let (_, total) = batches.progress();
+    progress.start(task, total);
+    let (rows, n) = std::thread::scope(|scope| -> Result<(usize, usize)> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Batch, u64, usize)>>(1);
+        let reader = scope.spawn(move || {
+            loop {
+                let next = batches
+                    .next_batch()
+                    .map(|b| b.map(|b| (b, batches.progress().0, batches.rows_read())));
+                let end = !matches!(next, Ok(Some(_)));
+                // A closed channel: the work stopped on an error of its own.
+                if let Some(item) = next.transpose() {
+                    if tx.send(item).is_err() {
+                        break;
+                    }
+                }
+                if end {
+                    break;
+                }
+            }
+            batches.rows_read()
+        });
+        let mut n = 0;
+        for item in rx {
+            let (batch, done, rows) = item?;
+            each(batch)?;
+            n += 1;
+            progress.update(done, &format!("{rows} rows"));
+        }
+        let rows = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((rows, n))
+    })?;
+    progress.finish(&format!("{rows} rows in {n} batches"));
+    Ok(rows)
+}
+
 /// An error in `batch`, naming its rows.
 fn in_batch(path: &Path, batch: &Batch, e: Error) -> Error {
     match e {
@@ -219,42 +266,40 @@ fn first_read(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<
         numeric: s.load.numeric.clone(),
         categorical: s.load.categorical.clone(),
     };
-    let mut batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
-    let (_, total) = batches.progress();
-    progress.start("reading the table (1 of 2: statistics)", total);
+    let batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
+    let path = batches.path().to_path_buf();
     let mut stats: Option<FitStatistics> = None;
     let mut counts = [[0usize; 2]; 3];
     let mut reference = BottomK::new(REFERENCE_ROWS, s.split.seed ^ REFERENCE_SAMPLE_SEED);
     let mut n_batches = 0;
     let mut n_input_columns = 0;
-    while let Some(batch) = batches.next_batch()? {
-        let path = batches.path().to_path_buf();
-        let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
-        let train: Vec<usize> = (0..batch.len())
-            .filter(|&i| parts[i] == Part::Train)
-            .collect();
-        for (p, &l) in parts.iter().zip(&batch.labels) {
-            counts[part_index(*p)][usize::from(l)] += 1;
-        }
-        let stats = match &mut stats {
-            Some(s) => s,
-            None => {
-                n_input_columns = batch.features.width();
-                stats.insert(FitStatistics::new(&batch.features, &options)?)
+    let rows = read_ahead(
+        batches,
+        "reading the table (1 of 2: statistics)",
+        progress,
+        |batch| {
+            let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
+            let train: Vec<usize> = (0..batch.len())
+                .filter(|&i| parts[i] == Part::Train)
+                .collect();
+            for (p, &l) in parts.iter().zip(&batch.labels) {
+                counts[part_index(*p)][usize::from(l)] += 1;
             }
-        };
-        stats
-            .observe(&batch.features, Some(&train))
-            .map_err(|e| in_batch(&path, &batch, e))?;
-        reference.offer(&batch)?;
-        n_batches += 1;
-        progress.update(
-            batches.progress().0,
-            &format!("{} rows", batches.rows_read()),
-        );
-    }
-    let rows = batches.rows_read();
-    progress.finish(&format!("{rows} rows in {n_batches} batches"));
+            let stats = match &mut stats {
+                Some(s) => s,
+                None => {
+                    n_input_columns = batch.features.width();
+                    stats.insert(FitStatistics::new(&batch.features, &options)?)
+                }
+            };
+            stats
+                .observe(&batch.features, Some(&train))
+                .map_err(|e| in_batch(&path, &batch, e))?;
+            reference.offer(&batch)?;
+            n_batches += 1;
+            Ok(())
+        },
+    )?;
     let ones: usize = counts.iter().map(|c| c[1]).sum();
     if ones == 0 || ones == rows {
         return Err(Error::SingleClass {
@@ -333,50 +378,49 @@ fn second_read(
     let mut baseline_y = Vec::new();
     let mut explain = Vec::new();
     let mut explained = 0;
-    let mut batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
-    let (_, total) = batches.progress();
-    progress.start("reading the table (2 of 2: splits)", total);
-    while let Some(batch) = batches.next_batch()? {
-        let path = batches.path().to_path_buf();
-        let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
-        let x = pre
-            .transform(&batch.features)
-            .map_err(|e| in_batch(&path, &batch, e))?;
-        let mut rows: [Vec<usize>; 3] = Default::default();
-        for (i, p) in parts.iter().enumerate() {
-            rows[part_index(*p)].push(i);
-        }
-        for k in 0..3 {
-            if rows[k].is_empty() {
-                continue;
+    let batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
+    let path = batches.path().to_path_buf();
+    read_ahead(
+        batches,
+        "reading the table (2 of 2: splits)",
+        progress,
+        |batch| {
+            let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
+            let x = pre
+                .transform(&batch.features)
+                .map_err(|e| in_batch(&path, &batch, e))?;
+            let mut rows: [Vec<usize>; 3] = Default::default();
+            for (i, p) in parts.iter().enumerate() {
+                rows[part_index(*p)].push(i);
             }
-            let (Some(spill), Some(shard)) = (&mut spills[k], &mut shards[k]) else {
-                continue;
-            };
-            spill.append(&x, &batch.labels, &rows[k])?;
-            shard.append(&x, &batch.labels, &rows[k])?;
-        }
-        for &i in &rows[0] {
-            let key = hash_u64((batch.first_row + i) as u64, baseline_seed);
-            if baseline_rate >= 1.0 || unit(key) < baseline_rate {
-                baseline_x.extend_from_slice(x.row(i));
-                baseline_y.push(batch.labels[i]);
+            for k in 0..3 {
+                if rows[k].is_empty() {
+                    continue;
+                }
+                let (Some(spill), Some(shard)) = (&mut spills[k], &mut shards[k]) else {
+                    continue;
+                };
+                spill.append(&x, &batch.labels, &rows[k])?;
+                shard.append(&x, &batch.labels, &rows[k])?;
             }
-        }
-        for &i in rows[2].iter().take(EXPLAINED_ROWS - explained) {
-            explain.extend_from_slice(x.row(i));
-            explained += 1;
-        }
-        progress.update(
-            batches.progress().0,
-            &format!("{} rows", batches.rows_read()),
-        );
-    }
+            for &i in &rows[0] {
+                let key = hash_u64((batch.first_row + i) as u64, baseline_seed);
+                if baseline_rate >= 1.0 || unit(key) < baseline_rate {
+                    baseline_x.extend_from_slice(x.row(i));
+                    baseline_y.push(batch.labels[i]);
+                }
+            }
+            for &i in rows[2].iter().take(EXPLAINED_ROWS - explained) {
+                explain.extend_from_slice(x.row(i));
+                explained += 1;
+            }
+            Ok(())
+        },
+    )?;
     let mut n_shards = 0;
     for s in shards.into_iter().flatten() {
         n_shards = n_shards.max(s.finish()?.len());
     }
-    progress.finish(&format!("{n_shards} shard(s) per split"));
     let mut finished: [Option<Spill>; 3] = Default::default();
     for (k, w) in spills.into_iter().enumerate() {
         finished[k] = w.map(|w| w.finish(names.clone())).transpose()?;
@@ -397,6 +441,38 @@ fn second_read(
         shards: n_shards,
     })
 }
+
+/// The validation rows libxgboost evaluates after every round (early stopping, the history):
+/// all of them up to [`EVAL_MAX_ROWS`], else a seeded sample of that many. A plain matrix,
+/// not a quantised one: libxgboost 1.7.4 predicts a quantised matrix with every tree again
+/// each round (its prediction cache misses), which doubled a 3-million-row run's training.
+fn evaluation_matrix(spill: &Spill, seed: u64) -> Result<DMatrix> {
+    let rate = (EVAL_MAX_ROWS as f64 / spill.rows().max(1) as f64).min(1.0);
+    let seed = seed ^ EVAL_SAMPLE_SEED;
+    let mut values = Vec::new();
+    let mut labels = Vec::new();
+    let mut row = 0u64;
+    spill.for_each_batch(|x, y| {
+        for (i, &label) in y.iter().enumerate() {
+            if rate >= 1.0 || unit(hash_u64(row + i as u64, seed)) < rate {
+                values.extend_from_slice(x.row(i));
+                labels.push(label);
+            }
+        }
+        row += y.len() as u64;
+        Ok(())
+    })?;
+    let x = FeatureMatrix {
+        names: spill.names().to_vec(),
+        nrows: labels.len(),
+        values,
+    };
+    labeled_dmatrix(&x, &labels)
+}
+
+/// Validation rows evaluated after every round at most (a seeded sample above).
+pub const EVAL_MAX_ROWS: usize = 1_000_000;
+const EVAL_SAMPLE_SEED: u64 = 0xE7A1;
 
 /// Scores and labels of a spilled split, batch by batch.
 fn score(
@@ -462,22 +538,16 @@ pub(crate) fn run_streaming_in(
     };
 
     let t_train = Instant::now();
+    let eval_rows;
     let model = {
         let threads = hp.threads();
         let mut train_rows = train_spill.reader(SPILL_BATCH_ROWS)?;
         let dtrain = DMatrix::quantised(&mut train_rows, None, MAX_BIN, threads)?;
         let dval = match &val_spill {
-            Some(v) if v.rows() > 0 => {
-                let mut rows = v.reader(SPILL_BATCH_ROWS)?;
-                Some(DMatrix::quantised(
-                    &mut rows,
-                    Some(&dtrain),
-                    MAX_BIN,
-                    threads,
-                )?)
-            }
+            Some(v) if v.rows() > 0 => Some(evaluation_matrix(v, s.split.seed)?),
             _ => None,
         };
+        eval_rows = dval.as_ref().map_or(0, DMatrix::nrow);
         let names = stats.preprocessor.feature_names.clone();
         let hp = hp.clone().into_valid()?;
         train_matrices(
@@ -558,6 +628,7 @@ pub(crate) fn run_streaming_in(
                 split: "hash".into(),
                 median_rank_error: stats.median_rank_error,
                 shards: written.shards,
+                validation_rows_per_round: eval_rows,
             }),
         },
         model,

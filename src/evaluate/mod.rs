@@ -61,6 +61,9 @@ pub struct StreamingNote {
     pub median_rank_error: f64,
     /// Shards of each SageMaker CSV split.
     pub shards: usize,
+    /// Validation rows evaluated after each round (early stopping): all of them, or a seeded
+    /// sample of at most a million.
+    pub validation_rows_per_round: usize,
 }
 
 /// The rows a baseline was fitted on when they were a seeded sample of the training split.

@@ -489,7 +489,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub in_memory: bool,
     /// MiB of CSV text a streaming run reads at a time.
-    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    #[arg(long, default_value_t = 16, value_name = "MIB")]
     pub batch_mib: usize,
 }
 
