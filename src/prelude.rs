@@ -15,6 +15,7 @@
 //! ```
 
 pub use crate::app::pipeline::{prepare, run, tune_run, RunConfig, RunReport};
+pub use crate::app::streaming::Streaming;
 pub use crate::app::walkthrough::{Findings, Settings, Walkthrough};
 pub use crate::cloud::endpoint::{
     delete_endpoint, still_running, DataCapture, DeployConfig, DeployedEndpoint, Endpoint,

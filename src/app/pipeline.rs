@@ -311,7 +311,7 @@ pub fn finish(
         // A seeded sample of a large training split (the metrics say so).
         let keep =
             crate::util::random::sample_indices(x_train.nrows, BASELINE_MAX_ROWS, s.split.seed);
-        let sample = (keep.len() < x_train.nrows).then(|| BaselineSample {
+        let sample = (keep.len() < x_train.nrows).then_some(BaselineSample {
             rows: keep.len(),
             of_rows: x_train.nrows,
             seed: s.split.seed,

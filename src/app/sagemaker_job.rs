@@ -412,7 +412,13 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
     ];
     leftovers.extend(report.outputs.validation.clone());
     for f in leftovers {
-        std::fs::remove_file(&f).map_err(|e| Error::io(&f, e))?;
+        // A streaming run's splits are folders of shards.
+        let removed = if f.is_dir() {
+            std::fs::remove_dir_all(&f)
+        } else {
+            std::fs::remove_file(&f)
+        };
+        removed.map_err(|e| Error::io(&f, e))?;
     }
     if let Some(v) = &report.validation_metrics {
         for line in metric_lines("validation", v) {

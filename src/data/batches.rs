@@ -517,7 +517,7 @@ fn last_row_end(text: &[u8]) -> Option<usize> {
 
 /// `error` in the batch of `rows` rows from 0-based `first`: the rows the error names inside
 /// count from the file's first data row.
-fn in_batch(path: &Path, first: usize, rows: usize, error: Error) -> Error {
+pub(crate) fn in_batch(path: &Path, first: usize, rows: usize, error: Error) -> Error {
     let error = match error {
         Error::BadTargetValues {
             target,

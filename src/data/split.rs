@@ -116,9 +116,8 @@ pub enum Part {
 }
 
 /// The split of a table read in batches (`run --streaming`), or by several processes or
-/// hosts: each row goes where a stable hash of its key falls ([`hash_bytes`] of the id's text
-/// when the table has an id column, else [`hash_u64`] of the row's index in the file), under
-/// the split's seed. The hash does not look at the label, so each class is cut at the same
+/// hosts: each row goes where a stable hash of its key falls (FNV-1a of the id's text when
+/// the table has an id column, else of the row's index in the file), under the split's seed. The hash does not look at the label, so each class is cut at the same
 /// shares: the split is stratified in expectation, and a split's class shares differ from the
 /// table's by sampling noise only (a few standard errors, `sqrt(p(1-p)/n)`), where
 /// [`stratified_split`] is within one row. The same customer lands in the same split in any

@@ -62,7 +62,7 @@ pub struct StreamingNote {
     /// Shards of each SageMaker CSV split.
     pub shards: usize,
     /// Validation rows evaluated after each round (early stopping): all of them, or a seeded
-    /// sample of at most a million.
+    /// sample of at most 250,000.
     pub validation_rows_per_round: usize,
 }
 
