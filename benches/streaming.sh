@@ -107,6 +107,8 @@ def stops(*whats):
     pts = sorted((r["rows"], r["peak_mb"]) for r in runs if r["what"] in whats)
     pts = {n: m for n, m in pts}
     (x0, y0), (x1, y1) = min(pts.items()), max(pts.items())
+    if x1 == x0:
+        return {"peak_mb": pts}
     slope = (y1 - y0) / (x1 - x0)  # MB per row
     return {"peak_mb": pts, "mb_per_million_rows": round(slope * 1e6),
             "stops_at_16_gb_rows": int((16e3 - y0) / slope + x0),
