@@ -192,15 +192,7 @@ impl Preprocessor {
     /// ```
     pub fn transform_rows(&self, df: &DataFrame, rows: Option<&[usize]>) -> Result<FeatureMatrix> {
         use rayon::prelude::*;
-        let missing: Vec<String> = self
-            .columns
-            .iter()
-            .filter(|c| df.get_column_index(c.name()).is_none())
-            .map(|c| c.name().to_string())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::MissingColumns { columns: missing });
-        }
+        require_columns(df, self.columns.iter().map(ColumnTransform::name))?;
         check_rows(df, rows)?;
         let nrows = rows.map_or(df.height(), <[usize]>::len);
         let ncols = self.feature_names.len();
@@ -279,6 +271,19 @@ impl Preprocessor {
             ));
         }
         Ok(p)
+    }
+}
+
+/// Every column of `names` is in `df`; else an error naming the absent ones.
+fn require_columns<'a>(df: &DataFrame, names: impl Iterator<Item = &'a str>) -> Result<()> {
+    let missing: Vec<String> = names
+        .filter(|name| df.get_column_index(name).is_none())
+        .map(str::to_string)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::MissingColumns { columns: missing })
     }
 }
 

@@ -36,7 +36,9 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sketch::KllSketch;
-use super::{check_overrides, is_numeric, ColumnTransform, PrepOptions, Preprocessor};
+use super::{
+    check_overrides, is_numeric, require_columns, ColumnTransform, PrepOptions, Preprocessor,
+};
 use super::{numeric_values, MISSING_LEVEL};
 use crate::error::{Error, Result};
 
@@ -117,15 +119,7 @@ impl FitStatistics {
     /// statistics were made for (extra columns are ignored). Columns are read in parallel.
     pub fn observe(&mut self, df: &DataFrame, rows: Option<&[usize]>) -> Result<()> {
         use rayon::prelude::*;
-        let missing: Vec<String> = self
-            .columns
-            .iter()
-            .filter(|c| df.get_column_index(c.name()).is_none())
-            .map(|c| c.name().to_string())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::MissingColumns { columns: missing });
-        }
+        require_columns(df, self.columns.iter().map(ColumnStatistics::name))?;
         if let Some(i) = rows.and_then(|r| r.iter().find(|&&i| i >= df.height())) {
             return Err(Error::Shape(format!(
                 "row {i} asked for, but the batch has {} rows",
