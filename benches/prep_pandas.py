@@ -1,7 +1,7 @@
 """The preprocessing of `purchase-predict run` written as a data scientist would in pandas
 (benches/stages.sh; pandas and numpy pinned in benches/requirements-stages.txt).
 
-Same steps, same rules as src/prep.rs: read the CSV, map the target (yes/no, true/false, 1/0),
+Same steps, same rules as src/prep/mod.rs: read the CSV, map the target (yes/no, true/false, 1/0),
 drop the id, stratified split (test 30 %, validation 20 % of the rest), fit on the training
 split only (numeric: median imputation, a `_missing` indicator when training had gaps,
 standardisation with the population std; categorical: the sorted training levels, a missing
