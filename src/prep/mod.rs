@@ -274,6 +274,16 @@ impl Preprocessor {
     }
 }
 
+/// The standard deviation a column is divided by: its own, or 1 for a constant (or
+/// non-finite) one, which is then left unscaled.
+fn scale_of(std: f64) -> f64 {
+    if std > 0.0 && std.is_finite() {
+        std
+    } else {
+        1.0
+    }
+}
+
 /// Every column of `names` is in `df`; else an error naming the absent ones.
 fn require_columns<'a>(df: &DataFrame, names: impl Iterator<Item = &'a str>) -> Result<()> {
     let missing: Vec<String> = names
@@ -369,11 +379,7 @@ fn fit_numeric(c: &Column, mask: Option<&[bool]>) -> Result<ColumnTransform> {
         name: c.name().to_string(),
         median,
         mean,
-        std: if std > 0.0 && std.is_finite() {
-            std
-        } else {
-            1.0
-        },
+        std: scale_of(std),
         missing_indicator: n_missing > 0,
     })
 }

@@ -39,7 +39,7 @@ use super::sketch::KllSketch;
 use super::{
     check_overrides, is_numeric, require_columns, ColumnTransform, PrepOptions, Preprocessor,
 };
-use super::{numeric_values, MISSING_LEVEL};
+use super::{numeric_values, scale_of, MISSING_LEVEL};
 use crate::error::{Error, Result};
 
 /// The statistics of one input column.
@@ -234,11 +234,7 @@ impl FitStatistics {
                         name: name.clone(),
                         median,
                         mean,
-                        std: if std > 0.0 && std.is_finite() {
-                            std
-                        } else {
-                            1.0
-                        },
+                        std: scale_of(std),
                         missing_indicator: *missing > 0,
                     }
                 }
