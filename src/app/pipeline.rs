@@ -242,15 +242,7 @@ fn prepare_checked(config: &Valid<RunConfig>) -> Result<Prepared> {
 
     let out = &config.out_dir;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let outputs = RunOutputs {
-        model: out.join("model.tar.gz"),
-        metrics: out.join("metrics.json"),
-        report: out.join("report.html"),
-        train: out.join("train.csv"),
-        validation: (!split.validation.is_empty()).then(|| out.join("validation.csv")),
-        test: out.join("test.csv"),
-        monitor_baseline: out.join("baseline"),
-    };
+    let outputs = RunOutputs::in_dir(out, ".csv", !split.validation.is_empty());
     x_train.write_sagemaker_csv(&outputs.train, Some(&y_train))?;
     if let Some(v) = &outputs.validation {
         x_val.write_sagemaker_csv(v, Some(&y_val))?;
@@ -554,6 +546,20 @@ pub const RUN_FILES: [&str; 11] = [
 ];
 
 impl RunOutputs {
+    /// A run's files in `out`: the splits named `train<ext>`, `validation<ext>` (only
+    /// `with_validation`) and `test<ext>`, files with `.csv`, folders of shards with `""`.
+    pub(crate) fn in_dir(out: &Path, ext: &str, with_validation: bool) -> RunOutputs {
+        RunOutputs {
+            model: out.join("model.tar.gz"),
+            metrics: out.join("metrics.json"),
+            report: out.join("report.html"),
+            train: out.join(format!("train{ext}")),
+            validation: with_validation.then(|| out.join(format!("validation{ext}"))),
+            test: out.join(format!("test{ext}")),
+            monitor_baseline: out.join("baseline"),
+        }
+    }
+
     /// The same files in `to` instead of `from`.
     fn moved(self, from: &Path, to: &Path) -> RunOutputs {
         let m = |p: PathBuf| p.strip_prefix(from).map(|rel| to.join(rel)).unwrap_or(p);

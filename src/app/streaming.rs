@@ -525,15 +525,8 @@ pub(crate) fn run_streaming_in(
     let out = &config.out_dir;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let with_validation = stats.counts[1][0] + stats.counts[1][1] > 0;
-    let outputs = RunOutputs {
-        model: out.join("model.tar.gz"),
-        metrics: out.join("metrics.json"),
-        report: out.join("report.html"),
-        train: out.join("train"),
-        validation: with_validation.then(|| out.join("validation")),
-        test: out.join("test"),
-        monitor_baseline: out.join("baseline"),
-    };
+    // The splits as folders of shards.
+    let outputs = RunOutputs::in_dir(out, "", with_validation);
     let spill_dir = out.join(".spill");
     std::fs::create_dir_all(&spill_dir).map_err(|e| Error::io(&spill_dir, e))?;
     let written = second_read(config, &stats, &outputs, &spill_dir, progress)?;

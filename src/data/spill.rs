@@ -68,11 +68,6 @@ impl SpillWriter {
         Ok(())
     }
 
-    /// Rows written.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
     /// Flush and hand over a reader of the rows written.
     pub fn finish(mut self, names: Vec<String>) -> Result<Spill> {
         self.values
@@ -114,6 +109,7 @@ impl Spill {
             spill: self,
             files: None,
             batch_rows: batch_rows.max(1),
+            bytes: Vec::new(),
             values: Vec::new(),
             labels: Vec::new(),
             labels_f32: Vec::new(),
@@ -155,6 +151,7 @@ pub struct SpillReader<'a> {
     spill: &'a Spill,
     files: Option<(File, File)>,
     batch_rows: usize,
+    bytes: Vec<u8>,
     values: Vec<f32>,
     labels: Vec<u8>,
     labels_f32: Vec<f32>,
@@ -170,13 +167,14 @@ impl SpillReader<'_> {
         }
         let ncols = self.spill.names.len();
         let (values, labels) = self.files.as_mut().expect("reset opens the files");
-        let mut bytes = vec![0u8; n * ncols * 4];
+        // One byte buffer for every batch, as the values' and the labels' buffers are.
+        self.bytes.resize(n * ncols * 4, 0);
         values
-            .read_exact(&mut bytes)
+            .read_exact(&mut self.bytes)
             .map_err(|e| Error::io(&self.spill.paths.0, e))?;
         self.values.clear();
         self.values.extend(
-            bytes
+            self.bytes
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         );
