@@ -138,6 +138,11 @@ pub enum Error {
     #[error("xgboost: {0}")]
     XGBoost(String),
 
+    /// The hosts of a training job on several instances could not train together: one did not
+    /// join, died, or could not reach the first host (its name and the reason in the text).
+    #[error("training on several hosts: {0}")]
+    Collective(String),
+
     /// The logistic-regression baseline (linfa) could not be fitted.
     #[error("logistic-regression baseline: {0}")]
     Baseline(String),

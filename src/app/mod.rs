@@ -12,3 +12,4 @@ pub mod pipeline;
 pub mod sagemaker_job;
 pub mod streaming;
 pub mod walkthrough;
+pub mod workers;

@@ -18,12 +18,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::app::pipeline::{self, RunConfig, RunReport};
+use crate::cloud::sagemaker::cluster::{self, ClusterSettings, Hosts};
 use crate::cloud::sagemaker::container::{
     metric_lines, ChannelConfig, MlRoot, ResourceConfig, TableFormat, CSV_CONTENT_TYPES,
     EVALUATION_FOLDER, JUDGE_AGAINST_HYPERPARAMETER, PARQUET_CONTENT_TYPES, TRAIN_CHANNEL,
 };
 use crate::error::{clip, Error, Result, Valid};
 use crate::evaluate::settings::PipelineSettings;
+use crate::model::xgboost::collective::{Communicator, CommunicatorConfig};
 use crate::model::Hyperparameters;
 use crate::util::progress::Progress;
 
@@ -32,8 +34,13 @@ use crate::util::progress::Progress;
 pub struct JobInput {
     pub job: Valid<PipelineSettings>,
     pub hyperparameters: Valid<Hyperparameters>,
-    /// The one customer table of the `train` channel.
+    /// The one customer table of the `train` channel; on several hosts, the channel's folder.
     pub data: PathBuf,
+    /// The table's files this host reads: `data` itself on one host; on several, this host's
+    /// objects of the sharded channel (`ShardedByS3Key`).
+    pub files: Vec<PathBuf>,
+    /// The job's hosts, when there are several.
+    pub hosts: Option<Hosts>,
     /// A refit judged against the defaults: their values of the tuned hyperparameters
     /// ([`JUDGE_AGAINST_HYPERPARAMETER`]).
     pub judge_against: Option<BTreeMap<String, String>>,
@@ -226,21 +233,7 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     let (job, hyperparameters) = PipelineSettings::from_hyperparameters(&sent)
         .map_err(|e| input_error(&hp_file, e.to_string()))?;
 
-    let resource_file = root.resource_config_file();
-    if let Some(value) = read_json(root, &resource_file)? {
-        let resources: ResourceConfig = serde_json::from_value(value)
-            .map_err(|e| input_error(&resource_file, e.to_string()))?;
-        if resources.hosts.len() > 1 {
-            return Err(input_error(
-                &resource_file,
-                format!(
-                    "{} hosts ({}): this image trains on one instance (InstanceCount 1)",
-                    resources.hosts.len(),
-                    resources.hosts.join(", ")
-                ),
-            ));
-        }
-    }
+    let hosts = read_hosts(root)?;
 
     let config_file = root.input_data_config_file();
     let channels: BTreeMap<String, ChannelConfig> =
@@ -274,6 +267,25 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
                 &config_file,
                 format!("channel `{TRAIN_CHANNEL}`: input mode {mode}; this image reads files (File or FastFile)"),
             ))
+        }
+    }
+    if let Some(h) = &hosts {
+        match channel.s3_distribution_type.as_deref() {
+            Some("ShardedByS3Key") => {}
+            other => {
+                return Err(input_error(
+                    &config_file,
+                    format!(
+                        "channel `{TRAIN_CHANNEL}`: {} input on {} instances gives every \
+                         instance the whole table, so each would train on all of it and more \
+                         instances would not train faster: declare ShardedByS3Key and write the \
+                         table as at least {} objects (Session::upload_shards)",
+                        other.unwrap_or("FullyReplicated"),
+                        h.count(),
+                        h.count()
+                    ),
+                ))
+            }
         }
     }
     match channel.record_wrapper_type.as_deref() {
@@ -311,6 +323,16 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     let mut files = Vec::new();
     channel_files(root, &dir, &mut files)?;
     files.sort();
+    if let Some(h) = &hosts {
+        return sharded_input(h, &dir, files, declared).map(|files| JobInput {
+            job,
+            hyperparameters,
+            data: dir.clone(),
+            files,
+            hosts: hosts.clone(),
+            judge_against,
+        });
+    }
     let data = match files.as_slice() {
         [one] => one.clone(),
         [] => return Err(input_error(&dir, "the channel holds no file")),
@@ -347,9 +369,65 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     Ok(JobInput {
         job,
         hyperparameters,
+        files: vec![data.clone()],
         data,
+        hosts: None,
         judge_against,
     })
+}
+
+/// The hosts of `resourceconfig.json` when there are several (`None` for one, or without
+/// the file).
+fn read_hosts(root: &MlRoot) -> Result<Option<Hosts>> {
+    let resource_file = root.resource_config_file();
+    let Some(value) = read_json(root, &resource_file)? else {
+        return Ok(None);
+    };
+    let resources: ResourceConfig =
+        serde_json::from_value(value).map_err(|e| input_error(&resource_file, e.to_string()))?;
+    if resources.hosts.len() <= 1 {
+        return Ok(None);
+    }
+    Hosts::new(&resources.current_host, &resources.hosts)
+        .map(Some)
+        .map_err(|e| input_error(&resource_file, e.to_string()))
+}
+
+/// This host's objects of a sharded channel: at least one, all of one format.
+fn sharded_input(
+    hosts: &Hosts,
+    dir: &Path,
+    files: Vec<PathBuf>,
+    declared: Option<TableFormat>,
+) -> Result<Vec<PathBuf>> {
+    let Some(first) = files.first() else {
+        return Err(input_error(
+            dir,
+            format!(
+                "host {} received no object of the channel: ShardedByS3Key hands each of the \
+                 {} instances whole objects, so the table must be written as at least {} \
+                 (Session::upload_shards)",
+                hosts.current(),
+                hosts.count(),
+                hosts.count()
+            ),
+        ));
+    };
+    let format = TableFormat::from_path(&first.to_string_lossy());
+    for f in &files {
+        let found = TableFormat::from_path(&f.to_string_lossy());
+        if found != declared.unwrap_or(format) {
+            return Err(input_error(
+                f,
+                format!(
+                    "the channel's objects mix formats: this one is {}, the channel's {}",
+                    found.content_type(),
+                    declared.unwrap_or(format).content_type()
+                ),
+            ));
+        }
+    }
+    Ok(files)
 }
 
 /// The `run` settings of a job: its table, its pipeline settings and hyperparameters, and
@@ -359,7 +437,7 @@ pub fn run_config(root: &MlRoot, input: &JobInput) -> Valid<RunConfig> {
         job,
         hyperparameters,
         data,
-        judge_against: _,
+        ..
     } = input.clone();
     RunConfig::from_valid(
         data,
@@ -375,7 +453,13 @@ pub fn run_config(root: &MlRoot, input: &JobInput) -> Valid<RunConfig> {
 /// `report.html` in `<root>/output/data/evaluation`
 /// (the split CSVs, which SageMaker would upload too, are removed), and every validation and
 /// test metric printed as a `#metric split:name=value` line.
-pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
+///
+/// On several hosts (`resourceconfig.json`), every host runs [`train_on_hosts`]; the first
+/// returns the report, the others `None`.
+pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<Option<RunReport>> {
+    if let Some(hosts) = read_hosts(root)? {
+        return train_on_hosts(root, &hosts, progress);
+    }
     let input = read_job(root)?;
     let config = run_config(root, &input);
     println!(
@@ -394,6 +478,92 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
             report
         }
     };
+    finish(root, &config, &report)?;
+    Ok(Some(report))
+}
+
+/// One host of a job on several instances: join the others at the first host's rendezvous
+/// (reporting this host's input fault, if any, so that every host fails with it), join
+/// libxgboost's collective through the tracker the first host runs, run the streaming
+/// pipeline on this host's objects of the sharded channel
+/// ([`crate::app::streaming::run_on_hosts`]), and on the first host leave the model and the
+/// evaluation as [`train`] does on one. A host lost on the way fails every other host within
+/// the heartbeat timeout ([`cluster`]), the reason in each one's failure file.
+pub fn train_on_hosts(
+    root: &MlRoot,
+    hosts: &Hosts,
+    progress: &mut dyn Progress,
+) -> Result<Option<RunReport>> {
+    let settings = ClusterSettings::from_env(hosts)?;
+    let input = read_job(root).and_then(|input| {
+        if input.judge_against.is_some() {
+            return Err(input_error(
+                &root.hyperparameters_file(),
+                format!("`{JUDGE_AGAINST_HYPERPARAMETER}` (a tuned refit) trains on one instance"),
+            ));
+        }
+        Ok(input)
+    });
+    let fault = input.as_ref().err().map(ToString::to_string);
+    let abort_root = root.clone();
+    let abort: cluster::AbortAction = std::sync::Arc::new(move |reason: &str| {
+        let e = Error::Collective(reason.to_string());
+        eprintln!("error: {e}");
+        write_failure(&abort_root, &e);
+        std::process::exit(1);
+    });
+    println!(
+        "purchase-predict train: host {} of {} ({}), joining at {}",
+        hosts.index() + 1,
+        hosts.count(),
+        hosts.current(),
+        settings.rendezvous
+    );
+    let membership = cluster::join(hosts, &settings, fault.as_deref(), abort)?;
+    let input = input?;
+    let config = run_config(root, &input);
+    let ran = (|| -> Result<Option<RunReport>> {
+        let comm = Communicator::join(
+            &CommunicatorConfig::new(
+                settings.first_address(),
+                membership.tracker_port,
+                hosts.index(),
+                hosts.count(),
+            ),
+            hosts.index(),
+        )?;
+        let report = crate::app::streaming::run_on_hosts(&config, &input.files, &comm, progress)?;
+        drop(comm);
+        Ok(report)
+    })();
+    let report = match ran {
+        Ok(r) => r,
+        Err(e) => {
+            // The others learn why, not only that this host went away.
+            membership.fail(&e.to_string());
+            return Err(e);
+        }
+    };
+    membership.done();
+    match report {
+        Some(report) => {
+            finish(root, &config, &report)?;
+            Ok(Some(report))
+        }
+        None => {
+            println!(
+                "host {} done: the first host ({}) writes the model and the evaluation",
+                hosts.current(),
+                hosts.first()
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Leave a finished run's model in `<root>/model` (with the monitoring baseline), remove the
+/// split files, and print the metrics for SageMaker.
+fn finish(root: &MlRoot, config: &RunConfig, report: &RunReport) -> Result<()> {
     let model_dir = root.model_dir();
     crate::model::artifact::unpack(&report.outputs.model, &model_dir)?;
     // The monitoring baseline travels with the model: SageMaker packs `<root>/model` into
@@ -435,7 +605,7 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<RunReport> {
         report.n_features,
         config.out_dir.display()
     );
-    Ok(report)
+    Ok(())
 }
 
 /// Write why the job failed where SageMaker reads it (`<root>/output/failure`; the first

@@ -8,6 +8,7 @@ pub mod generate;
 mod load;
 mod matrix;
 mod read;
+pub mod shard;
 pub mod spill;
 pub mod split;
 

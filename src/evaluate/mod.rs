@@ -64,6 +64,23 @@ pub struct StreamingNote {
     /// Validation rows evaluated after each round (early stopping): all of them, or a seeded
     /// sample of at most 250,000.
     pub validation_rows_per_round: usize,
+    /// The hosts that trained together, when several did (our image on several instances,
+    /// `run --workers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<HostsNote>,
+}
+
+/// How the hosts of a job on several instances shared the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostsNote {
+    /// Hosts in the job.
+    pub count: usize,
+    /// Rows each host read, in the hosts' order.
+    pub rows: Vec<usize>,
+    /// Validation and test rows the metrics were computed on: all of them, or a seeded
+    /// sample of at most 2,000,000 of each gathered from every host.
+    pub validation_rows_evaluated: usize,
+    pub test_rows_evaluated: usize,
 }
 
 /// The rows a baseline was fitted on when they were a seeded sample of the training split.

@@ -16,7 +16,7 @@ mod monitor;
 mod summary;
 pub use monitor::{BaselineArgs, CheckArgs, MonitorCommand, QualityArgs};
 use summary::{opt, thresholds_summary};
-pub use summary::{summary, tuning_summary};
+pub use summary::{summary, tuning_summary, workers_summary};
 
 /// From a customer table to a model that predicts who will buy.
 #[derive(Debug, Parser)]
@@ -491,6 +491,11 @@ pub struct RunArgs {
     /// MiB of CSV text a streaming run reads at a time.
     #[arg(long, default_value_t = 16, value_name = "MIB")]
     pub batch_mib: usize,
+    /// Train as our image does on N SageMaker instances, here: the table written as N shards,
+    /// N processes on loopback training one model together (2 to 64). Writes model.tar.gz,
+    /// metrics.json, report.html and baseline/ (the split files stay on the hosts).
+    #[arg(long, value_name = "N", conflicts_with = "in_memory")]
+    pub workers: Option<usize>,
 }
 
 /// Options of `generate`.
@@ -632,6 +637,11 @@ fn run_command(cli: Cli) -> Result<()> {
                 config.data.display(),
                 config.settings.load.target
             );
+            if let Some(n) = args.workers {
+                let report = crate::app::workers::run_workers(&config, n, progress.as_mut())?;
+                print!("{}", workers_summary(&report));
+                return Ok(());
+            }
             let report = pipeline::run(&config, progress.as_mut())?;
             print!("{}", summary(&config, &report));
             Ok(())

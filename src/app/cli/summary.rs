@@ -189,3 +189,15 @@ pub fn summary(config: &RunConfig, r: &RunReport) -> String {
     );
     s
 }
+
+/// What `run --workers` prints: the metrics the first host printed, and where the outputs are.
+pub fn workers_summary(r: &crate::app::workers::WorkersReport) -> String {
+    let mut s = format!("trained on {} workers in {:.1} s\n", r.workers, r.seconds);
+    for (name, value) in &r.final_metrics {
+        s += &format!("  {name:<22} {value:.4}\n");
+    }
+    for p in [&r.model, &r.metrics, &r.report, &r.baseline] {
+        s += &format!("wrote {}\n", p.display());
+    }
+    s
+}

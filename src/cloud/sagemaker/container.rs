@@ -182,6 +182,31 @@ impl MlRoot {
         }
         Ok(())
     }
+
+    /// Make a job laid out by [`MlRoot::write_training_job`] one host's of several, as
+    /// SageMaker lays out each instance of a multi-instance job: `resourceconfig.json` names
+    /// every host and this one, and each channel is `ShardedByS3Key` (its folder holding this
+    /// host's objects).
+    pub fn set_hosts(&self, hosts: &[String], current: &str) -> Result<()> {
+        let config_file = self.input_data_config_file();
+        let text = std::fs::read_to_string(&config_file).map_err(|e| Error::io(&config_file, e))?;
+        let mut config: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::json("inputdataconfig.json", e))?;
+        if let Some(channels) = config.as_object_mut() {
+            for channel in channels.values_mut() {
+                channel["S3DistributionType"] = "ShardedByS3Key".into();
+            }
+        }
+        crate::util::files::write_json_atomically(&config_file, &config)?;
+        crate::util::files::write_json_atomically(
+            self.resource_config_file(),
+            &serde_json::json!({
+                "current_host": current,
+                "hosts": hosts,
+                "network_interface_name": "eth0",
+            }),
+        )
+    }
 }
 
 /// One channel's entry in `inputdataconfig.json`.

@@ -17,8 +17,10 @@
 //! [`Error::Timeout`]: crate::Error::Timeout
 //! [`Error::JobFailed`]: crate::Error::JobFailed
 
+pub mod cluster;
 pub mod container;
 mod images;
+pub mod local_hosts;
 pub(crate) mod names;
 
 #[cfg(feature = "sagemaker")]

@@ -24,7 +24,9 @@ use std::ptr;
 
 use crate::error::{Error, Result};
 
+pub mod collective;
 mod quantised;
+pub mod tracker;
 
 pub use quantised::RowBatches;
 

@@ -28,15 +28,20 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+mod gather;
+
+pub use gather::EVALUATED_MAX_ROWS;
+
 use super::pipeline::{conclude, RunConfig, RunOutputs, RunReport, Scored};
 use crate::data::batches::{Batch, TableBatches};
 use crate::data::spill::{ShardWriter, Spill, SpillWriter, SPILL_BATCH_ROWS};
 use crate::data::split::{key_hashes, HashSplit, Part};
 use crate::data::FeatureMatrix;
 use crate::error::{Error, IntoValid, Result, Valid};
-use crate::evaluate::{BaselineSample, StreamingNote, EXPLAINED_ROWS};
+use crate::evaluate::{BaselineSample, HostsNote, StreamingNote, EXPLAINED_ROWS};
 use crate::model::baseline::{Baseline, BaselineParams, BASELINE_MAX_ROWS};
 use crate::model::train::{labeled_dmatrix, train_matrices};
+use crate::model::xgboost::collective::{Alone, Peers};
 use crate::model::xgboost::DMatrix;
 use crate::model::TreeMethod;
 use crate::prep::{FitStatistics, PrepOptions, Preprocessor};
@@ -91,11 +96,48 @@ pub fn streams(config: &RunConfig) -> Result<bool> {
     })
 }
 
-/// The split of each row of `batch`.
-fn parts_of(split: &HashSplit, batch: &Batch) -> Result<Vec<Part>> {
+/// The split of each row of `batch`, whose first row's key (its index without an id) is
+/// `key_first`.
+fn parts_of(split: &HashSplit, batch: &Batch, key_first: usize) -> Result<Vec<Part>> {
     match &batch.ids {
-        Some(ids) => split.parts_of_ids(ids, batch.first_row),
-        None => Ok(split.parts_of_rows(batch.first_row, batch.len())),
+        Some(ids) => split.parts_of_ids(ids, key_first),
+        None => Ok(split.parts_of_rows(key_first, batch.len())),
+    }
+}
+
+/// The files one process reads, and the key of its first row: 0 for a table read by one
+/// process; on host `h` of several, `h << 40`, so that rows without an id get keys of their
+/// own on every host.
+struct Shard<'a> {
+    files: &'a [PathBuf],
+    key_base: usize,
+}
+
+impl Shard<'_> {
+    /// Read every file in batches on a reading thread ([`read_ahead`]); `each` gets a batch,
+    /// its file and the key of its first row. The rows read.
+    fn read(
+        &self,
+        config: &Valid<RunConfig>,
+        task: &str,
+        progress: &mut dyn Progress,
+        mut each: impl FnMut(Batch, &Path, usize) -> Result<()>,
+    ) -> Result<usize> {
+        let mut rows = 0;
+        for (k, file) in self.files.iter().enumerate() {
+            let batches = TableBatches::open(file, &config.settings.load, config.batch_bytes)?;
+            let task = if self.files.len() > 1 {
+                format!("{task}, file {} of {}", k + 1, self.files.len())
+            } else {
+                task.to_string()
+            };
+            let base = self.key_base + rows;
+            rows += read_ahead(batches, &task, progress, |batch| {
+                let key = base + batch.first_row;
+                each(batch, file, key)
+            })?;
+        }
+        Ok(rows)
     }
 }
 
@@ -128,11 +170,11 @@ impl BottomK {
         }
     }
 
-    fn offer(&mut self, batch: &Batch) -> Result<()> {
+    fn offer(&mut self, batch: &Batch, key_first: usize) -> Result<()> {
         let hashes: Vec<u64> = match &batch.ids {
-            Some(ids) => key_hashes(ids, batch.first_row, self.seed)?,
+            Some(ids) => key_hashes(ids, key_first, self.seed)?,
             None => (0..batch.len())
-                .map(|i| hash_u64((batch.first_row + i) as u64, self.seed))
+                .map(|i| hash_u64((key_first + i) as u64, self.seed))
                 .collect(),
         };
         let keep: Vec<usize> = (0..hashes.len())
@@ -249,28 +291,33 @@ struct Statistics {
     n_input_columns: usize,
     batches: usize,
     reference: DataFrame,
+    /// Rows this process read (of `rows` over every host).
+    own_rows: usize,
 }
 
-fn first_read(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<Statistics> {
+fn first_read(
+    config: &Valid<RunConfig>,
+    shard: &Shard,
+    peers: &dyn Peers,
+    progress: &mut dyn Progress,
+) -> Result<Statistics> {
     let s = &config.settings;
     let split = HashSplit::new(&s.split)?;
     let options = PrepOptions {
         numeric: s.load.numeric.clone(),
         categorical: s.load.categorical.clone(),
     };
-    let batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
-    let path = batches.path().to_path_buf();
     let mut stats: Option<FitStatistics> = None;
     let mut counts = [[0usize; 2]; 3];
     let mut reference = BottomK::new(REFERENCE_ROWS, s.split.seed ^ REFERENCE_SAMPLE_SEED);
     let mut n_batches = 0;
     let mut n_input_columns = 0;
-    let rows = read_ahead(
-        batches,
+    let own_rows = shard.read(
+        config,
         "reading the table (1 of 2: statistics)",
         progress,
-        |batch| {
-            let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
+        |batch, path, key| {
+            let parts = parts_of(&split, &batch, key).map_err(|e| in_batch(path, &batch, e))?;
             let train: Vec<usize> = (0..batch.len())
                 .filter(|&i| parts[i] == Part::Train)
                 .collect();
@@ -286,12 +333,22 @@ fn first_read(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<
             };
             stats
                 .observe(&batch.features, Some(&train))
-                .map_err(|e| in_batch(&path, &batch, e))?;
-            reference.offer(&batch)?;
+                .map_err(|e| in_batch(path, &batch, e))?;
+            reference.offer(&batch, key)?;
             n_batches += 1;
             Ok(())
         },
     )?;
+    // Every host's counts and statistics (one process: its own).
+    let mut own: Vec<u64> = counts.iter().flatten().map(|&c| c as u64).collect();
+    own.extend([own_rows as u64, n_batches as u64]);
+    let total = peers.sum_u64(&own)?;
+    for (k, c) in counts.iter_mut().flatten().enumerate() {
+        *c = total[k] as usize;
+    }
+    let (rows, n_batches) = (total[6] as usize, total[7] as usize);
+    let stats = gather::statistics(peers, stats.expect("a table with rows has a first batch"))?;
+    let reference = gather::reference(peers, reference)?;
     let ones: usize = counts.iter().map(|c| c[1]).sum();
     if ones == 0 || ones == rows {
         return Err(Error::SingleClass {
@@ -313,7 +370,6 @@ fn first_read(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<
             )));
         }
     }
-    let stats = stats.expect("a table with rows has a first batch");
     Ok(Statistics {
         preprocessor: stats.preprocessor()?,
         median_rank_error: stats.median_rank_error(),
@@ -321,7 +377,8 @@ fn first_read(config: &Valid<RunConfig>, progress: &mut dyn Progress) -> Result<
         rows,
         n_input_columns,
         batches: n_batches,
-        reference: reference.finish()?,
+        reference,
+        own_rows,
     })
 }
 
@@ -336,6 +393,8 @@ struct Written {
 
 fn second_read(
     config: &Valid<RunConfig>,
+    shard: &Shard,
+    peers: &dyn Peers,
     stats: &Statistics,
     outputs: &RunOutputs,
     spill_dir: &Path,
@@ -370,17 +429,16 @@ fn second_read(
     let mut baseline_y = Vec::new();
     let mut explain = Vec::new();
     let mut explained = 0;
-    let batches = TableBatches::open(&config.data, &s.load, config.batch_bytes)?;
-    let path = batches.path().to_path_buf();
-    read_ahead(
-        batches,
+    shard.read(
+        config,
         "reading the table (2 of 2: splits)",
         progress,
-        |batch| {
-            let parts = parts_of(&split, &batch).map_err(|e| in_batch(&path, &batch, e))?;
+        |batch, path, key_first| {
+            let parts =
+                parts_of(&split, &batch, key_first).map_err(|e| in_batch(path, &batch, e))?;
             let x = pre
                 .transform(&batch.features)
-                .map_err(|e| in_batch(&path, &batch, e))?;
+                .map_err(|e| in_batch(path, &batch, e))?;
             let mut rows: [Vec<usize>; 3] = Default::default();
             for (i, p) in parts.iter().enumerate() {
                 rows[part_index(*p)].push(i);
@@ -396,7 +454,7 @@ fn second_read(
                 shard.append(&x, &batch.labels, &rows[k])?;
             }
             for &i in &rows[0] {
-                let key = hash_u64((batch.first_row + i) as u64, baseline_seed);
+                let key = hash_u64((key_first + i) as u64, baseline_seed);
                 if baseline_rate >= 1.0 || unit(key) < baseline_rate {
                     baseline_x.extend_from_slice(x.row(i));
                     baseline_y.push(batch.labels[i]);
@@ -417,6 +475,8 @@ fn second_read(
     for (k, w) in spills.into_iter().enumerate() {
         finished[k] = w.map(|w| w.finish(names.clone())).transpose()?;
     }
+    // Every host fits the same baseline on every host's sample.
+    let (baseline_x, baseline_y) = gather::rows(peers, baseline_x, baseline_y)?;
     Ok(Written {
         spills: finished,
         baseline_x: FeatureMatrix {
@@ -438,12 +498,14 @@ fn second_read(
 /// all of them up to [`EVAL_MAX_ROWS`], else a seeded sample of that many. A plain matrix,
 /// not a quantised one: libxgboost 1.7.4 predicts a quantised matrix with every tree again
 /// each round (its prediction cache misses), which doubled a 3-million-row run's training.
-fn evaluation_matrix(spill: &Spill, seed: u64) -> Result<DMatrix> {
-    let rate = (EVAL_MAX_ROWS as f64 / spill.rows().max(1) as f64).min(1.0);
+/// On several hosts, each evaluates its own rows of a sample of that many over all of them
+/// (`total`); `key_base` makes this host's rows' keys its own.
+fn evaluation_matrix(spill: &Spill, seed: u64, total: usize, key_base: u64) -> Result<DMatrix> {
+    let rate = (EVAL_MAX_ROWS as f64 / total.max(1) as f64).min(1.0);
     let seed = seed ^ EVAL_SAMPLE_SEED;
     let mut values = Vec::new();
     let mut labels = Vec::new();
-    let mut row = 0u64;
+    let mut row = key_base;
     spill.for_each_batch(|x, y| {
         for (i, &label) in y.iter().enumerate() {
             if rate >= 1.0 || unit(hash_u64(row + i as u64, seed)) < rate {
@@ -499,6 +561,39 @@ pub(crate) fn run_streaming_in(
     config: &Valid<RunConfig>,
     progress: &mut dyn Progress,
 ) -> Result<RunReport> {
+    let files = [config.data.clone()];
+    run_on_hosts(config, &files, &Alone, progress)
+        .map(|report| report.expect("one process concludes"))
+}
+
+/// The checksum of what the job read: the file's, or on several hosts the SHA-256 of every
+/// file's name and checksum, one per line, in the hosts' order.
+fn checksum(files: &[PathBuf], shas: Vec<String>, peers: &dyn Peers) -> Result<String> {
+    if files.len() == 1 && peers.count() == 1 {
+        return Ok(shas.into_iter().next().expect("one file"));
+    }
+    let mut lines = String::new();
+    for (f, sha) in files.iter().zip(shas) {
+        let name = f
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        lines.push_str(&format!("{name} {sha}\n"));
+    }
+    let all: Vec<u8> = peers.all_gather(lines.as_bytes())?.concat();
+    Ok(crate::util::files::sha256_bytes(&all))
+}
+
+/// The streaming pipeline on `files`, this process one of `peers` (see the [module](self)):
+/// every host reads its own files and trains on its own rows, libxgboost reducing across
+/// hosts, and the hosts exchange what [`gather`] lists. The first host (index 0) evaluates
+/// and writes the outputs in `config.out_dir` and returns the report; the others return
+/// `None` and leave nothing there but the empty folder.
+pub(crate) fn run_on_hosts(
+    config: &Valid<RunConfig>,
+    files: &[PathBuf],
+    peers: &dyn Peers,
+    progress: &mut dyn Progress,
+) -> Result<Option<RunReport>> {
     let started = Instant::now();
     let s = &config.settings;
     let hp = &config.hyperparameters;
@@ -509,27 +604,41 @@ pub(crate) fn run_streaming_in(
                 .into(),
         });
     }
+    let shard = Shard {
+        files,
+        key_base: if peers.count() > 1 {
+            peers.index() << 40
+        } else {
+            0
+        },
+    };
+    let key_base = shard.key_base as u64;
     let mut stages = Stages::start();
-    let data = config.data.clone();
-    let (stats, sha256) = std::thread::scope(|scope| -> Result<(Statistics, String)> {
-        // The file's checksum (for the manifest) beside the first read.
-        let sha = scope.spawn(|| sha256_file(&data));
-        let stats = first_read(config, progress)?;
-        let sha = sha
+    let (stats, shas) = std::thread::scope(|scope| -> Result<(Statistics, Vec<String>)> {
+        // The files' checksums (for the manifest) beside the first read.
+        let sha =
+            scope.spawn(|| -> Result<Vec<String>> { files.iter().map(sha256_file).collect() });
+        let stats = first_read(config, &shard, peers, progress)?;
+        let shas = sha
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        Ok((stats, sha))
+        Ok((stats, shas))
     })?;
+    let sha256 = checksum(files, shas, peers)?;
     stages.lap("statistics");
 
     let out = &config.out_dir;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let with_validation = stats.counts[1][0] + stats.counts[1][1] > 0;
+    let n_val = stats.counts[1][0] + stats.counts[1][1];
+    let n_test = stats.counts[2][0] + stats.counts[2][1];
+    let with_validation = n_val > 0;
     // The splits as folders of shards.
     let outputs = RunOutputs::in_dir(out, "", with_validation);
     let spill_dir = out.join(".spill");
     std::fs::create_dir_all(&spill_dir).map_err(|e| Error::io(&spill_dir, e))?;
-    let written = second_read(config, &stats, &outputs, &spill_dir, progress)?;
+    let written = second_read(
+        config, &shard, peers, &stats, &outputs, &spill_dir, progress,
+    )?;
     stages.lap("write");
     let [Some(train_spill), val_spill, Some(test_spill)] = written.spills else {
         unreachable!("training and test spills are always written")
@@ -542,13 +651,16 @@ pub(crate) fn run_streaming_in(
         // The small validation matrix first, so that its transient copy is gone before the
         // large one is built; then the memory the two reads freed goes back to the system.
         let dval = match &val_spill {
-            Some(v) if v.rows() > 0 => Some(evaluation_matrix(v, s.split.seed)?),
+            Some(v) if with_validation => {
+                Some(evaluation_matrix(v, s.split.seed, n_val, key_base)?)
+            }
             _ => None,
         };
         release_free_memory();
         let mut train_rows = train_spill.reader(SPILL_BATCH_ROWS)?;
         let dtrain = DMatrix::quantised(&mut train_rows, None, MAX_BIN, threads)?;
-        eval_rows = dval.as_ref().map_or(0, DMatrix::nrow);
+        let own_eval = dval.as_ref().map_or(0, DMatrix::nrow) as u64;
+        eval_rows = peers.sum_u64(&[own_eval])?[0] as usize;
         let names = stats.preprocessor.feature_names.clone();
         let hp = hp.clone().into_valid()?;
         train_matrices(
@@ -600,7 +712,47 @@ pub(crate) fn run_streaming_in(
     }
     test_spill.remove()?;
     std::fs::remove_dir(&spill_dir).map_err(|e| Error::io(&spill_dir, e))?;
+    // The first host evaluates every host's scores.
+    let seed = s.split.seed;
+    let (y_val, val_scores, _) =
+        gather::scores(peers, n_val, key_base, seed, y_val, val_scores, Vec::new())?;
+    let (y_test, scores, baseline_scores) = gather::scores(
+        peers,
+        n_test,
+        key_base,
+        seed ^ 1,
+        y_test,
+        scores,
+        baseline_scores,
+    )?;
+    let host_rows: Vec<usize> = peers
+        .all_gather(&(stats.own_rows as u64).to_le_bytes())?
+        .iter()
+        .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")) as usize)
+        .collect();
     stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
+    if peers.index() != 0 {
+        // Only the first host writes the job's outputs.
+        for dir in [
+            Some(&outputs.train),
+            outputs.validation.as_ref(),
+            Some(&outputs.test),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+        }
+        return Ok(None);
+    }
+    let hosts = (peers.count() > 1).then(|| HostsNote {
+        count: peers.count(),
+        rows: host_rows,
+        validation_rows_evaluated: y_val.len(),
+        test_rows_evaluated: y_test.len(),
+    });
 
     let positives: usize = stats.counts.iter().map(|c| c[1]).sum();
     let n_train = stats.counts[0][0] + stats.counts[0][1];
@@ -630,6 +782,7 @@ pub(crate) fn run_streaming_in(
                 median_rank_error: stats.median_rank_error,
                 shards: written.shards,
                 validation_rows_per_round: eval_rows,
+                hosts,
             }),
         },
         model,
@@ -638,4 +791,5 @@ pub(crate) fn run_streaming_in(
         stages,
         started,
     )
+    .map(Some)
 }
