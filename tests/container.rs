@@ -410,9 +410,12 @@ fn a_job_that_cannot_run_says_why_in_output_failure() {
         r#"{"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}"#,
     )
     .unwrap();
+    // Two instances with the whole table on each (FullyReplicated, as written above): each
+    // would train on all of it; refused with the way out.
     let reason = failure(&root);
     assert!(
-        reason.contains("2 hosts") && reason.contains("InstanceCount"),
+        reason.contains("FullyReplicated input on 2 instances")
+            && reason.contains("ShardedByS3Key"),
         "{reason}"
     );
 }

@@ -525,7 +525,7 @@ pub fn train_on_hosts(
     let ran = (|| -> Result<Option<RunReport>> {
         let comm = Communicator::join(
             &CommunicatorConfig::new(
-                settings.first_address(),
+                settings.tracker_address(),
                 membership.tracker_port,
                 hosts.index(),
                 hosts.count(),
@@ -539,7 +539,11 @@ pub fn train_on_hosts(
     let report = match ran {
         Ok(r) => r,
         Err(e) => {
-            // The others learn why, not only that this host went away.
+            // libxgboost notices a lost peer as "Allreduce failed": give the heartbeat a
+            // moment to name the host and its reason (the abort action then ends this
+            // process with them); else this host's own error is the cause, and the others
+            // learn it, not only that this host went away.
+            std::thread::sleep(cluster::LOSS_NAMING_WAIT);
             membership.fail(&e.to_string());
             return Err(e);
         }

@@ -41,6 +41,10 @@ pub const TRACKER_PORT: u16 = 9099;
 /// host's name and [`RENDEZVOUS_PORT`] (SageMaker resolves host names such as `algo-1`).
 /// `run --workers` sets it to a loopback port, and the tracker then takes a free port.
 pub const FIRST_HOST_ENV: &str = "PURCHASE_PREDICT_FIRST_HOST";
+/// A rabit tracker already running, as `address:port` (xgboost 1.7's own Python
+/// `RabitTracker`, started with `sortby="task"`, where Python can run): the first host then
+/// starts none and every host joins that one.
+pub const TRACKER_ENV: &str = "PURCHASE_PREDICT_TRACKER";
 /// Seconds the hosts wait for each other to join (default [`DEFAULT_JOIN_TIMEOUT`]).
 pub const JOIN_TIMEOUT_ENV: &str = "PURCHASE_PREDICT_JOIN_TIMEOUT";
 /// How long the hosts wait for each other to start: SageMaker starts a job's instances within
@@ -49,6 +53,9 @@ pub const DEFAULT_JOIN_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a host may stay silent before the others give it up.
 pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(30);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(1);
+/// How long a host whose training failed waits for the rendezvous to name a lost host before
+/// it reports its own error: libxgboost sees a dead peer only as a failed allreduce.
+pub const LOSS_NAMING_WAIT: Duration = Duration::from_secs(3);
 
 /// The hosts of a job, sorted; this process is one of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +115,8 @@ pub struct ClusterSettings {
     pub rendezvous: String,
     /// The tracker's port on the first host (0: a free one, announced at `go`).
     pub tracker_port: u16,
+    /// A tracker already running elsewhere ([`TRACKER_ENV`]): `(address, port)`.
+    pub external_tracker: Option<(String, u16)>,
     pub join_timeout: Duration,
     pub heartbeat_timeout: Duration,
 }
@@ -130,19 +139,38 @@ impl ClusterSettings {
             }
             _ => DEFAULT_JOIN_TIMEOUT,
         };
+        let external_tracker = match std::env::var(TRACKER_ENV) {
+            Ok(t) if !t.is_empty() => Some(
+                t.rsplit_once(':')
+                    .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+                    .ok_or_else(|| Error::InvalidSetting {
+                        name: TRACKER_ENV.into(),
+                        reason: format!("`{t}` is not address:port"),
+                    })?,
+            ),
+            _ => None,
+        };
         Ok(ClusterSettings {
             rendezvous,
             tracker_port,
+            external_tracker,
             join_timeout,
             heartbeat_timeout: HEARTBEAT_TIMEOUT,
         })
     }
 
-    /// The first host's address without the port (where the tracker listens too).
+    /// The first host's address without the port.
     pub fn first_address(&self) -> &str {
         self.rendezvous
             .rsplit_once(':')
             .map_or(self.rendezvous.as_str(), |(h, _)| h)
+    }
+
+    /// Where the workers find the tracker: the external one, else the first host.
+    pub fn tracker_address(&self) -> &str {
+        self.external_tracker
+            .as_ref()
+            .map_or(self.first_address(), |(h, _)| h.as_str())
     }
 }
 
@@ -159,7 +187,7 @@ pub struct Membership {
     stream: Arc<Mutex<TcpStream>>,
     done: Arc<AtomicBool>,
     /// The first host's rendezvous and tracker (kept running until the process ends).
-    _server: Option<(JoinHandle<()>, Tracker)>,
+    _server: Option<(JoinHandle<()>, Option<Tracker>)>,
 }
 
 impl std::fmt::Debug for Membership {
@@ -215,13 +243,20 @@ pub fn join(
             })?;
         let listener = TcpListener::bind(("0.0.0.0", port))
             .map_err(|e| lost(format!("the first host cannot listen on port {port}: {e}")))?;
-        let tracker = Tracker::start(
-            SocketAddr::from(([0, 0, 0, 0], settings.tracker_port)),
-            hosts.count(),
-        )?;
+        let tracker = match &settings.external_tracker {
+            Some(_) => None,
+            None => Some(Tracker::start(
+                SocketAddr::from(([0, 0, 0, 0], settings.tracker_port)),
+                hosts.count(),
+            )?),
+        };
         let names = hosts.names().to_vec();
         let s = settings.clone();
-        let tracker_port = tracker.port();
+        let tracker_port = match (&tracker, &settings.external_tracker) {
+            (Some(t), _) => t.port(),
+            (None, Some((_, port))) => *port,
+            (None, None) => unreachable!("a tracker is started or given"),
+        };
         let thread = std::thread::Builder::new()
             .name("rendezvous".into())
             .spawn(move || serve(&listener, &names, &s, tracker_port))
@@ -431,7 +466,9 @@ fn serve(listener: &TcpListener, names: &[String], s: &ClusterSettings, tracker_
     }
     if !faults.is_empty() {
         let message = format!("abort {}\n", one_line(&faults.join("; ")));
-        for j in joined.values_mut() {
+        // The first host's own connection last: told, its process ends, and this thread
+        // with it.
+        for j in joined.values_mut().rev() {
             let _ = j.writer.write_all(message.as_bytes());
         }
         return;
@@ -497,7 +534,7 @@ fn relay(joined: BTreeMap<String, Joined>, timeout: Duration) {
         w.remove(&name);
         if let Some(reason) = outcome {
             let message = format!("abort {}\n", one_line(&reason));
-            for s in w.values_mut() {
+            for s in w.values_mut().rev() {
                 let _ = s.write_all(message.as_bytes());
             }
         }
@@ -529,6 +566,7 @@ mod tests {
         ClusterSettings {
             rendezvous: format!("127.0.0.1:{port}"),
             tracker_port: 0,
+            external_tracker: None,
             join_timeout: Duration::from_secs(join_s),
             heartbeat_timeout: Duration::from_secs(5),
         }
