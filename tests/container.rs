@@ -682,7 +682,7 @@ mod through_the_estimator {
     use super::*;
     use purchase_predict::cloud::endpoint::{DeployConfig, Endpoint};
     use purchase_predict::cloud::estimator::{
-        Channels, Estimator, HyperparameterTuner, PipelineImage,
+        Channels, Distribution, Estimator, HyperparameterTuner, PipelineImage,
     };
     use purchase_predict::cloud::sagemaker::container::BIN_ENV;
     use purchase_predict::cloud::session::Session;
@@ -747,6 +747,38 @@ mod through_the_estimator {
         endpoint.delete().await.unwrap();
     }
 
+    /// Two instances: the table uploaded as shards, one process per instance training one
+    /// model, as good as one instance's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_local_job_on_two_instances_trains_one_model_from_the_shards() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::local(dir.path().join("work"));
+        let shards = session
+            .upload_shards(demo_data(), "data/sharded", 2, true)
+            .await
+            .unwrap();
+        assert_eq!(session.storage().list(&shards).await.unwrap().len(), 2);
+        let job = estimator("purchased")
+            .instance_count(2)
+            .distribution(Distribution::ShardedByS3Key)
+            .fit(&session, &Channels::new(shards), &mut Silent)
+            .await
+            .unwrap();
+        let table = session.upload_data(demo_data(), "data/raw").await.unwrap();
+        let one = estimator("purchased")
+            .fit(&session, &Channels::new(table), &mut Silent)
+            .await
+            .unwrap();
+        let (a, b) = (job.final_metrics["test:auc"], one.final_metrics["test:auc"]);
+        // The demo table is small (a test split of a few thousand rows), and the two split it
+        // differently (by id hash, stratified): the AUCs agree within their noise.
+        assert!((a - b).abs() < 0.03, "two instances {a}, one {b}");
+        let artifact = job.artifact(&session, None).await.unwrap();
+        assert_eq!(artifact.manifest.id_column.as_deref(), Some("customer_id"));
+        let archive = job.model_data.local_path().unwrap();
+        assert!(archive.parent().unwrap().join("output.tar.gz").is_file());
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_job_carries_its_failure_reason_and_bad_settings_stop_before_it() {
         let dir = tempfile::tempdir().unwrap();
@@ -778,15 +810,27 @@ mod through_the_estimator {
             err.contains("validation channel") && err.contains("splits"),
             "{err}"
         );
-        // Two instances, or the built-in image's override beside ours.
-        for e in [
-            estimator("purchased").instance_count(2),
-            estimator("purchased").image_uri("x"),
+        // Two instances with the whole table on each (FullyReplicated), two sharded instances
+        // on a one-object channel, or the built-in image's override beside ours.
+        for (e, why) in [
+            (
+                estimator("purchased").instance_count(2),
+                "FullyReplicated hands each",
+            ),
+            (
+                estimator("purchased")
+                    .instance_count(2)
+                    .distribution(Distribution::ShardedByS3Key),
+                "holds 1 object(s)",
+            ),
+            (estimator("purchased").image_uri("x"), "not both"),
         ] {
-            assert!(e
+            let err = e
                 .fit(&session, &Channels::new(table.clone()), &mut Silent)
                 .await
-                .is_err());
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{err}");
         }
         // Tuning with the image runs on SageMaker only, and says so.
         let tuner = HyperparameterTuner::new(

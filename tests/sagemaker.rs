@@ -267,8 +267,10 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
     let dir = tempfile::tempdir().unwrap();
     let session = moto_session(&moto, dir.path()).await;
     assert_eq!(session.backend(), Backend::SageMaker);
+    // Two instances: the training file as two objects (SageMaker CSV has no header), one
+    // for each instance under ShardedByS3Key.
     let train = session
-        .upload_data(out.path().join("train.csv"), "data/train")
+        .upload_shards(out.path().join("train.csv"), "data/train", 2, false)
         .await
         .unwrap();
     let validation = session
@@ -279,6 +281,15 @@ async fn training_job_sends_the_tutorial_request_and_its_model_loads_locally() {
         train.to_string(),
         format!("s3://{BUCKET}/purchase-predict/data/train")
     );
+    let objects = session.storage().list(&train).await.unwrap();
+    assert_eq!(objects.len(), 2);
+    let mut lines = 0;
+    for o in &objects {
+        let local = session.local_copy(o, "check").await.unwrap();
+        lines += std::fs::read_to_string(local).unwrap().lines().count();
+    }
+    let whole = std::fs::read_to_string(out.path().join("train.csv")).unwrap();
+    assert_eq!(lines, whole.lines().count(), "every row in one object");
 
     let hp = Hyperparameters {
         num_round: 100,
@@ -616,6 +627,64 @@ async fn pipeline_image_jobs_send_the_raw_table_settings_and_metric_definitions(
         Some(table.to_string().as_str())
     );
     assert_eq!(raw.resource_config().unwrap().instance_count(), Some(1));
+
+    // On three instances: the whole table on each is refused, and so is a channel of fewer
+    // objects than instances, before any request; the sharded table is sent as it is.
+    let three = estimator.clone().instance_count(3);
+    let e = three
+        .fit(&session, &Channels::new(table.clone()), &mut Silent)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("FullyReplicated hands each of the 3 instances"),
+        "{e}"
+    );
+    let three = three.distribution(Distribution::ShardedByS3Key);
+    let e = three
+        .fit(&session, &Channels::new(table.clone()), &mut Silent)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("holds 1 object(s)"), "{e}");
+    assert_eq!(
+        moto.recorded("CreateTrainingJob").len(),
+        1,
+        "no request for either"
+    );
+    let shards = session
+        .upload_shards(
+            common::root().join("data/customers.csv"),
+            "data/raw-3",
+            3,
+            true,
+        )
+        .await
+        .unwrap();
+    let sharded = three
+        .fit(&session, &Channels::new(shards.clone()), &mut Silent)
+        .await
+        .unwrap();
+    let created = moto.recorded("CreateTrainingJob");
+    let request = created
+        .iter()
+        .find(|r| r["TrainingJobName"] == sharded.name.as_str())
+        .unwrap();
+    assert_eq!(request["ResourceConfig"]["InstanceCount"], 3);
+    let source = &request["InputDataConfig"][0]["DataSource"]["S3DataSource"];
+    assert_eq!(source["S3DataDistributionType"], "ShardedByS3Key");
+    assert_eq!(source["S3Uri"], shards.to_string().as_str());
+    assert_eq!(request["InputDataConfig"].as_array().unwrap().len(), 1);
+    let objects = session.storage().list(&shards).await.unwrap();
+    assert_eq!(objects.len(), 3);
+    for o in &objects {
+        let local = session.local_copy(o, "check").await.unwrap();
+        let text = std::fs::read_to_string(local).unwrap();
+        assert!(
+            text.starts_with("customer_id,"),
+            "each object has the header"
+        );
+    }
 
     // moto never runs the image: put the model a job of it writes (a whole artifact) where
     // SageMaker would, and load it back with its own preprocessor.

@@ -41,6 +41,10 @@ pub struct JobInput {
     pub files: Vec<PathBuf>,
     /// The job's hosts, when there are several.
     pub hosts: Option<Hosts>,
+    /// On several hosts, what is wrong with this host's share of the channel (no object, or
+    /// objects of two formats): the other hosts learn it before any of them trains. A fault
+    /// of the job's configuration, the same on every host, is an error of [`read_job`].
+    pub host_fault: Option<String>,
     /// A refit judged against the defaults: their values of the tuned hyperparameters
     /// ([`JUDGE_AGAINST_HYPERPARAMETER`]).
     pub judge_against: Option<BTreeMap<String, String>>,
@@ -324,12 +328,17 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
     channel_files(root, &dir, &mut files)?;
     files.sort();
     if let Some(h) = &hosts {
-        return sharded_input(h, &dir, files, declared).map(|files| JobInput {
+        let (files, host_fault) = match sharded_input(h, &dir, files, declared) {
+            Ok(files) => (files, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        return Ok(JobInput {
             job,
             hyperparameters,
             data: dir.clone(),
             files,
             hosts: hosts.clone(),
+            host_fault,
             judge_against,
         });
     }
@@ -372,6 +381,7 @@ pub fn read_job(root: &MlRoot) -> Result<JobInput> {
         files: vec![data.clone()],
         data,
         hosts: None,
+        host_fault: None,
         judge_against,
     })
 }
@@ -495,16 +505,16 @@ pub fn train_on_hosts(
     progress: &mut dyn Progress,
 ) -> Result<Option<RunReport>> {
     let settings = ClusterSettings::from_env(hosts)?;
-    let input = read_job(root).and_then(|input| {
-        if input.judge_against.is_some() {
-            return Err(input_error(
-                &root.hyperparameters_file(),
-                format!("`{JUDGE_AGAINST_HYPERPARAMETER}` (a tuned refit) trains on one instance"),
-            ));
-        }
-        Ok(input)
-    });
-    let fault = input.as_ref().err().map(ToString::to_string);
+    // The job's configuration is the same on every host: a fault in it fails each at once.
+    let input = read_job(root)?;
+    if input.judge_against.is_some() {
+        return Err(input_error(
+            &root.hyperparameters_file(),
+            format!("`{JUDGE_AGAINST_HYPERPARAMETER}` (a tuned refit) trains on one instance"),
+        ));
+    }
+    // A fault of this host's share is told to the others.
+    let fault = input.host_fault.clone();
     let abort_root = root.clone();
     let abort: cluster::AbortAction = std::sync::Arc::new(move |reason: &str| {
         let e = Error::Collective(reason.to_string());
@@ -520,7 +530,6 @@ pub fn train_on_hosts(
         settings.rendezvous
     );
     let membership = cluster::join(hosts, &settings, fault.as_deref(), abort)?;
-    let input = input?;
     let config = run_config(root, &input);
     let ran = (|| -> Result<Option<RunReport>> {
         let comm = Communicator::join(
@@ -586,7 +595,10 @@ fn finish(root: &MlRoot, config: &RunConfig, report: &RunReport) -> Result<()> {
     ];
     leftovers.extend(report.outputs.validation.clone());
     for f in leftovers {
-        // A streaming run's splits are folders of shards.
+        // A streaming run's splits are folders of shards (none on several hosts).
+        if !f.exists() {
+            continue;
+        }
         let removed = if f.is_dir() {
             std::fs::remove_dir_all(&f)
         } else {

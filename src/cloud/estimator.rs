@@ -45,6 +45,7 @@ impl Estimator {
     ) -> Result<TrainingJob> {
         self.check_ref()?;
         check_pipeline_channels(self, channels)?;
+        check_shards(self, session, channels).await?;
         let name = unique_name(&self.base_job_name, 63);
         let output = self
             .output_path
@@ -58,6 +59,22 @@ impl Estimator {
         };
         session.platform().train(session, &request, progress).await
     }
+}
+
+/// On several instances (`ShardedByS3Key`, [`Estimator::check`] refuses anything else), each
+/// gets whole objects of the training channel: one with fewer objects than instances would
+/// leave an instance without data. Refused before a billable job starts.
+async fn check_shards(estimator: &Estimator, session: &Session, channels: &Channels) -> Result<()> {
+    let n = estimator.instance_count;
+    if n <= 1 {
+        return Ok(());
+    }
+    let objects = session.storage().list(&channels.train).await?.len();
+    ensure!(objects >= n as usize, setting "train channel",
+        "{} holds {objects} object(s); ShardedByS3Key hands each of the {n} instances whole \
+         objects, so some would get none: write it as at least {n} (Session::upload_shards)",
+        channels.train);
+    Ok(())
 }
 
 /// Our image reads one channel, the whole customer table, and splits it itself.
@@ -77,6 +94,7 @@ impl HyperparameterTuner {
     ) -> Result<TuningJob> {
         self.check_ref()?;
         check_pipeline_channels(&self.estimator, channels)?;
+        check_shards(&self.estimator, session, channels).await?;
         // Our image splits a validation share off the table itself.
         ensure!(channels.validation.is_some() || self.estimator.pipeline_image.is_some(), setting "validation channel", "tuning judges trials by {}, which needs a validation channel",
                     self.config.objective.name());

@@ -142,9 +142,11 @@ impl Estimator {
     /// Train with our image instead of the built-in XGBoost: the train channel is then the
     /// raw customer table (one CSV or Parquet file), the job fits the preprocessor itself
     /// and splits the table (so there is no validation channel), and its model scores raw
-    /// customers wherever it is deployed. One instance; locally, the job runs the
+    /// customers wherever it is deployed. On several instances (`instance_count`, with
+    /// `ShardedByS3Key` input), the hosts train one model together
+    /// ([`crate::app::sagemaker_job::train_on_hosts`]). Locally, the job runs the
     /// `purchase-predict` binary (`PURCHASE_PREDICT_BIN`, or the one on `PATH`) on the
-    /// container layout, as SageMaker runs the image.
+    /// container layout, as SageMaker runs the image: one process per instance.
     pub fn pipeline_image(mut self, image: PipelineImage) -> Self {
         self.pipeline_image = Some(image);
         self
@@ -160,8 +162,9 @@ impl Estimator {
         self
     }
 
-    /// Instances (> 1 is multi-instance training; use [`Distribution::ShardedByS3Key`] to
-    /// give each its share of the data).
+    /// Instances (> 1 is multi-instance training, which needs
+    /// [`Distribution::ShardedByS3Key`] and a channel of at least this many objects:
+    /// `Session::upload_shards`).
     pub fn instance_count(mut self, n: i32) -> Self {
         self.instance_count = n;
         self
@@ -265,16 +268,19 @@ impl Check for Estimator {
                 "ShardedByS3Key only makes sense with instance_count > 1".into(),
             );
         }
+        if self.distribution == Distribution::FullyReplicated && self.instance_count > 1 {
+            return bad(
+                "distribution",
+                format!(
+                    "FullyReplicated hands each of the {} instances the whole training channel, \
+                     so each trains on all of it and more instances do not train faster: use \
+                     Distribution::ShardedByS3Key, with the table written as at least {} objects \
+                     (Session::upload_shards)",
+                    self.instance_count, self.instance_count
+                ),
+            );
+        }
         if let Some(p) = &self.pipeline_image {
-            if self.instance_count != 1 {
-                return bad(
-                    "instance_count",
-                    format!(
-                        "{}: the purchase-predict image trains on one instance",
-                        self.instance_count
-                    ),
-                );
-            }
             if self.image_uri.is_some() {
                 return bad(
                     "image_uri",

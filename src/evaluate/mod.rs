@@ -59,7 +59,7 @@ pub struct StreamingNote {
     pub split: String,
     /// The medians' largest rank error (their sketch's bound; 0 when exact).
     pub median_rank_error: f64,
-    /// Shards of each SageMaker CSV split.
+    /// Shards of each SageMaker CSV split (0 on several hosts, which write none).
     pub shards: usize,
     /// Validation rows evaluated after each round (early stopping): all of them, or a seeded
     /// sample of at most 250,000.

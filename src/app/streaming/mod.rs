@@ -413,9 +413,15 @@ fn second_read(
         outputs.validation.as_ref(),
         Some(&outputs.test),
     ];
+    // On several hosts the split files would stay on each host's disk, unused (the image
+    // removes them): none are written.
     let mut shards: Vec<Option<ShardWriter>> = dirs
         .iter()
-        .map(|d| d.map(|d| ShardWriter::create(d)).transpose())
+        .map(|d| {
+            d.filter(|_| peers.count() == 1)
+                .map(|d| ShardWriter::create(d))
+                .transpose()
+        })
         .collect::<Result<_>>()?;
     let mut spills: Vec<Option<SpillWriter>> = ["train", "validation", "test"]
         .iter()
@@ -447,11 +453,13 @@ fn second_read(
                 if rows[k].is_empty() {
                     continue;
                 }
-                let (Some(spill), Some(shard)) = (&mut spills[k], &mut shards[k]) else {
+                let Some(spill) = &mut spills[k] else {
                     continue;
                 };
                 spill.append(&x, &batch.labels, &rows[k])?;
-                shard.append(&x, &batch.labels, &rows[k])?;
+                if let Some(shard) = &mut shards[k] {
+                    shard.append(&x, &batch.labels, &rows[k])?;
+                }
             }
             for &i in &rows[0] {
                 let key = hash_u64((key_first + i) as u64, baseline_seed);
@@ -733,18 +741,6 @@ pub(crate) fn run_on_hosts(
     stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
     if peers.index() != 0 {
         // Only the first host writes the job's outputs.
-        for dir in [
-            Some(&outputs.train),
-            outputs.validation.as_ref(),
-            Some(&outputs.test),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if dir.exists() {
-                std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-        }
         return Ok(None);
     }
     let hosts = (peers.count() > 1).then(|| HostsNote {

@@ -127,8 +127,57 @@ async fn train_in_image(
         JOBS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     )));
     let _ = std::fs::remove_dir_all(&scratch.0);
+    let mut hyperparameters = estimator.job_hyperparameters();
+    if estimator.instance_count > 1 {
+        // One process per instance, sharing this machine's cores.
+        let n = estimator.instance_count as usize;
+        if estimator.hyperparameters.nthread.is_none() {
+            let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+            hyperparameters.insert("nthread".into(), (cores / n).max(1).to_string());
+        }
+        // ShardedByS3Key hands each instance whole objects: here, in key order, round robin.
+        let mut per_host = vec![Vec::new(); n];
+        for (k, f) in files.into_iter().enumerate() {
+            per_host[k % n].push(f);
+        }
+        let run = crate::cloud::sagemaker::local_hosts::run_local_hosts(
+            &binary,
+            &scratch.0,
+            &hyperparameters,
+            &per_host,
+            format.content_type(),
+            progress,
+        )
+        .map_err(|e| match e {
+            Error::JobFailed { reason, .. } => Error::JobFailed {
+                kind: "training job".into(),
+                name: name.to_string(),
+                status: "Failed".into(),
+                reason,
+            },
+            other => other,
+        })?;
+        let model_data = output.join(name).join("output/model.tar.gz");
+        let archive = model_data.local_path()?;
+        crate::model::artifact::pack(run.first.model_dir(), archive)?;
+        if let Some(dir) = archive.parent() {
+            crate::model::artifact::pack(run.first.output_data_dir(), dir.join("output.tar.gz"))?;
+        }
+        let artifact = crate::model::artifact::Artifact::load(archive)?;
+        return Ok(TrainingJob {
+            name: name.to_string(),
+            backend: Backend::Local,
+            model_data,
+            final_metrics: run.final_metrics,
+            hyperparameters,
+            image_uri: Some(image.image_uri.clone()),
+            seconds: started.elapsed().as_secs_f64(),
+            train_channel: Some(channels.train.clone()),
+            preprocessor: Some(artifact.preprocessor),
+            pipeline_image: true,
+        });
+    }
     let root = MlRoot::new(&scratch.0);
-    let hyperparameters = estimator.job_hyperparameters();
     root.write_training_job(
         &hyperparameters,
         &[(TRAIN_CHANNEL, &files, format.content_type())],

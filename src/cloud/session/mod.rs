@@ -449,6 +449,42 @@ impl Session {
         Ok(folder)
     }
 
+    /// Put a local table under `<base>/<key_prefix>/` as `shards` objects (`part-00000.csv`,
+    /// …; [`crate::data::shard::shard_table`]: each row in one of them by a stable hash of
+    /// its position) and return the folder: the channel of a job on `shards` instances with
+    /// `ShardedByS3Key` input, which hands each instance whole objects. `header`: the file's
+    /// first line is a header (a raw customer table, for our image); SageMaker CSV for the
+    /// built-in XGBoost has none.
+    pub async fn upload_shards(
+        &self,
+        path: impl AsRef<Path>,
+        key_prefix: &str,
+        shards: usize,
+        header: bool,
+    ) -> Result<Location> {
+        let path = path.as_ref();
+        let scratch = self
+            .root
+            .join("shards")
+            .join(crate::cloud::sagemaker::unique_name("upload", 63));
+        let files = crate::data::shard::shard_table(path, &scratch, shards, header)?;
+        let folder = self.base_location().join(key_prefix);
+        let mut uploaded = Ok(());
+        for f in &files {
+            let name = f.file_name().expect("a shard's name").to_string_lossy();
+            uploaded = self
+                .storage
+                .upload_file(f, &folder.join(&name))
+                .await
+                .map(|_| ());
+            if uploaded.is_err() {
+                break;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+        uploaded.map(|()| folder)
+    }
+
     /// `location` as a local file: a local path as it is, an S3 object downloaded under
     /// `<root>/<folder>/` (named after its whole URI, so that two objects never collide).
     pub async fn local_copy(&self, location: &Location, folder: &str) -> Result<PathBuf> {
