@@ -11,6 +11,8 @@
 #   monitoring                   benches/monitor.sh  (pandas + NumPy + SciPy on the same captures)
 #   tables larger than memory    benches/streaming.sh (`run` holding the table; pandas + Python
 #                                                     xgboost; 50 million rows streamed)
+#   several instances            benches/workers.sh  (one process; and what it predicts for
+#                                                     4, 16 and 64 SageMaker instances)
 #   the notebooks' kernel        benches/kernel.sh   (a stock evcxr; --quick: replay off)
 #
 #   benches/all.sh            full sizes (1,000,000-row table, 5 s phases, 5,000,000-row
@@ -27,10 +29,10 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--quick" ]; then
     rows=20000 repeats=1 phase=1 score_rows=20000 trials=5 seeds="1" monitor_rows=20000
-    big_rows=200000 mid_rows=30000
+    big_rows=200000 mid_rows=30000 worker_rows=100000 worker_rounds=20
 else
     rows=1000000 repeats=3 phase=5 score_rows=5000000 trials=50 seeds="1 2 3" monitor_rows=1000000
-    big_rows=50000000 mid_rows=3000000
+    big_rows=50000000 mid_rows=3000000 worker_rows=2000000 worker_rounds=100
 fi
 out=target/bench-all
 rm -rf "$out"
@@ -63,14 +65,16 @@ bench predict bash benches/predict.sh "$score_rows"
 bench tune env TRIALS="$trials" SEEDS="$seeds" bash benches/tune.sh
 bench monitor bash benches/monitor.sh "$monitor_rows" "$repeats"
 bench streaming bash benches/streaming.sh "$big_rows" "$repeats" "$mid_rows"
+bench workers bash benches/workers.sh "$worker_rows" "$worker_rounds"
 bench kernel bash benches/kernel.sh ${1:+"$1"}
 
 python3 - "$out" "$(nproc)" "$(( $(date +%s) - started ))" <<'PY' | tee "$out/table.txt"
 import json, sys
 out, cores, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-j = {n: json.load(open(f"{out}/{n}.json")) for n in ("stages", "serve", "explain", "predict", "tune", "monitor", "streaming", "kernel")}
+j = {n: json.load(open(f"{out}/{n}.json")) for n in ("stages", "serve", "explain", "predict", "tune", "monitor", "streaming", "workers", "kernel")}
 s, v, e, p, t, m, k = j["stages"], j["serve"], j["explain"], j["predict"], j["tune"], j["monitor"], j["kernel"]
 st = j["streaming"]
+w = j["workers"]
 rows = [
     ("preprocessing, {:,} rows (s)".format(s["rows"]), s["prep_seconds"]["ours"],
      "pandas 2.2", s["prep_seconds"]["pandas"], s["ratio_pandas_over_ours"], "x faster", ">= 5x"),
@@ -125,6 +129,10 @@ rows = [
     ("streamed run, {:,} rows, peak (MB)".format(st["big"]["rows"]), st["big"]["peak_mb"],
      "the table's f32 matrix", st["big"]["f32_matrix_mb"], st["big"]["peak_over_matrix"],
      "x the matrix", "<= 0.5x"),
+    ("two workers, {:,} rows (s)".format(w["rows"]), w["two_workers"]["seconds"], "one process",
+     w["one_process"]["seconds"], w["time_ratio_workers_over_one"], "x its time", ""),
+    ("  test ROC AUC", w["two_workers"]["roc_auc"], "one process", w["one_process"]["roc_auc"],
+     w["roc_auc_difference"], " apart", "<= 0.005"),
     ("notebook warm cell, median (s)", k["ours"]["warm_median"], k["baseline"],
      k["baseline_stats"]["warm_median"], k["ratios"]["warm_median"], "x faster", "<= 0.6 s"),
     ("notebook warm cell, p90 (s)", k["ours"]["warm_p90"], k["baseline"],

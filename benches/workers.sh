@@ -27,7 +27,8 @@
 #   moves about twice the histogram per host whatever the host count) at 1 GB/s, plus
 #   100 microseconds per step of the ring (2 (N - 1) steps per allreduce, 2 * depth
 #   allreduces per round);
-# - memory: 68 bytes per training row (benches/streaming.sh, 50 million rows), disk: the shard
+# - 3 minutes to provision the instances and pull the image (not billed);
+# - memory: 68 bytes per row of the table (benches/streaming.sh, 50 million rows); disk: the shard
 #   plus 4 bytes per value of the spills.
 # The last line is one JSON object.
 set -euo pipefail
@@ -87,6 +88,7 @@ bytes_per_row = os.path.getsize(f"{work}/customers.csv") / rows
 
 # The prediction: one billion rows of this table on N ml.m5.4xlarge.
 N_ROWS, PRICE, CORES, S3_BPS, NET_BPS, STEP_S, DEPTH = 1e9, 0.922, 8, 500e6, 1e9, 100e-6, 5
+STARTUP_S = 180  # instances provisioned and the image pulled: wall time, not billed
 pred = {}
 for n in (4, 16, 64):
     shard_rows = N_ROWS / n
@@ -95,7 +97,8 @@ for n in (4, 16, 64):
     comm = rounds * (per_host_per_round / NET_BPS + 2 * DEPTH * 2 * (n - 1) * STEP_S)
     seconds = download + compute + comm
     pred[str(n)] = {
-        "hours": round(seconds / 3600, 2),
+        "minutes": round((STARTUP_S + seconds) / 60, 1),
+        "billed_minutes": round(seconds / 60, 1),
         "download_s": round(download),
         "compute_s": round(compute),
         "communication_s": round(comm, 1),
@@ -125,7 +128,8 @@ print(f"one process: {one_s:.1f} s, AUC {m1['roc_auc']:.4f}; two workers: {two_s
 print(f"per worker: {per_worker:,.0f} rows/s on one core; {bytes_per_round:,.0f} bytes per "
       f"round on loopback ({per_host_per_round:,.0f} per host)")
 for n, p in pred.items():
-    print(f"{n:>3} x ml.m5.4xlarge, 1e9 rows: {p['hours']} h, ${p['cost_usd']} "
+    print(f"{n:>3} x ml.m5.4xlarge, 1e9 rows: {p['minutes']} min ({p['billed_minutes']} billed), "
+          f"${p['cost_usd']} "
           f"(download {p['download_s']} s, compute {p['compute_s']} s, "
           f"communication {p['communication_s']} s; {p['memory_gb_per_host']} GB memory, "
           f"{p['disk_gb_per_host']} GB disk per host)")
