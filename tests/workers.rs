@@ -101,6 +101,32 @@ fn two_workers_train_what_one_process_does() {
         !two.join(".workers").exists(),
         "the hosts' folders are removed"
     );
+
+    // One worker is `run`; past 64 is refused too, before anything is written.
+    for n in ["1", "65"] {
+        let out = Command::new(BIN)
+            .args([
+                "run",
+                "--data",
+                data.to_str().unwrap(),
+                "--target",
+                "purchased",
+            ])
+            .args([
+                "--workers",
+                n,
+                "--out",
+                dir.path().join("no").to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("between 2 and 64"),
+            "{err}"
+        );
+        assert!(!dir.path().join("no").join("model.tar.gz").exists());
+    }
 }
 
 #[test]
