@@ -180,9 +180,11 @@ fn job_hyperparameters() -> BTreeMap<String, String> {
     let mut job = PipelineSettings::new("purchased");
     job.load.id = Some("customer_id".into());
     let mut hp = job.to_hyperparameters();
-    let mut xgb = Hyperparameters::default();
-    xgb.num_round = 20;
-    xgb.nthread = Some(1);
+    let xgb = Hyperparameters {
+        num_round: 20,
+        nthread: Some(1),
+        ..Hyperparameters::default()
+    };
     hp.extend(xgb.to_sagemaker());
     hp
 }

@@ -496,7 +496,7 @@ pub fn train(root: &MlRoot, progress: &mut dyn Progress) -> Result<Option<RunRep
 /// (reporting this host's input fault, if any, so that every host fails with it), join
 /// libxgboost's collective through the tracker the first host runs, run the streaming
 /// pipeline on this host's objects of the sharded channel
-/// ([`crate::app::streaming::run_on_hosts`]), and on the first host leave the model and the
+/// ([`crate::app::streaming`] on each host), and on the first host leave the model and the
 /// evaluation as [`train`] does on one. A host lost on the way fails every other host within
 /// the heartbeat timeout ([`cluster`]), the reason in each one's failure file.
 pub fn train_on_hosts(

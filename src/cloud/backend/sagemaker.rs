@@ -384,6 +384,12 @@ async fn refit_judged(
     channels: &Channels,
     progress: &mut dyn Progress,
 ) -> Result<(TrainingJob, Decision)> {
+    // Judging against the defaults trains both in one job, which our image runs on one
+    // instance only.
+    ensure!(estimator.instance_count == 1, setting "instance_count",
+        "{}: the kept job judges the best trial against the defaults in one job of one \
+         instance; with several, keep the best trial's own job (TuningJob::training_jobs)",
+        estimator.instance_count);
     let untuned = estimator.hyperparameters.to_sagemaker();
     let mut defaults = std::collections::BTreeMap::new();
     let mut refit = estimator.clone();
