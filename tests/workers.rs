@@ -350,4 +350,29 @@ fn a_lost_host_fails_every_other_within_the_stated_time() {
         "failed after {:?}",
         killed.elapsed()
     );
+
+    // The first host dies while they train: the second fails at once, naming it.
+    let d = dir.path().join("e");
+    let first = host(&d, 2, 0, &shards[..1]);
+    let second = host(&d, 2, 1, &shards[1..]);
+    let port = free_port();
+    let (mut p1, mut p2) = (start(&first, port, 30), start(&second, port, 30));
+    let log = first.root.with_extension("log");
+    let t = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("training")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "never started training"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    p1.kill().unwrap();
+    p1.wait().unwrap();
+    let killed = Instant::now();
+    let reason = fails_within(&mut p2, &second, Duration::from_secs(40));
+    assert!(reason.contains("algo-1"), "{reason}");
+    assert!(killed.elapsed() < Duration::from_secs(35));
 }

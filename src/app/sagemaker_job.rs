@@ -9,8 +9,10 @@
 //! use purchase_predict::app::sagemaker_job::train;
 //! use purchase_predict::cloud::sagemaker::container::MlRoot;
 //! use purchase_predict::util::progress::Silent;
-//! let report = train(&MlRoot::new("/tmp/job"), &mut Silent)?;
-//! println!("validation AUC {:?}", report.validation_metrics.and_then(|m| m.roc_auc));
+//! // One host, or the first of several, has the report; the others `None`.
+//! if let Some(report) = train(&MlRoot::new("/tmp/job"), &mut Silent)? {
+//!     println!("validation AUC {:?}", report.validation_metrics.and_then(|m| m.roc_auc));
+//! }
 //! # Ok::<(), purchase_predict::Error>(())
 //! ```
 

@@ -602,6 +602,52 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_host_aborts_the_others_after_the_heartbeat_timeout() {
+        let port = free_port();
+        let mut s = settings(port, 20);
+        s.heartbeat_timeout = Duration::from_secs(2);
+        // The second host joins by hand, then says nothing more, its connection open (a
+        // host cut off by the network).
+        let silent = std::thread::spawn(move || {
+            let mut stream = connect(
+                &format!("127.0.0.1:{port}"),
+                Instant::now() + Duration::from_secs(10),
+                "algo-1",
+            )
+            .unwrap();
+            stream.write_all(b"join algo-2\nok\n").unwrap();
+            let mut line = String::new();
+            BufReader::new(stream.try_clone().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert!(line.starts_with("go "), "{line}");
+            std::thread::sleep(Duration::from_secs(8));
+            drop(stream);
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = Mutex::new(tx);
+        let hosts = Hosts::new("algo-1", &names(2)).unwrap();
+        let m = join(
+            &hosts,
+            &s,
+            None,
+            Arc::new(move |r: &str| {
+                let _ = tx.lock().unwrap().send(r.to_string());
+            }),
+        )
+        .unwrap();
+        let t = Instant::now();
+        let reason = rx.recv_timeout(Duration::from_secs(7)).unwrap();
+        assert!(
+            reason.contains("algo-2 was lost: silent for 2 s"),
+            "{reason}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+        drop(m);
+        silent.join().unwrap();
+    }
+
+    #[test]
     fn a_fault_reaches_every_host_and_a_lost_host_aborts_the_others() {
         let port = free_port();
         // A fault on one host fails both, each naming it.
