@@ -28,18 +28,8 @@ fn generated(dir: &Path, rows: usize) -> PathBuf {
 }
 
 fn run(data: &Path, out: &Path, extra: &[&str], env: &[(&str, &str)]) {
-    let mut args = vec![
-        "run",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
-        "purchased",
-        "--id",
-        "customer_id",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
+    let mut args = common::run_args(data, out);
+    args.extend(extra.iter().map(|s| s.to_string()));
     let out = Command::new(BIN)
         .args(&args)
         .env("OMP_WAIT_POLICY", "passive")
@@ -322,57 +312,34 @@ fn a_lost_host_fails_every_other_within_the_stated_time() {
         assert!(reason.contains("algo-2 received no object"), "{reason}");
     }
 
-    // The second host dies while they train: the first fails at once, naming it.
-    let d = dir.path().join("d");
-    let first = host(&d, 2, 0, &shards[..1]);
-    let second = host(&d, 2, 1, &shards[1..]);
-    let port = free_port();
-    let (mut p1, mut p2) = (start(&first, port, 30), start(&second, port, 30));
-    let log = second.root.with_extension("log");
-    let t = Instant::now();
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("training")
-    {
+    // Either host dies while they train: the other fails at once, naming it.
+    for (victim, folder) in [(1, "d"), (0, "e")] {
+        let d = dir.path().join(folder);
+        let roots = [host(&d, 2, 0, &shards[..1]), host(&d, 2, 1, &shards[1..])];
+        let port = free_port();
+        let mut p = [start(&roots[0], port, 30), start(&roots[1], port, 30)];
+        let log = roots[victim].root.with_extension("log");
+        let t = Instant::now();
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("training")
+        {
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "never started training"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p[victim].kill().unwrap();
+        p[victim].wait().unwrap();
+        let killed = Instant::now();
+        let survivor = 1 - victim;
+        let reason = fails_within(&mut p[survivor], &roots[survivor], Duration::from_secs(40));
+        assert!(reason.contains(&format!("algo-{}", victim + 1)), "{reason}");
         assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "never started training"
+            killed.elapsed() < Duration::from_secs(35),
+            "failed after {:?}",
+            killed.elapsed()
         );
-        std::thread::sleep(Duration::from_millis(20));
     }
-    p2.kill().unwrap();
-    p2.wait().unwrap();
-    let killed = Instant::now();
-    let reason = fails_within(&mut p1, &first, Duration::from_secs(40));
-    assert!(reason.contains("algo-2"), "{reason}");
-    assert!(
-        killed.elapsed() < Duration::from_secs(35),
-        "failed after {:?}",
-        killed.elapsed()
-    );
-
-    // The first host dies while they train: the second fails at once, naming it.
-    let d = dir.path().join("e");
-    let first = host(&d, 2, 0, &shards[..1]);
-    let second = host(&d, 2, 1, &shards[1..]);
-    let port = free_port();
-    let (mut p1, mut p2) = (start(&first, port, 30), start(&second, port, 30));
-    let log = first.root.with_extension("log");
-    let t = Instant::now();
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("training")
-    {
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "never started training"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    p1.kill().unwrap();
-    p1.wait().unwrap();
-    let killed = Instant::now();
-    let reason = fails_within(&mut p2, &second, Duration::from_secs(40));
-    assert!(reason.contains("algo-1"), "{reason}");
-    assert!(killed.elapsed() < Duration::from_secs(35));
 }

@@ -93,6 +93,8 @@ impl Drop for Scratch {
 /// (`purchase-predict train`) on it, its `#metric` lines taken as the job's final metrics,
 /// its `output/failure` as the failure reason; then `model/` packed into
 /// `<output>/<job>/output/model.tar.gz` and `output/data/` into `output.tar.gz` beside it.
+/// With `instance_count` N > 1, one process per instance on loopback
+/// ([`crate::cloud::sagemaker::local_hosts`]), the first host's folders packed.
 async fn train_in_image(
     session: &Session,
     request: &TrainRequest<'_>,
@@ -128,7 +130,7 @@ async fn train_in_image(
     )));
     let _ = std::fs::remove_dir_all(&scratch.0);
     let mut hyperparameters = estimator.job_hyperparameters();
-    if estimator.instance_count > 1 {
+    let (root, final_metrics) = if estimator.instance_count > 1 {
         // One process per instance, sharing this machine's cores.
         let n = estimator.instance_count as usize;
         if estimator.hyperparameters.nthread.is_none() {
@@ -157,74 +159,65 @@ async fn train_in_image(
             },
             other => other,
         })?;
-        let model_data = output.join(name).join("output/model.tar.gz");
-        let archive = model_data.local_path()?;
-        crate::model::artifact::pack(run.first.model_dir(), archive)?;
-        if let Some(dir) = archive.parent() {
-            crate::model::artifact::pack(run.first.output_data_dir(), dir.join("output.tar.gz"))?;
-        }
-        let artifact = crate::model::artifact::Artifact::load(archive)?;
-        return Ok(TrainingJob {
-            name: name.to_string(),
-            backend: Backend::Local,
-            model_data,
-            final_metrics: run.final_metrics,
-            hyperparameters,
-            image_uri: Some(image.image_uri.clone()),
-            seconds: started.elapsed().as_secs_f64(),
-            train_channel: Some(channels.train.clone()),
-            preprocessor: Some(artifact.preprocessor),
-            pipeline_image: true,
-        });
-    }
-    let root = MlRoot::new(&scratch.0);
-    root.write_training_job(
-        &hyperparameters,
-        &[(TRAIN_CHANNEL, &files, format.content_type())],
-    )?;
+        (run.first, run.final_metrics)
+    } else {
+        let root = MlRoot::new(&scratch.0);
+        root.write_training_job(
+            &hyperparameters,
+            &[(TRAIN_CHANNEL, &files, format.content_type())],
+        )?;
 
-    progress.start(&format!("training job {name} ({})", image.image_uri), 0);
-    let mut child = std::process::Command::new(&binary)
-        .arg("train")
-        .env(ROOT_ENV, &root.root)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::io(&binary, e))?;
-    let stderr = child.stderr.take().map(|mut err| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut err, &mut text);
-            text
-        })
-    });
-    let mut final_metrics = BTreeMap::new();
-    if let Some(out) = child.stdout.take() {
-        for line in std::io::BufReader::new(out).lines() {
-            let line = line.map_err(|e| Error::io(&binary, e))?;
-            match parse_metric_line(&line) {
-                Some((metric, value)) => {
-                    final_metrics.insert(metric, value);
+        progress.start(&format!("training job {name} ({})", image.image_uri), 0);
+        let mut child = std::process::Command::new(&binary)
+            .arg("train")
+            .env(ROOT_ENV, &root.root)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::io(&binary, e))?;
+        let stderr = child.stderr.take().map(|mut err| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut err, &mut text);
+                text
+            })
+        });
+        let mut final_metrics = BTreeMap::new();
+        if let Some(out) = child.stdout.take() {
+            for line in std::io::BufReader::new(out).lines() {
+                let line = line.map_err(|e| Error::io(&binary, e))?;
+                match parse_metric_line(&line) {
+                    Some((metric, value)) => {
+                        final_metrics.insert(metric, value);
+                    }
+                    None => progress.update(0, &line),
                 }
-                None => progress.update(0, &line),
             }
         }
-    }
-    let status = child.wait().map_err(|e| Error::io(&binary, e))?;
-    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-    if !status.success() {
-        let reason = std::fs::read_to_string(root.failure_file())
-            .ok()
-            .filter(|r| !r.trim().is_empty())
-            .unwrap_or_else(|| format!("{status}: {}", stderr.trim()));
-        progress.finish("failed");
-        return Err(Error::JobFailed {
-            kind: "training job".into(),
-            name: name.to_string(),
-            status: "Failed".into(),
-            reason,
-        });
-    }
+        let status = child.wait().map_err(|e| Error::io(&binary, e))?;
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        if !status.success() {
+            let reason = std::fs::read_to_string(root.failure_file())
+                .ok()
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| format!("{status}: {}", stderr.trim()));
+            progress.finish("failed");
+            return Err(Error::JobFailed {
+                kind: "training job".into(),
+                name: name.to_string(),
+                status: "Failed".into(),
+                reason,
+            });
+        }
+        progress.finish(&format!(
+            "completed{}",
+            final_metrics
+                .get("validation:auc")
+                .map(|a| format!(", validation:auc {a:.4}"))
+                .unwrap_or_default()
+        ));
+        (root, final_metrics)
+    };
     let model_data = output.join(name).join("output/model.tar.gz");
     let archive = model_data.local_path()?;
     crate::model::artifact::pack(root.model_dir(), archive)?;
@@ -232,13 +225,6 @@ async fn train_in_image(
         crate::model::artifact::pack(root.output_data_dir(), dir.join("output.tar.gz"))?;
     }
     let artifact = crate::model::artifact::Artifact::load(archive)?;
-    progress.finish(&format!(
-        "completed{}",
-        final_metrics
-            .get("validation:auc")
-            .map(|a| format!(", validation:auc {a:.4}"))
-            .unwrap_or_default()
-    ));
     Ok(TrainingJob {
         name: name.to_string(),
         backend: Backend::Local,

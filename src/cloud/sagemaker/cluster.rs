@@ -576,6 +576,16 @@ mod tests {
         (1..=n).map(|i| format!("algo-{i}")).collect()
     }
 
+    /// An abort action that hands its reason to the receiver.
+    fn recorded() -> (AbortAction, std::sync::mpsc::Receiver<String>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = Mutex::new(tx);
+        let abort: AbortAction = Arc::new(move |r: &str| {
+            let _ = tx.lock().unwrap().send(r.to_string());
+        });
+        (abort, rx)
+    }
+
     #[test]
     fn a_host_that_never_joins_fails_the_others_within_the_join_timeout() {
         let s = settings(free_port(), 2);
@@ -624,18 +634,9 @@ mod tests {
             std::thread::sleep(Duration::from_secs(8));
             drop(stream);
         });
-        let (tx, rx) = std::sync::mpsc::channel();
-        let tx = Mutex::new(tx);
+        let (abort, rx) = recorded();
         let hosts = Hosts::new("algo-1", &names(2)).unwrap();
-        let m = join(
-            &hosts,
-            &s,
-            None,
-            Arc::new(move |r: &str| {
-                let _ = tx.lock().unwrap().send(r.to_string());
-            }),
-        )
-        .unwrap();
+        let m = join(&hosts, &s, None, abort).unwrap();
         let t = Instant::now();
         let reason = rx.recv_timeout(Duration::from_secs(7)).unwrap();
         assert!(
@@ -685,18 +686,9 @@ mod tests {
                 .shutdown(std::net::Shutdown::Both)
                 .unwrap();
         });
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (abort, rx) = recorded();
         let hosts = Hosts::new("algo-1", &names(2)).unwrap();
-        let tx = Mutex::new(tx);
-        let m = join(
-            &hosts,
-            &s,
-            None,
-            Arc::new(move |r: &str| {
-                let _ = tx.lock().unwrap().send(r.to_string());
-            }),
-        )
-        .unwrap();
+        let m = join(&hosts, &s, None, abort).unwrap();
         other.join().unwrap();
         let reason = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert!(reason.contains("algo-2 was lost"), "{reason}");
