@@ -21,6 +21,13 @@
 //! state (gradients, predictions, row sets), the scores and labels of validation and test.
 //! Disk, in the output's staging folder: the shards and the spills (4 bytes a value).
 //! Ctrl-C or an error leaves the previous run's files, as `run` does.
+//!
+//! **On several hosts** (our image on several SageMaker instances, `run --workers`), every
+//! host runs these steps on its own files, and the hosts exchange what the
+//! `gather` module lists (the statistics after the first read, the baseline's sample after
+//! the second, the scores at the end) while libxgboost's collective trains one model across
+//! them; the first host alone evaluates and writes. One process runs the same code with
+//! [`Alone`], where every exchange returns its input.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
