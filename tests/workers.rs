@@ -166,12 +166,13 @@ fn our_tracker_and_xgboosts_train_the_same_model() {
     );
 }
 
-fn job_hyperparameters() -> BTreeMap<String, String> {
+/// A job of `rounds` rounds on the demo table, one thread per host.
+fn job_hyperparameters(rounds: u32) -> BTreeMap<String, String> {
     let mut job = PipelineSettings::new("purchased");
     job.load.id = Some("customer_id".into());
     let mut hp = job.to_hyperparameters();
     let xgb = Hyperparameters {
-        num_round: 20,
+        num_round: rounds,
         nthread: Some(1),
         ..Hyperparameters::default()
     };
@@ -200,7 +201,7 @@ fn shards_with_disjoint_categories_get_every_column() {
     let run = run_local_hosts(
         Path::new(BIN),
         &dir.path().join("hosts"),
-        &job_hyperparameters(),
+        &job_hyperparameters(20),
         &[vec![pa], vec![pb]],
         "text/csv",
         &mut Silent,
@@ -222,12 +223,13 @@ fn shards_with_disjoint_categories_get_every_column() {
     );
 }
 
-/// Lay out host `k` (0-based) of `n` under `dir` with `files` in its channel.
+/// Lay out host `k` (0-based) of `n` under `dir` with `files` in its channel. Its training
+/// lasts (1,000 rounds), so that a host killed once it starts is killed while it trains.
 fn host(dir: &Path, n: usize, k: usize, files: &[PathBuf]) -> MlRoot {
     let names = host_names(n);
     let root = MlRoot::new(dir.join(&names[k]));
     root.write_training_job(
-        &job_hyperparameters(),
+        &job_hyperparameters(1_000),
         &[(TRAIN_CHANNEL, files, "text/csv")],
     )
     .unwrap();
