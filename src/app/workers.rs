@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::pipeline::RunConfig;
 use crate::cloud::sagemaker::container::{entry_point, TableFormat, EVALUATION_FOLDER};
-use crate::cloud::sagemaker::local_hosts::{run_local_hosts, HostsRun};
+use crate::cloud::sagemaker::local_hosts::{run_local_hosts, threads_per_host, HostsRun};
 use crate::error::{Error, Result, Valid};
 use crate::util::progress::Progress;
 
@@ -86,8 +86,7 @@ pub fn run_workers(
     let mut hp = config.settings.to_hyperparameters();
     let mut xgb = config.hyperparameters.to_sagemaker();
     if config.hyperparameters.nthread.is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        xgb.insert("nthread".into(), (cores / workers).max(1).to_string());
+        xgb.insert("nthread".into(), threads_per_host(workers).to_string());
     }
     hp.extend(xgb);
     let format = TableFormat::from_path(&config.data.to_string_lossy());

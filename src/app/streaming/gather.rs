@@ -59,15 +59,7 @@ pub(super) fn reference(peers: &dyn Peers, mut own: BottomK) -> Result<DataFrame
         return own.finish();
     }
     own.compact()?;
-    let hashes: Vec<u8> = own.hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
-    let mut all: Vec<u64> = peers
-        .all_gather(&hashes)?
-        .iter()
-        .flat_map(|p| {
-            p.chunks_exact(8)
-                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-        })
-        .collect();
+    let mut all: Vec<u64> = peers.gather_u64(&own.hashes)?.concat();
     all.sort_unstable();
     let threshold = all
         .get(own.k.saturating_sub(1))

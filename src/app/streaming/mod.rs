@@ -741,9 +741,10 @@ pub(crate) fn run_on_hosts(
         baseline_scores,
     )?;
     let host_rows: Vec<usize> = peers
-        .all_gather(&(stats.own_rows as u64).to_le_bytes())?
-        .iter()
-        .map(|b| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")) as usize)
+        .gather_u64(&[stats.own_rows as u64])?
+        .concat()
+        .into_iter()
+        .map(|r| r as usize)
         .collect();
     stages.add("evaluate", t_evaluate.elapsed().as_secs_f64());
     if peers.index() != 0 {

@@ -134,8 +134,10 @@ async fn train_in_image(
         // One process per instance, sharing this machine's cores.
         let n = estimator.instance_count as usize;
         if estimator.hyperparameters.nthread.is_none() {
-            let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-            hyperparameters.insert("nthread".into(), (cores / n).max(1).to_string());
+            hyperparameters.insert(
+                "nthread".into(),
+                crate::cloud::sagemaker::local_hosts::threads_per_host(n).to_string(),
+            );
         }
         // ShardedByS3Key hands each instance whole objects: here, in key order, round robin.
         let mut per_host = vec![Vec::new(); n];

@@ -28,6 +28,13 @@ pub struct HostsRun {
     pub logs: Vec<PathBuf>,
 }
 
+/// Training threads of each of `n` hosts sharing this machine: its cores divided among them
+/// (at least one), for the `nthread` hyperparameter when the user set none.
+pub fn threads_per_host(n: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    (cores / n.max(1)).max(1)
+}
+
 /// The names SageMaker gives the hosts of an `n`-instance job.
 pub fn host_names(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("algo-{i}")).collect()

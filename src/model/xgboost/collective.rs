@@ -49,12 +49,18 @@ pub trait Peers {
     fn count(&self) -> usize;
     /// Every process's `bytes`, in the order of their indices (this one's included).
     fn all_gather(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>>;
+    /// Every process's `values`, in the order of their indices.
+    fn gather_u64(&self, values: &[u64]) -> Result<Vec<Vec<u64>>> {
+        Ok(self
+            .all_gather(&u64s_to_bytes(values))?
+            .iter()
+            .map(|part| bytes_to_u64s(part))
+            .collect())
+    }
     /// The sum of every process's `values`, element by element (all of the same length).
     fn sum_u64(&self, values: &[u64]) -> Result<Vec<u64>> {
-        let parts = self.all_gather(&u64s_to_bytes(values))?;
         let mut total = vec![0u64; values.len()];
-        for part in parts {
-            let part = bytes_to_u64s(&part);
+        for part in self.gather_u64(values)? {
             if part.len() != total.len() {
                 return Err(Error::Collective(format!(
                     "a sum of {} values met a process with {}",
@@ -197,6 +203,12 @@ impl Peers for Communicator {
     }
     /// Two allreduces: each worker's length in its slot (a sum of vectors zero elsewhere),
     /// then each worker's bytes at its offset of one buffer.
+    /// One allreduce of the values themselves.
+    fn sum_u64(&self, values: &[u64]) -> Result<Vec<u64>> {
+        let mut total = values.to_vec();
+        self.allreduce_sum_u64(&mut total)?;
+        Ok(total)
+    }
     fn all_gather(&self, bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
         let mut lengths = vec![0u64; self.world_size];
         lengths[self.rank] = bytes.len() as u64;
@@ -234,6 +246,7 @@ mod tests {
     fn alone_gathers_and_sums_its_own_values() {
         assert_eq!(Alone.all_gather(b"abc").unwrap(), vec![b"abc".to_vec()]);
         assert_eq!(Alone.sum_u64(&[1, 2, 3]).unwrap(), vec![1, 2, 3]);
+        assert_eq!(Alone.gather_u64(&[4, 5]).unwrap(), vec![vec![4, 5]]);
         assert_eq!((Alone.index(), Alone.count()), (0, 1));
     }
 
